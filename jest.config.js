@@ -1,0 +1,15 @@
+// Three suites: unit (no network), integration (real OpenSSH sshd on loopback,
+// local harness by default) and e2e (the docker/ hosts). See README "Tests".
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
+const common = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': tsJest },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+};
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
+  ],
+};
