@@ -8,7 +8,7 @@ export type Strategy = z.infer<typeof strategySchema>;
 
 export const retrySchema = z.strictObject({
   /** Retries after the first attempt; 0 disables retrying. */
-  max_retries: z.number().int().min(0).max(100).default(0),
+  max_retries: z.number().int().min(0).max(100).default(2),
   /** Delay before the first retry, seconds. */
   base_delay: z.number().min(0).default(0.5),
   /** Upper bound of any delay, seconds. */

@@ -1,0 +1,128 @@
+import CircuitBreaker from 'opossum';
+import type { CircuitBreakerConfig } from '../config/parallel';
+import type { EventSink } from '../events';
+import { TeaError } from '../errors';
+import { silentLogger, type Logger } from '../log';
+
+/**
+ * The health of each target: an opossum circuit breaker per target, plus targets
+ * excluded for the rest of the run (bad key, changed host key, failed preflight).
+ *
+ * Opossum's own trip rule is a failure percentage; ours is "N consecutive transport
+ * failures", which is what an operator reads as "the host is down". So opossum's
+ * percentage rule is disabled and we open the breaker ourselves; opossum still owns
+ * the open -> half-open (one probe) -> closed cycle, the timers and the events.
+ */
+export class TargetHealth {
+  readonly #breakers = new Map<string, CircuitBreaker>();
+  readonly #consecutiveFailures = new Map<string, number>();
+  readonly #excluded = new Map<string, string>();
+  readonly #listeners = new Set<() => void>();
+
+  /**
+   * @param countsAgainst whether a failure is the target's fault (transport); other
+   *   failures pass through without counting and, in half-open, prove the host alive.
+   */
+  constructor(
+    private readonly config: CircuitBreakerConfig,
+    private readonly countsAgainst: (error: unknown) => boolean,
+    private readonly events: EventSink = () => {},
+    private readonly logger: Logger = silentLogger,
+  ) {}
+
+  /** Calls `listener` whenever a target may have become available again. */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  exclude(target: string, reason: string): void {
+    if (this.#excluded.has(target)) return;
+    this.#excluded.set(target, reason);
+    this.logger.warn(`${target}: excluded from this run: ${reason}`);
+    this.events({ type: 'host:excluded', host: target, reason });
+  }
+
+  /** Why a target takes no flows now, or null when it does. */
+  unavailableReason(target: string): string | null {
+    const excluded = this.#excluded.get(target);
+    if (excluded !== undefined) return `excluded: ${excluded}`;
+    const breaker = this.#breakers.get(target);
+    if (breaker === undefined || breaker.closed) return null;
+    if (breaker.halfOpen && breaker.pendingClose) return null; // one probe may go
+    return breaker.halfOpen ? 'circuit half-open, probe in flight' : 'circuit open';
+  }
+
+  /** True when the target can never take a flow again without waiting for a reset timer. */
+  isExcluded(target: string): boolean {
+    return this.#excluded.has(target);
+  }
+
+  isOpen(target: string): boolean {
+    const breaker = this.#breakers.get(target);
+    return breaker !== undefined && breaker.opened;
+  }
+
+  /** Runs `work` through the target's breaker. */
+  async run<T>(target: string, work: () => Promise<T>): Promise<T> {
+    if (!this.config.enabled) return work();
+    const breaker = this.#breaker(target);
+    try {
+      const value = (await breaker.fire(work)) as T;
+      this.#consecutiveFailures.set(target, 0);
+      return value;
+    } catch (error) {
+      if ((error as { code?: string }).code === 'EOPENBREAKER') {
+        throw new TeaError('E_CIRCUIT_OPEN', `${target}: circuit open`, { host: target, cause: error });
+      }
+      if (this.countsAgainst(error)) {
+        const count = (this.#consecutiveFailures.get(target) ?? 0) + 1;
+        this.#consecutiveFailures.set(target, count);
+        if (count >= this.config.failure_threshold && breaker.closed) breaker.open();
+      } else {
+        this.#consecutiveFailures.set(target, 0);
+      }
+      throw error;
+    }
+  }
+
+  /** Stops the breakers' timers. */
+  shutdown(): void {
+    for (const breaker of this.#breakers.values()) breaker.shutdown();
+    this.#breakers.clear();
+    this.#listeners.clear();
+  }
+
+  #breaker(target: string): CircuitBreaker {
+    let breaker = this.#breakers.get(target);
+    if (breaker !== undefined) return breaker;
+    breaker = new CircuitBreaker((work: () => Promise<unknown>) => work(), {
+      timeout: false, // attempts have their own timeout, which also ends the remote work
+      resetTimeout: Math.max(1, this.config.reset_timeout * 1000),
+      rollingCountTimeout: this.config.window * 1000,
+      errorThresholdPercentage: 100, // never trips by itself: see the class comment
+      volumeThreshold: Number.MAX_SAFE_INTEGER,
+      errorFilter: (error: unknown) => !this.countsAgainst(error),
+    });
+    breaker.on('open', () => {
+      this.logger.warn(`${target}: circuit open after ${this.config.failure_threshold} consecutive transport failures; no new flows for ${this.config.reset_timeout}s`);
+      this.events({ type: 'breaker:open', target });
+    });
+    breaker.on('halfOpen', () => {
+      this.logger.info(`${target}: circuit half-open, sending one probe`);
+      this.events({ type: 'breaker:half-open', target });
+      this.#notify();
+    });
+    breaker.on('close', () => {
+      this.logger.info(`${target}: circuit closed, host healthy again`);
+      this.events({ type: 'breaker:closed', target });
+      this.#notify();
+    });
+    this.#breakers.set(target, breaker);
+    return breaker;
+  }
+
+  #notify(): void {
+    for (const listener of this.#listeners) listener();
+  }
+}
