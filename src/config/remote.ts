@@ -48,6 +48,8 @@ export const remoteConfigSchema = z.strictObject({
   /** Seconds between keepalive probes; a host is lost after `keepalive_count_max` unanswered ones. */
   keepalive_interval: z.number().positive().default(5),
   keepalive_count_max: z.number().int().min(1).default(3),
+  /** Seconds between TERM and KILL when a remote branch is ended early (timeout, cancel, lost connection). */
+  kill_grace_seconds: z.number().int().min(1).max(300).default(5),
   /** Connections being set up at once across all hosts (OpenSSH MaxStartups begins dropping at 10). */
   max_concurrent_handshakes: z.number().int().min(1).max(64).default(8),
 });
