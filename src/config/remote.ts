@@ -14,18 +14,27 @@ const hostObjectSchema = z.strictObject({
   identity_file: safePath.optional(),
 });
 
-/** A host as written: an sshlogin string or an object; normalized to the object form. */
-const hostEntrySchema = z.union([
-  z.string().transform((text, ctx) => {
-    const parsed = parseSshLogin(text);
-    if (typeof parsed === 'string') {
-      ctx.addIssue({ code: 'custom', message: parsed });
-      return z.NEVER;
-    }
-    return parsed as z.infer<typeof hostObjectSchema>;
-  }),
-  hostObjectSchema,
-]);
+const sshloginSchema = z.string().transform((text, ctx) => {
+  const parsed = parseSshLogin(text);
+  if (typeof parsed === 'string') {
+    ctx.addIssue({ code: 'custom', message: parsed });
+    return z.NEVER;
+  }
+  return parsed as z.infer<typeof hostObjectSchema>;
+});
+
+/**
+ * A host as written: an sshlogin string or an object, normalized to the object
+ * form. Dispatching on the type (not z.union) keeps the precise message.
+ */
+const hostEntrySchema = z.unknown().transform((value, ctx) => {
+  const parsed = (typeof value === 'string' ? sshloginSchema : hostObjectSchema).safeParse(value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) {
+    ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path as PropertyKey[] });
+  }
+  return z.NEVER;
+});
 export type HostEntry = z.infer<typeof hostObjectSchema>;
 
 export const remoteConfigSchema = z.strictObject({
