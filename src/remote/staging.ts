@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import { TeaError, errorMessage } from '../errors';
 import type { Logger } from '../log';
@@ -67,7 +68,8 @@ export class HostStaging {
     await step(`cannot create ${layout.cacheDir}`, () => mkdirp(ops, layout.cacheDir));
     const tea = basefilePath(layout, this.basefile.sha256);
     await step(`cannot upload the basefile to ${tea} (disk full?)`, () => this.#putBasefile(ops, tea, signal));
-    await step(`cannot create ${layout.runDir}`, () => ops.mkdir(layout.runDir, DIR_MODE));
+    // mkdirp, not mkdir: hosts sharing a filesystem (NFS homes) share the run directory too.
+    await step(`cannot create ${layout.runDir}`, () => mkdirp(ops, layout.runDir));
     await step(`cannot write ${layout.workflow} (disk full?)`, () => ops.writeFile(layout.workflow, this.workflowText, FILE_MODE));
     return { layout, tea };
   }
@@ -75,7 +77,7 @@ export class HostStaging {
   async #putBasefile(ops: SftpOps, target: string, signal: AbortSignal): Promise<void> {
     const existing = await ops.stat(target).catch(() => null);
     if (existing !== null && existing.size === this.basefile.size) return; // content-addressed: same name, same bytes
-    const temp = `${target}.tmp-${this.runId}`;
+    const temp = `${target}.tmp-${this.runId}-${randomBytes(4).toString('hex')}`;
     const started = Date.now();
     try {
       await ops.fastPut(this.basefile.localPath, temp, 0o700);
