@@ -26,6 +26,7 @@ if [ -z "$mirror" ]; then
 fi
 [ -n "$mirror" ] || { echo "make-base-image: no Debian mirror found in /etc/apt" >&2; exit 1; }
 
+t0=$(date +%s)
 root=$(mktemp -d /tmp/tea-rootfs.XXXXXX)
 trap 'rm -rf "$root"' EXIT
 echo "make-base-image: debootstrap --variant=minbase bookworm from $mirror"
@@ -41,4 +42,4 @@ fi
 # Slim it like the real -slim image: no apt lists or caches in the base layer.
 rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb
 tar -C "$root" -c . | docker import - "$IMAGE" >/dev/null
-echo "make-base-image: imported $IMAGE"
+echo "make-base-image: imported $IMAGE in $(($(date +%s) - t0))s"

@@ -5,6 +5,8 @@
 set -eu
 
 LOG=${DOCKERD_LOG:-/tmp/tea-dockerd.log}
+# Written only when this script started the engine, so stop-dockerd.sh stops only that one.
+PIDFILE=${DOCKERD_PIDFILE:-/tmp/tea-dockerd.pid}
 TIMEOUT=${DOCKERD_TIMEOUT:-60}
 
 if docker info >/dev/null 2>&1; then
@@ -24,6 +26,7 @@ fi
 # dockerd starts its own containerd when none is given.
 echo "start-dockerd: starting dockerd (log: $LOG)"
 setsid nohup dockerd >"$LOG" 2>&1 </dev/null &
+echo $! >"$PIDFILE"
 
 i=0
 until docker info >/dev/null 2>&1; do

@@ -417,8 +417,11 @@ class LocalSshdCluster {
    * only cleanup that survives a jest worker being SIGKILLed (no 'exit' hook runs then).
    */
   startWatchdog(/** @type {number} */ parentPid) {
-    const script = 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; exec "$2" "$3" stop --dir "$4" >/dev/null 2>&1';
-    const child = spawn('/bin/sh', ['-c', script, 'tea-hosts-watchdog', String(parentPid), process.execPath, CLI_PATH, this.dir], {
+    // --rm keeps /tmp tidy after crashes; TEA_KEEP_HOSTS=1 keeps the logs for a post-mortem.
+    const rm = process.env.TEA_KEEP_HOSTS === '1' ? '' : '--rm';
+    const script = 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; exec "$2" "$3" stop --dir "$4" $5 >/dev/null 2>&1';
+    const args = ['-c', script, 'tea-hosts-watchdog', String(parentPid), process.execPath, CLI_PATH, this.dir, rm];
+    const child = spawn('/bin/sh', args, {
       detached: true, stdio: 'ignore',
     });
     child.unref();
