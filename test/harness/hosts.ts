@@ -1,0 +1,111 @@
+/**
+ * The ONE entry point integration and e2e tests use to get real SSH hosts.
+ *
+ * Backends: `local` (sshd processes on this machine, see local-sshd.ts) and `docker`
+ * (the containers docker/up.sh started, see docker-hosts.ts). TEA_TEST_HOSTS picks one;
+ * without it, local when sshd is installed, else docker when its hosts are up. When
+ * neither can be had this throws a loud, actionable error: tests never skip silently.
+ */
+import { existsSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dockerHostsAvailable, startDockerHosts } from './docker-hosts';
+import { makeRemoteConfig, runShell, uniqueWorkdir } from './fixture-util';
+import { startLocalSshd } from './local-sshd';
+
+export interface TestHost {
+  name: string;
+  host: string;
+  port: number;
+  user: string;
+  /** `${user}@${host}:${port}`, GNU Parallel's sshlogin form. */
+  sshlogin: string;
+  /** "ssh-ed25519 AAAA..." the host serves now (after restart({ newHostKey }) the new one). */
+  hostPublicKey: string;
+  logPath: string;
+}
+
+export interface HostsFixture {
+  backend: 'local' | 'docker';
+  hosts: TestHost[];
+  /** Unencrypted ed25519 private key accepted by every host. */
+  clientKeyPath: string;
+  /** known_hosts with `[host]:port key` for every host, as of fixture start. */
+  knownHostsPath: string;
+  /** Raw (unparsed) settings.parallel.remote object for these hosts; overrides merged shallowly. */
+  remoteConfig(overrides?: Record<string, unknown>): Record<string, unknown>;
+  /** Run a shell command ON the host as its login user. */
+  exec(index: number, command: string): Promise<{ stdout: string; stderr: string; code: number }>;
+  /** The host's sshd log since this fixture started. */
+  readLog(index: number): string;
+  /** "Accepted publickey" logins since this fixture started. */
+  countConnections(index: number): number;
+  stop(): Promise<void>;
+}
+
+export interface LocalHostsFixture extends HostsFixture {
+  /** SIGSTOP the host's sshd and its sessions: connects and open connections hang. */
+  pause(i: number): void;
+  resume(i: number): void;
+  /** SIGKILL the host's sshd and its sessions: nothing listens on the port afterwards. */
+  kill(i: number): Promise<void>;
+  /** Start again on the same port. With newHostKey, known_hosts keeps the OLD key. */
+  restart(i: number, o?: { newHostKey?: boolean }): Promise<void>;
+}
+
+export const SSHD_PATH = process.env.TEA_SSHD ?? '/usr/sbin/sshd';
+
+export async function startLocalHosts(opts: {
+  count: number;
+  sshdOptions?: Record<string, string> | Array<Record<string, string>>;
+  wrongKeyOn?: number[];
+}): Promise<LocalHostsFixture> {
+  const cluster = await startLocalSshd(opts);
+  const d = cluster.describe();
+  const hosts: TestHost[] = d.hosts.map(({ name, host, port, user, sshlogin, hostPublicKey, logPath }) => ({
+    name, host, port, user, sshlogin, hostPublicKey, logPath,
+  }));
+  const workdir = uniqueWorkdir();
+  const fx: LocalHostsFixture = {
+    backend: 'local',
+    hosts,
+    clientKeyPath: d.clientKeyPath,
+    knownHostsPath: d.knownHostsPath,
+    remoteConfig: (overrides) => makeRemoteConfig(fx, workdir, overrides),
+    exec: (i, command) => {
+      cluster.host(i); // throws for a bad index
+      return runShell('/bin/sh', ['-c', command], homedir());
+    },
+    readLog: (i) => cluster.readLog(i),
+    countConnections: (i) => cluster.countConnections(i),
+    pause: (i) => cluster.pause(i),
+    resume: (i) => cluster.resume(i),
+    kill: (i) => cluster.kill(i),
+    restart: async (i, o) => {
+      await cluster.restart(i, o);
+      (hosts[i] as TestHost).hostPublicKey = cluster.hosts[i]!.hostPublicKey;
+    },
+    stop: async () => {
+      await cluster.stop();
+      rmSync(workdir, { recursive: true, force: true });
+      if (process.env.TEA_KEEP_HOSTS !== '1') rmSync(cluster.dir, { recursive: true, force: true });
+    },
+  };
+  return fx;
+}
+
+export async function getHosts(opts: { count?: number } = {}): Promise<HostsFixture> {
+  const count = opts.count ?? 3;
+  const wanted = process.env.TEA_TEST_HOSTS;
+  if (wanted === 'local') return startLocalHosts({ count });
+  if (wanted === 'docker') return startDockerHosts({ count });
+  if (wanted !== undefined && wanted !== '') {
+    throw new Error(`TEA_TEST_HOSTS must be "local" or "docker" (got "${wanted}")`);
+  }
+  if (existsSync(SSHD_PATH)) return startLocalHosts({ count });
+  if (dockerHostsAvailable()) return startDockerHosts({ count });
+  throw new Error(
+    `No SSH test hosts available: ${SSHD_PATH} is missing and the docker hosts are not up.\n` +
+      '  local backend:  apt-get install -y openssh-server   (sshd is started by the tests themselves)\n' +
+      '  docker backend: docker/start-dockerd.sh && docker/make-base-image.sh && docker/up.sh, then TEA_TEST_HOSTS=docker',
+  );
+}

@@ -1,0 +1,75 @@
+// Types for sshd-core.js (plain CommonJS so scripts/local-hosts.mjs runs without a compile).
+
+export interface StartOptions {
+  count: number;
+  /** Directory for keys, configs, logs and state.json; a fresh temp dir when omitted. */
+  dir?: string;
+  /** Extra sshd_config options for every host (object) or per host index (array). */
+  sshdOptions?: Record<string, string> | Array<Record<string, string> | undefined>;
+  /** Host indexes whose authorized_keys holds a different key, so the client key is refused. */
+  wrongKeyOn?: number[];
+  /** Stop the hosts when this pid is gone (survives a SIGKILLed jest worker). */
+  watchParent?: number;
+  /** Do not stop the hosts when this process exits (the CLI's `start`). */
+  keepRunning?: boolean;
+}
+
+export interface HostState {
+  index: number;
+  name: string;
+  port: number;
+  dir: string;
+  /** Listener pid; 0 while killed. */
+  pid: number;
+  options: Record<string, string>;
+  configPath: string;
+  logPath: string;
+  pidPath: string;
+  hostKeyPath: string;
+  authorizedKeysPath: string;
+  /** "ssh-ed25519 AAAA..." of the key sshd currently serves. */
+  hostPublicKey: string;
+}
+
+export interface ClusterState {
+  dir: string;
+  user: string;
+  clientKeyPath: string;
+  knownHostsPath: string;
+  watchdogPid: number;
+  hosts: HostState[];
+}
+
+export interface HostDescription {
+  name: string;
+  host: string;
+  port: number;
+  user: string;
+  sshlogin: string;
+  hostPublicKey: string;
+  logPath: string;
+  pid: number;
+  configPath: string;
+}
+
+export declare class LocalSshdCluster {
+  readonly state: ClusterState;
+  readonly dir: string;
+  readonly hosts: HostState[];
+  static start(opts: StartOptions): Promise<LocalSshdCluster>;
+  static fromDir(dir: string): LocalSshdCluster;
+  /** Throws for an index the cluster does not have. */
+  host(i: number): HostState;
+  describe(): { backend: 'local'; dir: string; clientKeyPath: string; knownHostsPath: string; hosts: HostDescription[] };
+  pause(i: number): void;
+  resume(i: number): void;
+  kill(i: number): Promise<void>;
+  restart(i: number, opts?: { newHostKey?: boolean }): Promise<void>;
+  readLog(i: number): string;
+  countConnections(i: number): number;
+  stop(): Promise<void>;
+}
+
+/** pid and its live descendants, parents first. */
+export declare function processTree(pid: number): number[];
+export declare function isAlive(pid: number): boolean;
