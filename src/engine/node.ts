@@ -1,4 +1,4 @@
-import { TeaError, errorMessage } from '../errors';
+import { TeaError } from '../errors';
 import type { ParallelFlowResult, State } from '../executors/types';
 import type { CompiledNode } from '../workflow/types';
 import { abortError } from './cancel';
@@ -20,7 +20,7 @@ export async function runNode(
     returned = await node.run({ state, parallel_results: parallelResults, variables, signal });
   } catch (error) {
     if (signal.aborted) throw abortError(signal);
-    throw new TeaError('E_NODE_FAILED', `node "${node.name}" failed: ${errorMessage(error)}`, { cause: error });
+    throw new TeaError('E_NODE_FAILED', `node "${node.name}" failed: ${describeThrown(error)}`, { cause: error });
   }
   return mergeUpdate(state, returned);
 }
@@ -35,4 +35,10 @@ function isPlainObject(value: unknown): value is State {
   if (value === null || typeof value !== 'object') return false;
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
+}
+
+/** `kaput` for a plain Error, `TypeError: ...` otherwise: the class often says what went wrong. */
+export function describeThrown(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.name === 'Error' || error.name === 'TeaError' ? error.message : `${error.name}: ${error.message}`;
 }

@@ -4,11 +4,11 @@ import type { ProcessExecutorOptions } from '../executors/process';
 import type { ParallelFlowResult, State } from '../executors/types';
 import type { Logger } from '../log';
 import { END, START, type Route, type Workflow } from '../workflow/types';
-import { TeaError, errorMessage } from '../errors';
+import { TeaError } from '../errors';
 import { throwIfAborted, yieldToEventLoop } from './cancel';
 import { ExecutorPool } from './executor-pool';
 import { fanOut } from './fan-out';
-import { runNode } from './node';
+import { describeThrown, runNode } from './node';
 
 export interface RunnerOptions {
   logger: Logger;
@@ -81,7 +81,7 @@ export class Runner {
       try {
         holds = edge.condition.test(state, this.workflow.variables);
       } catch (error) {
-        throw new TeaError('E_NODE_FAILED', `condition of edges[${edge.edgeIndex}] (${edge.condition.source}) failed: ${errorMessage(error)}`, { cause: error });
+        throw new TeaError('E_NODE_FAILED', `condition of edges[${edge.edgeIndex}] (${edge.condition.source}) failed: ${describeThrown(error)}`, { cause: error });
       }
       if (holds) return edge.to;
     }
