@@ -15,7 +15,7 @@ await build({
   format: 'cjs',
   banner: { js: '#!/usr/bin/env node' },
   // ssh2's optional native addons: the pure-JS fallbacks are used when they are absent.
-  external: ['cpu-features', './crypto/build/Release/sshcrypto.node'],
+  external: ['cpu-features', '*.node'],
   logLevel: 'warning',
   legalComments: 'none',
 });

@@ -14,18 +14,27 @@ const hostObjectSchema = z.strictObject({
   identity_file: safePath.optional(),
 });
 
-/** A host as written: an sshlogin string or an object; normalized to the object form. */
-const hostEntrySchema = z.union([
-  z.string().transform((text, ctx) => {
-    const parsed = parseSshLogin(text);
-    if (typeof parsed === 'string') {
-      ctx.addIssue({ code: 'custom', message: parsed });
-      return z.NEVER;
-    }
-    return parsed as z.infer<typeof hostObjectSchema>;
-  }),
-  hostObjectSchema,
-]);
+const sshloginSchema = z.string().transform((text, ctx) => {
+  const parsed = parseSshLogin(text);
+  if (typeof parsed === 'string') {
+    ctx.addIssue({ code: 'custom', message: parsed });
+    return z.NEVER;
+  }
+  return parsed as z.infer<typeof hostObjectSchema>;
+});
+
+/**
+ * A host as written: an sshlogin string or an object, normalized to the object
+ * form. Dispatching on the type (not z.union) keeps the precise message.
+ */
+const hostEntrySchema = z.unknown().transform((value, ctx) => {
+  const parsed = (typeof value === 'string' ? sshloginSchema : hostObjectSchema).safeParse(value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) {
+    ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path as PropertyKey[] });
+  }
+  return z.NEVER;
+});
 export type HostEntry = z.infer<typeof hostObjectSchema>;
 
 export const remoteConfigSchema = z.strictObject({
@@ -48,6 +57,8 @@ export const remoteConfigSchema = z.strictObject({
   /** Seconds between keepalive probes; a host is lost after `keepalive_count_max` unanswered ones. */
   keepalive_interval: z.number().positive().default(5),
   keepalive_count_max: z.number().int().min(1).default(3),
+  /** Seconds between TERM and KILL when a remote branch is ended early (timeout, cancel, lost connection). */
+  kill_grace_seconds: z.number().int().min(1).max(300).default(5),
   /** Connections being set up at once across all hosts (OpenSSH MaxStartups begins dropping at 10). */
   max_concurrent_handshakes: z.number().int().min(1).max(64).default(8),
 });

@@ -1,8 +1,198 @@
-import { TeaError } from '../errors';
+import { randomBytes } from 'node:crypto';
+import type { ParallelConfig } from '../config/parallel';
+import type { RemoteConfig } from '../config/remote';
+import { TeaError, errorMessage } from '../errors';
 import type { ExecutorContext } from '../executors/context';
-import type { ParallelExecutor } from '../executors/types';
+import type { Flow, ParallelExecutor, ParallelFlowResult, State } from '../executors/types';
+import { classify } from '../scheduler/classify';
+import { TargetHealth } from '../scheduler/health';
+import { runFlows } from '../scheduler/run-flows';
+import type { AttemptContext } from '../scheduler/types';
+import { loadBasefile, type Basefile } from './basefile';
+import { resolveHosts, type HostSpec } from './hosts';
+import { flowDir } from './layout';
+import { ConnectionPool } from './pool';
+import { buildRunCommand, printableRunCommand } from './remote-command';
+import { FILE_MODE, DIR_MODE, HostStaging, isNoSuchFile } from './staging';
+import { sftpOps } from './sftp-ops';
+import { quote } from './quote';
 
-// Placeholder until the remote core lands (issue 4): same signature as the real one.
-export function createRemoteExecutor(_context: ExecutorContext): ParallelExecutor {
-  throw new TeaError('E_CONFIG_INVALID', 'strategy "remote" is not available in this build');
+interface Setup {
+  remote: RemoteConfig;
+  hosts: HostSpec[];
+  pool: ConnectionPool;
+  staging: Map<string, HostStaging>;
+  health: TargetHealth;
+}
+
+/**
+ * Runs fan-out branches on SSH hosts over pure-Node ssh2: one multiplexed
+ * connection per host, SFTP staging, a scoped `tea run` per flow, result.json
+ * read back. Scheduling, retries, timeouts and breakers come from runFlows.
+ */
+export class RemoteExecutor implements ParallelExecutor {
+  readonly name = 'remote' as const;
+  readonly runId = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+  #setup: Setup | null = null;
+  #fanouts = 0;
+  #closed = false;
+
+  constructor(private readonly context: ExecutorContext) {}
+
+  /** Connections opened per host so far (one per host unless a connection was lost). */
+  connectCounts(): Record<string, number> {
+    return Object.fromEntries((this.#setup?.pool.all() ?? []).map((c) => [c.spec.id, c.connectCount]));
+  }
+
+  async execute(flows: readonly Flow[], config: ParallelConfig, signal?: AbortSignal): Promise<ParallelFlowResult[]> {
+    if (this.#closed) throw new TeaError('E_USAGE', 'remote executor is closed');
+    const setup = this.#prepare(config);
+    const fanout = ++this.#fanouts;
+    return runFlows({
+      flows,
+      targets: setup.hosts.map((h) => ({ id: h.id, slots: h.slots })),
+      config,
+      signal,
+      events: this.context.events,
+      logger: this.context.logger,
+      health: setup.health,
+      reportTarget: true,
+      abortGraceMs: (setup.remote.kill_grace_seconds + 2) * 1000,
+      attempt: (attempt) => this.#attempt(setup, fanout, attempt),
+    });
+  }
+
+  /** Validates config and resolves hosts once, before any connection. */
+  #prepare(config: ParallelConfig): Setup {
+    if (this.#setup !== null) return this.#setup;
+    const remote = config.remote;
+    if (remote === undefined) {
+      throw new TeaError('E_CONFIG_INVALID', 'settings.parallel.remote: required for strategy "remote" (at least `hosts`)');
+    }
+    const hosts = resolveHosts(remote);
+    const basefile: Basefile = loadBasefile(remote.basefile);
+    const { logger, events } = this.context;
+    const pool = new ConnectionPool(hosts, remote, logger, events);
+    const staging = new Map(
+      hosts.map((h) => [h.id, new HostStaging(pool.get(h.id), remote.workdir, this.runId, basefile, this.context.workflowText, logger)]),
+    );
+    const health = new TargetHealth(config.circuit_breaker, (e) => classify(e).transport, events, logger);
+    logger.info(`remote: pure-Node ssh2 transport, one connection per host, ${hosts.length} host(s), run ${this.runId}`);
+    events({ type: 'method', method: 'ssh2', reason: 'default pure-Node transport (no system ssh, scp or rsync needed)' });
+    this.#setup = { remote, hosts, pool, staging, health };
+    return this.#setup;
+  }
+
+  async #attempt(setup: Setup, fanout: number, { flow, index, target, attempt, signal }: AttemptContext): Promise<State> {
+    const connection = setup.pool.get(target.id);
+    const staged = await setup.staging.get(target.id)!.stage(signal);
+    const dir = flowDir(staged.layout, fanout, index, attempt);
+    const where = `branch "${flow.entryPoint}" on ${target.id}`;
+    const { sftp, guard } = await connection.sftp(signal);
+    const ops = sftpOps(sftp);
+    try {
+      try {
+        await guard(ops.mkdir(dir, DIR_MODE));
+        await guard(ops.writeFile(`${dir}/input.json`, JSON.stringify(flow.state), FILE_MODE));
+      } catch (error) {
+        if (error instanceof TeaError) throw error;
+        throw new TeaError('E_STAGING_FAILED', `${where}: cannot write its input under ${dir}: ${errorMessage(error)}`, { host: target.id, flow: flow.entryPoint, cause: error });
+      }
+      const spec = {
+        tea: staged.tea,
+        workflow: staged.layout.workflow,
+        flowDir: dir,
+        entryPoint: flow.entryPoint,
+        exitPoint: flow.exitPoint,
+        killGraceSeconds: setup.remote.kill_grace_seconds,
+      };
+      const result = await connection.exec(buildRunCommand(spec), signal);
+      if (result.code !== 0) throw remoteExitError(where, printableRunCommand(spec), result, target.id, flow.entryPoint);
+      return await readResult(ops, guard, dir, where, target.id, flow.entryPoint);
+    } finally {
+      if (setup.remote.cleanup && !signal.aborted) await removeFlowDir(ops, guard, dir);
+    }
+  }
+
+  /** Removes this run's files from every host it staged on (the basefile cache stays), then disconnects. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const setup = this.#setup;
+    if (setup === null) return;
+    setup.health.shutdown();
+    if (setup.remote.cleanup) {
+      await Promise.all(
+        setup.hosts
+          .filter((h) => setup.staging.get(h.id)!.wasStaged)
+          .map(async (h) => {
+            const dir = `${setup.remote.workdir}/run-${this.runId}`;
+            try {
+              const connection = setup.pool.get(h.id);
+              const staged = await setup.staging.get(h.id)!.stage(AbortSignal.timeout(setup.remote.connect_timeout * 1000));
+              const result = await connection.exec(`rm -rf -- ${quote(staged.layout.runDir)}`, AbortSignal.timeout(30_000));
+              if (result.code !== 0) throw new Error(result.stderrTail || `rm exited ${result.code}`);
+            } catch (error) {
+              this.context.logger.warn(`${h.id}: cleanup failed, remove ${dir} by hand: ${errorMessage(error)}`);
+            }
+          }),
+      );
+    }
+    await setup.pool.close();
+  }
+}
+
+function remoteExitError(where: string, command: string, result: { code: number | null; signal: string | null; stderrTail: string }, host: string, flow: string): TeaError {
+  const lastLine = result.stderrTail.split('\n').filter(Boolean).at(-1) ?? '';
+  let message: string;
+  if (result.code === 127 || result.code === 126) {
+    message = `${where}: the tea basefile could not start (exit ${result.code}): is Node >= 18 on the host's PATH, or use a standalone binary basefile. ${lastLine}`;
+  } else if (result.code === null) {
+    message = `${where}: remote tea run ended by signal ${result.signal ?? 'unknown'}. ${lastLine}`;
+  } else {
+    message = `${where}: failed (exit ${result.code}): ${lastLine || 'no stderr'}`;
+  }
+  return new TeaError('E_REMOTE_EXIT', `${message.trim()} [${command}]`, { host, flow, exitCode: result.code, signal: result.signal, stderrTail: result.stderrTail });
+}
+
+async function readResult(
+  ops: ReturnType<typeof sftpOps>,
+  guard: <T>(p: Promise<T>) => Promise<T>,
+  dir: string,
+  where: string,
+  host: string,
+  flow: string,
+): Promise<State> {
+  let data: Buffer;
+  try {
+    data = await guard(ops.readFile(`${dir}/result.json`));
+  } catch (error) {
+    if (error instanceof TeaError) throw error;
+    const code = isNoSuchFile(error) ? 'E_RESULT_MISSING' : 'E_STAGING_FAILED';
+    throw new TeaError(code, `${where}: exited 0 but ${dir}/result.json cannot be read: ${errorMessage(error)}`, { host, flow, cause: error });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data.toString('utf8'));
+  } catch (error) {
+    throw new TeaError('E_RESULT_INVALID', `${where}: result.json is not valid JSON (${errorMessage(error)})`, { host, flow, cause: error });
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new TeaError('E_RESULT_INVALID', `${where}: result.json must hold a JSON object, got ${Array.isArray(parsed) ? 'an array' : typeof parsed}`, { host, flow });
+  }
+  return parsed as State;
+}
+
+/** Best effort: a leftover is removed with the run directory at close(). */
+async function removeFlowDir(ops: ReturnType<typeof sftpOps>, guard: <T>(p: Promise<T>) => Promise<T>, dir: string): Promise<void> {
+  try {
+    await guard(Promise.all([ops.unlink(`${dir}/input.json`).catch(() => {}), ops.unlink(`${dir}/result.json`).catch(() => {})]));
+    await guard(ops.rmdir(dir));
+  } catch {
+    /* the run directory is removed as a whole at close() */
+  }
+}
+
+export function createRemoteExecutor(context: ExecutorContext): ParallelExecutor {
+  return new RemoteExecutor(context);
 }

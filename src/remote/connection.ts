@@ -1,0 +1,278 @@
+import { connect as tcpConnect, type Socket } from 'node:net';
+import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
+import { TeaError } from '../errors';
+import type { EventSink } from '../events';
+import type { Logger } from '../log';
+import { connectError, isChannelOpenFailure } from './connect-errors';
+import type { HostKeyPolicy } from './host-key-policy';
+import type { HostSpec } from './hosts';
+import { Semaphore } from './semaphore';
+import { TailBuffer } from './tail';
+
+export interface ConnectionSettings {
+  connectTimeoutSeconds: number;
+  keepaliveIntervalSeconds: number;
+  keepaliveCountMax: number;
+  /** Exec channels open at once on the connection (SFTP takes one more). */
+  maxChannels: number;
+}
+
+export interface ExecResult {
+  code: number | null;
+  signal: string | null;
+  stderrTail: string;
+}
+
+/** One live ssh2 connection; replaced by a new one after it is lost. */
+interface Live {
+  client: Client;
+  /** Rejects (with E_CONNECTION_LOST) when the connection ends; everything in flight races it. */
+  lost: Promise<never>;
+  markLost: (error: TeaError) => void;
+  closed: boolean;
+  sftp?: Promise<SFTPWrapper>;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+
+/**
+ * The single multiplexed SSH connection to one host. Opened lazily, reopened after
+ * loss; exec channels (at most `maxChannels`) and one SFTP channel share it. A
+ * channel the server refuses (MaxSessions) is waited for and retried here, so it
+ * never fails a flow.
+ */
+export class HostConnection {
+  #live: Live | null = null;
+  #connecting: Promise<Live> | null = null;
+  #closing = false;
+  readonly #channels: Semaphore;
+  /** Connections opened so far (tests compare it with the sshd log). */
+  connectCount = 0;
+
+  constructor(
+    readonly spec: HostSpec,
+    private readonly settings: ConnectionSettings,
+    private readonly hostKeys: HostKeyPolicy,
+    private readonly handshakes: Semaphore,
+    private readonly logger: Logger,
+    private readonly events: EventSink,
+  ) {
+    this.#channels = new Semaphore(settings.maxChannels);
+  }
+
+  /** The live connection, connecting first when there is none. */
+  async connect(signal?: AbortSignal): Promise<Live> {
+    if (this.#closing) throw new TeaError('E_CANCELLED', `${this.spec.id}: connection pool is closed`, { host: this.spec.id });
+    if (this.#live !== null && !this.#live.closed) return this.#live;
+    this.#connecting ??= this.#open().finally(() => (this.#connecting = null));
+    return raceAbort(this.#connecting, signal);
+  }
+
+  async #open(): Promise<Live> {
+    const release = await this.handshakes.acquire();
+    const started = Date.now();
+    try {
+      const live = await this.#handshake();
+      this.connectCount += 1;
+      this.#live = live;
+      this.events({ type: 'host:connected', host: this.spec.id, handshake_ms: Date.now() - started });
+      return live;
+    } finally {
+      release();
+    }
+  }
+
+  #handshake(): Promise<Live> {
+    const { spec, settings } = this;
+    const timeoutMs = settings.connectTimeoutSeconds * 1000;
+    return new Promise<Live>((resolve, reject) => {
+      let settled = false;
+      let hostKeyError: TeaError | null = null;
+      const client = new Client();
+      const fail = (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        client.end();
+        sock.destroy();
+        reject(hostKeyError ?? connectError(spec, error, settings.connectTimeoutSeconds));
+      };
+      const timer = setTimeout(() => fail(Object.assign(new Error('timeout'), { level: 'client-timeout' })), timeoutMs);
+      // Our own socket, so TCP_NODELAY is set: without it every small SSH request waits ~40 ms (Nagle + delayed ACK).
+      const sock: Socket = tcpConnect({ host: spec.host, port: spec.port });
+      sock.setNoDelay(true);
+      sock.on('error', fail);
+      client.on('error', (error) => (settled ? this.#onLost(live, error) : fail(error)));
+      client.on('close', () => (settled ? this.#onLost(live, null) : fail(new Error('connection closed during handshake'))));
+
+      let markLost: (error: TeaError) => void = () => {};
+      const lost = new Promise<never>((_, rej) => (markLost = rej));
+      lost.catch(() => {});
+      const live: Live = { client, closed: false, lost, markLost };
+
+      sock.once('connect', () => {
+        const preferred = this.hostKeys.preferredAlgorithms(spec.host, spec.port);
+        const config: ConnectConfig = {
+          sock,
+          username: spec.user,
+          readyTimeout: timeoutMs,
+          keepaliveInterval: settings.keepaliveIntervalSeconds * 1000,
+          keepaliveCountMax: settings.keepaliveCountMax,
+          hostVerifier: (key: Buffer) => {
+            hostKeyError = this.hostKeys.verify(spec.id, spec.host, spec.port, key);
+            return hostKeyError === null;
+          },
+          authHandler: authMethods(spec) as ConnectConfig['authHandler'],
+          ...(preferred.length > 0 ? { algorithms: { serverHostKey: { prepend: preferred } as never } } : {}),
+        };
+        client.once('ready', () => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve(live);
+        });
+        client.connect(config);
+      });
+    });
+  }
+
+  #onLost(live: Live, error: Error | null): void {
+    if (live.closed) return;
+    live.closed = true;
+    if (this.#live === live) this.#live = null;
+    const reason = error?.message ?? 'closed by the server';
+    const lost = new TeaError('E_CONNECTION_LOST', `${this.spec.id}: connection lost (${reason})`, { host: this.spec.id, cause: error ?? undefined });
+    live.markLost(lost);
+    if (!this.#closing) {
+      this.logger.warn(lost.message);
+      this.events({ type: 'host:lost', host: this.spec.id, error_code: 'E_CONNECTION_LOST', message: lost.message });
+    }
+  }
+
+  /** Runs `command`; resolves when the channel closes. stdout is drained and ignored (rc files print to it). */
+  async exec(command: string, signal: AbortSignal): Promise<ExecResult> {
+    const live = await this.connect(signal);
+    const release = await this.#channels.acquire(signal);
+    try {
+      const stream = await this.#openChannel<ClientChannel>(live, signal, (cb) => live.client.exec(command, cb));
+      return await this.#collect(live, stream, signal);
+    } finally {
+      release();
+    }
+  }
+
+  /** The connection's SFTP session (one channel, shared by every flow on the host). */
+  async sftp(signal?: AbortSignal): Promise<{ sftp: SFTPWrapper; guard: <T>(p: Promise<T>) => Promise<T> }> {
+    const live = await this.connect(signal);
+    live.sftp ??= this.#openChannel<SFTPWrapper>(live, undefined, (cb) => live.client.sftp(cb));
+    live.sftp.catch(() => (live.sftp = undefined));
+    const sftp = await raceAbort(Promise.race([live.sftp, live.lost]), signal);
+    return { sftp, guard: <T>(p: Promise<T>) => raceAbort(Promise.race([p, live.lost]), signal) };
+  }
+
+  /** Opens a channel, waiting and retrying on this connection while the server refuses one (MaxSessions). */
+  async #openChannel<T>(live: Live, signal: AbortSignal | undefined, open: (cb: (err: Error | undefined, channel: T) => void) => void): Promise<T> {
+    for (let tries = 0; ; tries += 1) {
+      const opened = new Promise<T>((resolve, reject) => {
+        try {
+          open((err, channel) => (err ? reject(err) : resolve(channel)));
+        } catch (error) {
+          // ssh2 throws synchronously ("Not connected") on a dead socket.
+          reject(new TeaError('E_CONNECTION_LOST', `${this.spec.id}: connection lost (${(error as Error).message})`, { host: this.spec.id, cause: error }));
+        }
+      });
+      try {
+        return await raceAbort(Promise.race([opened, live.lost]), signal);
+      } catch (error) {
+        if (!isChannelOpenFailure(error) || live.closed) throw error;
+        if (tries === 0) this.logger.debug(`${this.spec.id}: server refused a channel (MaxSessions?): waiting for a free one`);
+        await sleep(Math.min(250, 5 * 2 ** Math.min(tries, 6)), signal);
+      }
+    }
+  }
+
+  #collect(live: Live, stream: ClientChannel, signal: AbortSignal): Promise<ExecResult> {
+    return new Promise<ExecResult>((resolve, reject) => {
+      const stderr = new TailBuffer();
+      let code: number | null = null;
+      let exitSignal: string | null = null;
+      let done = false;
+      const finish = (fn: () => void) => {
+        if (done) return;
+        done = true;
+        signal.removeEventListener('abort', onAbort);
+        fn();
+      };
+      stream.on('data', () => {});
+      stream.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+      stream.on('exit', (exitCode: number | null, sig?: string) => {
+        code = exitCode;
+        exitSignal = sig ?? null;
+      });
+      stream.on('close', () =>
+        finish(() => (signal.aborted ? reject(signal.reason) : resolve({ code, signal: exitSignal, stderrTail: stderr.text() }))),
+      );
+      // Ending the channel is what ends the remote work: the watchdog sees stdin close.
+      const onAbort = () => {
+        try {
+          stream.signal('TERM');
+        } catch {
+          /* channel already gone */
+        }
+        stream.close();
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      if (signal.aborted) onAbort();
+      live.lost.catch((error) => finish(() => reject(error)));
+    });
+  }
+
+  /** Closes the connection; in-flight work fails with E_CONNECTION_LOST. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    const live = this.#live ?? (await this.#connecting?.catch(() => null)) ?? null;
+    if (live === null || live.closed) return;
+    const closed = new Promise<void>((resolve) => live.client.once('close', () => resolve()));
+    live.client.end();
+    await Promise.race([closed, sleep(2000)]);
+    if (!live.closed) live.client.destroy();
+  }
+}
+
+function authMethods(spec: HostSpec): unknown[] {
+  const methods: unknown[] = [];
+  const agent = process.env.SSH_AUTH_SOCK;
+  if (agent) methods.push({ type: 'agent', username: spec.user, agent });
+  for (const identity of spec.identities) methods.push({ type: 'publickey', username: spec.user, key: identity.key });
+  return methods;
+}
+
+function raceAbort<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}

@@ -1,0 +1,72 @@
+import { quote, shellJoin } from './quote';
+
+/**
+ * The POSIX sh wrapper every remote `tea run` runs under, so that no remote
+ * process outlives its flow:
+ * - the command runs in its own session (setsid, when present) so the whole
+ *   process tree can be signalled as a group;
+ * - a watcher reads the SSH channel's stdin, which never gets data: when the
+ *   channel closes (timeout, cancel, lost connection, client crash) stdin ends and
+ *   the watcher sends TERM, then KILL after the grace period;
+ * - a TERM/INT/HUP sent to the wrapper (ssh `signal` request) is forwarded.
+ * The wrapper exits with the command's exit status.
+ */
+export const WATCHDOG_SCRIPT = [
+  'g=$1; shift',
+  'exec 3<&0',
+  'if command -v setsid >/dev/null 2>&1; then setsid "$@" </dev/null & p=$!; t="-$p"; else "$@" </dev/null & p=$!; t=$p; fi',
+  'sig() { kill "-$1" "$t" 2>/dev/null || kill "-$1" "$p" 2>/dev/null; }',
+  '( cat <&3 >/dev/null; sig TERM; i=0; while sig 0 && [ $i -lt $g ]; do sleep 1; i=$((i+1)); done; sig KILL ) >/dev/null 2>&1 &',
+  'w=$!',
+  'exec 3<&-',
+  "trap 'sig TERM' TERM INT HUP",
+  'wait $p; rc=$?',
+  'while kill -0 $p 2>/dev/null; do wait $p; rc=$?; done',
+  'kill $w 2>/dev/null',
+  'exit $rc',
+].join('\n');
+
+export interface RunCommandSpec {
+  /** Absolute remote path of the tea basefile. */
+  tea: string;
+  /** Absolute remote path of the full workflow YAML. */
+  workflow: string;
+  /** Absolute remote directory of this flow attempt (holds input.json / result.json). */
+  flowDir: string;
+  entryPoint: string;
+  exitPoint: string;
+  /** Seconds between TERM and KILL when the flow is ended early. */
+  killGraceSeconds: number;
+}
+
+/** The argv of the scoped run, before quoting. */
+export function runArgv(spec: RunCommandSpec): string[] {
+  return [
+    spec.tea,
+    'run',
+    spec.workflow,
+    '--entry-point',
+    spec.entryPoint,
+    '--exit-point',
+    spec.exitPoint,
+    '--input',
+    `${spec.flowDir}/input.json`,
+    '--output',
+    `${spec.flowDir}/result.json`,
+  ];
+}
+
+/**
+ * The one command line sent over the exec channel: `cd <flowDir> && exec sh -c
+ * <watchdog> tea-run <grace> <argv...>`, every argument quoted. The login shell
+ * parses it once; after that nothing from the workflow is ever parsed as shell.
+ */
+export function buildRunCommand(spec: RunCommandSpec): string {
+  const grace = String(Math.max(1, Math.ceil(spec.killGraceSeconds)));
+  return `cd ${quote(spec.flowDir)} && exec sh -c ${quote(WATCHDOG_SCRIPT)} tea-run ${grace} ${shellJoin(runArgv(spec))}`;
+}
+
+/** What logs and errors show: the scoped run, readable, without the watchdog. */
+export function printableRunCommand(spec: RunCommandSpec): string {
+  return shellJoin(runArgv(spec));
+}
