@@ -1,9 +1,10 @@
 import type { Strategy } from '../config/parallel';
-import { compileCondition, compileRun } from './compile';
+import { compileRun } from './compile';
+import { edgeCondition } from './edge-condition';
 import type { Issues } from './issues';
 import type { EdgeSpec, NodeSpec } from './schema';
 import { reaches } from './reach';
-import { END, START, type Branch, type CompiledNode, type Condition, type Graph, type GuardedEdge, type Route } from './types';
+import { END, START, type Branch, type CompiledNode, type Graph, type GuardedEdge, type Route } from './types';
 
 /**
  * Builds the graph of a document whose shape is already valid: checks names and
@@ -134,36 +135,6 @@ function edgeRoutes(specs: readonly EdgeSpec[], nodes: ReadonlyMap<string, Compi
 
 function branch(target: string, edgeIndex: number, strategy: Strategy | undefined): Branch {
   return { target, edgeIndex, ...(strategy === undefined ? {} : { strategy }) };
-}
-
-/**
- * `when: <expr>`, `condition: <expr>`, or `condition: {type: expression, value}` with an
- * optional boolean `when`. Undefined: no condition; null: a condition that did not compile.
- */
-function edgeCondition(spec: EdgeSpec, path: string, issues: Issues): Condition | null | undefined {
-  let source: string | undefined;
-  let expected = true;
-  let at = path;
-  if (typeof spec.condition === 'object') {
-    source = spec.condition.value;
-    at = `${path}.condition.value`;
-    if (typeof spec.when === 'string') issues.add(`${path}.when`, 'with a condition object, "when" is the value it must equal: true or false');
-    if (typeof spec.when === 'boolean') expected = spec.when;
-  } else if (typeof spec.condition === 'string') {
-    source = spec.condition;
-    at = `${path}.condition`;
-    if (spec.when !== undefined) issues.add(`${path}.when`, 'use either "when" or "condition", not both');
-  } else if (typeof spec.when === 'string') {
-    source = spec.when;
-    at = `${path}.when`;
-  } else if (typeof spec.when === 'boolean') {
-    issues.add(`${path}.when`, 'a boolean "when" needs a condition object: { type: expression, value: <expr> }');
-  }
-  if (source === undefined) return undefined;
-  const compiled = compileCondition(source, expected);
-  if (compiled.ok) return compiled.value;
-  issues.add(at, compiled.message);
-  return null;
 }
 
 function unknownNode(name: string, order: readonly string[]): string {
