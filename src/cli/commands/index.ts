@@ -1,0 +1,5 @@
+import type { Command } from '../command';
+import { runCommand } from './run';
+
+/** Every `tea` command, in the order `tea --help` lists them. */
+export const COMMANDS: readonly Command[] = [runCommand];

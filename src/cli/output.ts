@@ -1,0 +1,42 @@
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { TeaError, errorMessage } from '../errors';
+
+/** Checks before the run that `--output` can be written, so a long run does not end in E_USAGE. */
+export async function checkOutputPath(file: string): Promise<string> {
+  const target = path.resolve(file);
+  const dir = path.dirname(target);
+  const dirStat = await stat(dir).catch(() => undefined);
+  if (dirStat === undefined || !dirStat.isDirectory()) throw new TeaError('E_USAGE', `--output ${file}: directory ${dir} does not exist`);
+  const existing = await stat(target).catch(() => undefined);
+  if (existing?.isDirectory()) throw new TeaError('E_USAGE', `--output ${file} is a directory`);
+  return target;
+}
+
+/**
+ * Writes JSON so that readers see the old file or the whole new one, never a part:
+ * a temp file in the same directory, flushed to disk, then renamed over the target.
+ */
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  let text: string;
+  try {
+    text = `${JSON.stringify(value)}\n`;
+  } catch (error) {
+    throw new TeaError('E_NODE_FAILED', `the final state cannot be written as JSON: ${errorMessage(error)}`, { cause: error });
+  }
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    const handle = await open(temp, 'wx', 0o644);
+    try {
+      await handle.writeFile(text, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, file);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw new TeaError('E_USAGE', `cannot write --output ${file}: ${errorMessage(error)}`, { cause: error });
+  }
+}

@@ -1,0 +1,22 @@
+import { USAGE_CODES, errorMessage, isTeaError } from '../errors';
+
+/** 2 for what the user wrote or typed (usage, workflow, input, scope), 1 for a failed run. */
+export function exitCodeFor(error: unknown): number {
+  return isTeaError(error) && USAGE_CODES.has(error.code) ? 2 : 1;
+}
+
+/** The one `Error: ...` line; the stack (and causes) only when verbose. */
+export function formatError(error: unknown, verbose: boolean): string {
+  const line = errorMessage(error)
+    .split('\n')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')
+    .join('; ');
+  let out = `Error: ${line}\n`;
+  if (verbose) {
+    for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth += 1) {
+      out += `${depth === 0 ? '' : 'caused by: '}${e.stack ?? e.message}\n`;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,79 @@
+import type { ParallelConfig, Strategy } from '../config/parallel';
+import { TeaError, errorMessage } from '../errors';
+import type { Flow, ParallelFlowResult, State } from '../executors/types';
+import type { Route } from '../workflow/types';
+import { throwIfAborted } from './cancel';
+import type { ExecutorPool } from './executor-pool';
+
+type FanOutRoute = Extract<Route, { kind: 'fan-out' }>;
+
+/**
+ * Runs the branches of a fan-out and returns one result per branch, in edge order.
+ * Each branch starts on its own deep copy of `state` and runs to the fan-in node.
+ * Branches with different `parallel_strategy` run at the same time on their
+ * executors. A failed branch fails the fan-out unless `collect_failures` is set.
+ */
+export async function fanOut(
+  from: string,
+  route: FanOutRoute,
+  state: State,
+  config: ParallelConfig,
+  executors: ExecutorPool,
+  signal: AbortSignal,
+): Promise<ParallelFlowResult[]> {
+  const flows: Flow[] = route.branches.map((b) => ({ entryPoint: b.target, exitPoint: route.fanIn, state: copyState(state, from) }));
+  const groups = new Map<Strategy, number[]>();
+  route.branches.forEach((b, i) => {
+    const strategy = b.strategy ?? config.strategy;
+    groups.set(strategy, [...(groups.get(strategy) ?? []), i]);
+  });
+
+  // If one executor throws (rather than reporting failed results), stop the others' branches too.
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  const results: ParallelFlowResult[] = new Array(flows.length);
+  try {
+    const outcomes = await Promise.allSettled(
+      [...groups].map(async ([strategy, indexes]) => {
+        try {
+          const executor = executors.get(strategy);
+          const out = await executor.execute(indexes.map((i) => flows[i]!), { ...config, strategy }, stop.signal);
+          out.forEach((result, k) => (results[indexes[k]!] = result));
+        } catch (error) {
+          stop.abort(error);
+          throw error;
+        }
+      }),
+    );
+    throwIfAborted(signal);
+    const thrown = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (thrown !== undefined) throw thrown.reason;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+
+  if (!config.collect_failures) {
+    const failed = results.filter((r) => !r.success);
+    // Report the branch that failed first on its own, not one cancelled because of it (fail_fast).
+    const first = failed.find((r) => r.error_type !== 'E_CANCELLED') ?? failed[0];
+    if (first !== undefined) {
+      const more = failed.length > 1 ? ` (${failed.length - 1} more branch${failed.length > 2 ? 'es' : ''} failed)` : '';
+      throw new TeaError('E_BRANCH_FAILED', `branch "${first.branch}" failed: ${first.error ?? 'unknown error'}${more}`, {
+        flow: first.branch,
+        ...(first.host === undefined ? {} : { host: first.host }),
+        ...(first.exit_code === undefined ? {} : { exitCode: first.exit_code }),
+        ...(first.stderr_tail === undefined ? {} : { stderrTail: first.stderr_tail }),
+      });
+    }
+  }
+  return results;
+}
+
+function copyState(state: State, from: string): State {
+  try {
+    return structuredClone(state);
+  } catch (error) {
+    throw new TeaError('E_NODE_FAILED', `the state after node "${from}" cannot be copied for its branches: ${errorMessage(error)}`, { cause: error });
+  }
+}

@@ -1,0 +1,57 @@
+import type { EventSink } from '../events';
+import { ignoreEvents } from '../events';
+import { TeaError } from '../errors';
+import type { ExecutorFactory } from '../executors/registry';
+import type { ProcessExecutorOptions } from '../executors/process';
+import type { State } from '../executors/types';
+import { silentLogger, type Logger } from '../log';
+import { resolveScope } from '../workflow/scope';
+import { START, type Workflow } from '../workflow/types';
+import { Runner } from './runner';
+
+export interface RunOptions {
+  /** First node to run; default: the start of the graph. */
+  entryPoint?: string;
+  /** Node to stop before (it is not run); default: the end of the graph. */
+  exitPoint?: string;
+  /**
+   * The state to start from. A run from the start of the graph merges it over the
+   * workflow's `initial_state`; a scoped run starts from it exactly (it is the
+   * state some earlier part of the graph produced).
+   */
+  input?: State;
+  /** Aborting it stops the run and its branches; the run rejects with E_CANCELLED (or the reason, if a TeaError). */
+  signal?: AbortSignal;
+  logger?: Logger;
+  events?: EventSink;
+  /** Replaces the executor registry, e.g. to run branches elsewhere or to observe them in tests. */
+  executorFactory?: ExecutorFactory;
+  /** Options of the process strategy (which tea CLI to spawn, ...). */
+  process?: ProcessExecutorOptions;
+}
+
+/**
+ * Runs a workflow, or the part of it between an entry and an exit point, and
+ * resolves with the final state. Scope errors are found before any node runs.
+ * Rejects with a TeaError: E_SCOPE_INVALID / E_INPUT_INVALID (bad request),
+ * E_NODE_FAILED / E_BRANCH_FAILED (the workflow failed), E_CANCELLED.
+ */
+export async function runWorkflow(workflow: Workflow, options: RunOptions = {}): Promise<State> {
+  const scope = resolveScope(workflow.graph, options.entryPoint, options.exitPoint);
+  const input = options.input ?? {};
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new TeaError('E_INPUT_INVALID', 'the input state must be a JSON object');
+  }
+  const state = scope.entry === START ? { ...structuredClone(workflow.initialState), ...input } : input;
+  const runner = new Runner(workflow, {
+    logger: options.logger ?? silentLogger,
+    events: options.events ?? ignoreEvents,
+    ...(options.executorFactory === undefined ? {} : { executorFactory: options.executorFactory }),
+    ...(options.process === undefined ? {} : { process: options.process }),
+  });
+  try {
+    return await runner.runScope(scope.entry, scope.exit, state, options.signal ?? new AbortController().signal);
+  } finally {
+    await runner.executors.close();
+  }
+}
