@@ -160,7 +160,7 @@ function sshdConfig(h, user) {
     ['PubkeyAuthentication', 'yes'],
     ['PasswordAuthentication', 'no'],
     ['KbdInteractiveAuthentication', 'no'],
-    // No PAM: it needs root and a service file; without it sshd checks the key alone.
+    // No PAM: it needs root and /etc/pam.d/sshd; without it sshd checks the key alone.
     ['UsePAM', 'no'],
     // Keys and dirs live in a temp dir whose owner/modes sshd would otherwise reject.
     ['StrictModes', 'no'],
@@ -198,6 +198,8 @@ class LocalSshdCluster {
   static async start(opts) {
     const count = opts.count;
     if (!Number.isInteger(count) || count < 1) throw new Error(`count must be a positive integer (got ${count})`);
+    const badIndex = (opts.wrongKeyOn ?? []).find((i) => !Number.isInteger(i) || i < 0 || i >= count);
+    if (badIndex !== undefined) throw new Error(`wrongKeyOn: no host ${badIndex} among ${count}`);
     if (!fs.existsSync(SSHD)) {
       throw new Error(`${SSHD} not found: install OpenSSH's server (apt-get install -y openssh-server) or set TEA_SSHD`);
     }
@@ -221,6 +223,9 @@ class LocalSshdCluster {
     const cluster = new LocalSshdCluster(state);
     // The CLI leaves its hosts running after it exits; everyone else gets the exit hook.
     if (!opts.keepRunning) LocalSshdCluster.track(cluster);
+    // Watchdog first and state saved after every host: a parent killed mid-start leaves
+    // nothing behind either.
+    if (opts.watchParent) cluster.startWatchdog(opts.watchParent);
     try {
       for (let i = 0; i < count; i++) {
         const hdir = path.join(dir, `h${i}`);
@@ -238,10 +243,9 @@ class LocalSshdCluster {
         fs.writeFileSync(h.logPath, '');
         state.hosts.push(h);
         await cluster.spawnOnFreePort(h);
+        cluster.save();
       }
       cluster.writeKnownHosts();
-      if (opts.watchParent) cluster.startWatchdog(opts.watchParent);
-      cluster.save();
       return cluster;
     } catch (err) {
       await cluster.stop();

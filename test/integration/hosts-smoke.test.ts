@@ -62,6 +62,22 @@ describe('getHosts', () => {
     }
   });
 
+  it('fails loudly, saying what to install, when no backend can be had', async () => {
+    delete process.env.TEA_TEST_HOSTS;
+    const env = { ...process.env };
+    process.env.TEA_SSHD = '/nonexistent/sshd';
+    process.env.TEA_DOCKER_HOSTS = '/nonexistent/hosts.json';
+    try {
+      let isolated: typeof import('../harness/hosts') | undefined;
+      jest.isolateModules(() => {
+        isolated = require('../harness/hosts');
+      });
+      await expect(isolated!.getHosts()).rejects.toThrow(/No SSH test hosts available[\s\S]*apt-get install -y openssh-server[\s\S]*docker\/up\.sh/);
+    } finally {
+      process.env = env;
+    }
+  });
+
   it('refuses an unknown backend loudly', async () => {
     process.env.TEA_TEST_HOSTS = 'vagrant';
     await expect(getHosts()).rejects.toThrow(/TEA_TEST_HOSTS must be "local" or "docker"/);
