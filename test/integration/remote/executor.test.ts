@@ -37,7 +37,7 @@ describe('RemoteExecutor against real sshd', () => {
     const { results, executor, logs } = await run(flows);
     expect(results).toHaveLength(12);
     results.forEach((r, i) => {
-      expect(r.success).toBe(true);
+      expect([r.success, r.error]).toEqual([true, null]);
       expect(r.branch).toBe(i % 2 ? 'shout' : 'work');
       if (i % 2) expect(r.state).toEqual({ word: `w${i}`, shout: `W${i}!` });
       else expect(r.state).toMatchObject({ n: i, doubled: i * 2 });

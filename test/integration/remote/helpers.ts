@@ -10,20 +10,25 @@ initial_state: { n: 1 }
 settings:
   parallel:
     strategy: remote
+    remote:
+      hosts: [build-1, build-2]   # the real hosts come from the test fixture
 nodes:
   - name: start
-    run: return { started: true }
+    run: |
+      return { started: true };
   - name: work
     run: |
       return { doubled: state.n * 2, pid: process.pid, cwd: process.cwd(), echo: state.payload ?? null };
   - name: shout
-    run: return { shout: String(state.word ?? '').toUpperCase() + '!' }
+    run: |
+      return { shout: String(state.word ?? '').toUpperCase() + '!' };
   - name: fail
     run: |
       process.stderr.write('about to fail\\n');
       throw new Error('branch failed on purpose: ' + state.n);
   - name: join
-    run: return { joined: parallel_results.length }
+    run: |
+      return { joined: parallel_results.length };
 edges:
   - { from: __start__, to: start }
   - { from: start, to: [work, shout], type: parallel, fan_in: join }
