@@ -5,6 +5,9 @@ import { createProcessExecutor, type ProcessExecutorOptions } from './process';
 import { createThreadExecutor, type BranchRunner } from './thread';
 import type { ParallelExecutor } from './types';
 
+/** Set (to "1") by the remote executor in the environment of every remote `tea run`. */
+export const REMOTE_BRANCH_ENV = 'TEA_REMOTE_BRANCH';
+
 /** What any executor may need; each strategy takes the parts it uses. */
 export interface ExecutorDeps {
   readonly context: ExecutorContext;
@@ -23,6 +26,12 @@ export const createExecutor: ExecutorFactory = (strategy, deps) => {
     case 'process':
       return createProcessExecutor(deps.context, deps.process);
     case 'remote':
+      // A branch already running on a remote host does not fan out over SSH again:
+      // the host runs its nested fan-outs in-process (see REMOTE_BRANCH_ENV).
+      if (process.env[REMOTE_BRANCH_ENV] === '1') {
+        deps.context.logger.info('nested remote fan-out inside a remote branch: running it with strategy "thread" on this host');
+        return createThreadExecutor(deps.context, deps.runBranch);
+      }
       return createRemoteExecutor(deps.context);
   }
 };

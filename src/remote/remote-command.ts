@@ -57,13 +57,14 @@ export function runArgv(spec: RunCommandSpec): string[] {
 }
 
 /**
- * The one command line sent over the exec channel: `cd <flowDir> && exec sh -c
- * <watchdog> tea-run <grace> <argv...>`, every argument quoted. The login shell
+ * The one command line sent over the exec channel: `cd <flowDir> && exec env
+ * TEA_REMOTE_BRANCH=1 sh -c <watchdog> tea-run <grace> <argv...>`, every argument quoted. The login shell
  * parses it once; after that nothing from the workflow is ever parsed as shell.
  */
 export function buildRunCommand(spec: RunCommandSpec): string {
   const grace = String(Math.max(1, Math.ceil(spec.killGraceSeconds)));
-  return `cd ${quote(spec.flowDir)} && exec sh -c ${quote(WATCHDOG_SCRIPT)} tea-run ${grace} ${shellJoin(runArgv(spec))}`;
+  // `env` rather than VAR=x: the login shell may not be a POSIX shell (csh, fish).
+  return `cd ${quote(spec.flowDir)} && exec env TEA_REMOTE_BRANCH=1 sh -c ${quote(WATCHDOG_SCRIPT)} tea-run ${grace} ${shellJoin(runArgv(spec))}`;
 }
 
 /** What logs and errors show: the scoped run, readable, without the watchdog. */

@@ -48,7 +48,7 @@ describe('remote command', () => {
   });
 
   it('joins cd and the run with && so nothing runs when the directory is missing', () => {
-    expect(buildRunCommand(spec())).toMatch(/^cd \/w\/run-1\/1-0-a1 && exec sh -c /);
+    expect(buildRunCommand(spec())).toMatch(/^cd \/w\/run-1\/1-0-a1 && exec env TEA_REMOTE_BRANCH=1 sh -c /);
   });
 
   it('passes hostile names to the program verbatim through a real shell', async () => {
