@@ -17,6 +17,12 @@ export interface ConnectionSettings {
   maxChannels: number;
 }
 
+/** Filled by the channel's 'exit' event (exit-status or exit-signal). */
+interface ExitStatus {
+  code: number | null;
+  signal: string | null;
+}
+
 export interface ExecResult {
   code: number | null;
   signal: string | null;
@@ -165,8 +171,17 @@ export class HostConnection {
     const live = await this.connect(signal);
     const release = await this.#channels.acquire(signal);
     try {
-      const stream = await this.#openChannel<ClientChannel>(live, signal, (cb) => live.client.exec(command, cb));
-      return await this.#collect(live, stream, signal);
+      const exit: ExitStatus = { code: null, signal: null };
+      const stream = await this.#openChannel<ClientChannel>(live, signal, (cb) =>
+        live.client.exec(command, (err, channel) => {
+          // Listen before returning to the event loop: a command that ends at once can have
+          // its exit-status in the same socket read as the exec reply, and ssh2 emits it
+          // while still parsing that read, before any awaiting caller runs.
+          if (!err) channel.once('exit', (code: number | null, sig?: string) => Object.assign(exit, { code, signal: sig ?? null }));
+          cb(err, channel);
+        }),
+      );
+      return await this.#collect(live, stream, exit, signal);
     } finally {
       release();
     }
@@ -202,11 +217,9 @@ export class HostConnection {
     }
   }
 
-  #collect(live: Live, stream: ClientChannel, signal: AbortSignal): Promise<ExecResult> {
+  #collect(live: Live, stream: ClientChannel, exit: ExitStatus, signal: AbortSignal): Promise<ExecResult> {
     return new Promise<ExecResult>((resolve, reject) => {
       const stderr = new TailBuffer();
-      let code: number | null = null;
-      let exitSignal: string | null = null;
       let done = false;
       const finish = (fn: () => void) => {
         if (done) return;
@@ -216,12 +229,8 @@ export class HostConnection {
       };
       stream.on('data', () => {});
       stream.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-      stream.on('exit', (exitCode: number | null, sig?: string) => {
-        code = exitCode;
-        exitSignal = sig ?? null;
-      });
       stream.on('close', () =>
-        finish(() => (signal.aborted ? reject(signal.reason) : resolve({ code, signal: exitSignal, stderrTail: stderr.text() }))),
+        finish(() => (signal.aborted ? reject(signal.reason) : resolve({ code: exit.code, signal: exit.signal, stderrTail: stderr.text() }))),
       );
       // Ending the channel is what ends the remote work: the watchdog sees stdin close.
       const onAbort = () => {
