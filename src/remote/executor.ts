@@ -110,7 +110,9 @@ export class RemoteExecutor implements ParallelExecutor {
       if (result.code !== 0) throw remoteExitError(where, printableRunCommand(spec), result, target.id, flow.entryPoint);
       return await readResult(ops, guard, dir, where, target.id, flow.entryPoint);
     } finally {
-      if (setup.remote.cleanup && !signal.aborted) await removeFlowDir(ops, guard, dir);
+      // Not awaited: the flow's result need not wait for two more SFTP round trips, and
+      // close() removes the whole run directory anyway (rm -rf tolerates a racing unlink).
+      if (setup.remote.cleanup && !signal.aborted) void removeFlowDir(ops, guard, dir);
     }
   }
 
@@ -183,7 +185,7 @@ async function readResult(
   return parsed as State;
 }
 
-/** Best effort: a leftover is removed with the run directory at close(). */
+/** Best effort, never rejects: a leftover is removed with the run directory at close(). */
 async function removeFlowDir(ops: ReturnType<typeof sftpOps>, guard: <T>(p: Promise<T>) => Promise<T>, dir: string): Promise<void> {
   try {
     await guard(Promise.all([ops.unlink(`${dir}/input.json`).catch(() => {}), ops.unlink(`${dir}/result.json`).catch(() => {})]));
