@@ -220,11 +220,10 @@ export function judgeTargets(r: Omit<Results, 'targets'>): Target[] {
   return targets;
 }
 
-export function markdown(r: Results): string {
+/** Where, when and on what the figures were measured, and the targets table: the README shows this too. */
+export function summary(r: Results): string {
   const m = r.machine;
-  const parts: string[] = [
-    '# tea-remote benchmark results',
-    '',
+  return [
     `Measured ${m.date} at commit ${m.commit} with \`${r.command}\`: ${r.options.reps} repetition(s) per figure, interleaved; medians with the range of the repetitions.`,
     '',
     `- Machine: ${m.nproc} x ${m.cpu}, ${m.memory_gb} GB RAM, Linux ${m.kernel}`,
@@ -232,10 +231,12 @@ export function markdown(r: Results): string {
     `- Load average (1/5/15 min): ${m.load_start} at the start, ${m.load_end ?? '?'} at the end. The hosts run on this same machine, so every figure includes the remote side's CPU; a load above ${m.nproc} means other work competed with the benchmark.`,
     `- Hosts: ${r.hosts_started} OpenSSH sshd processes on 127.0.0.1 (test/harness/sshd-core.js, default MaxSessions/MaxStartups), login user \`${r.login.user}\` with login shell ${r.login.shell}; \`exec true\` on an open ssh2 connection takes ${ms(r.login.exec_true_ms)}.`,
     '',
-    '## Targets',
-    '',
     table(['target', 'measured', 'met'], r.targets.map((t) => [t.target, t.measured, t.met === null ? 'for information' : t.met ? 'yes' : '**no**'])),
-  ];
+  ].join('\n');
+}
+
+export function markdown(r: Results): string {
+  const parts: string[] = ['# tea-remote benchmark results', '', summary(r).replace('\n\n|', '\n\n## Targets\n\n|')];
   if (r.fanout) {
     const f = r.fanout;
     parts.push(

@@ -4,7 +4,7 @@
  * report and writes it (plus the raw figures as JSON) to bench/results/. See bench/README.md.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseBenchArgs, USAGE } from './lib/args';
@@ -12,7 +12,7 @@ import { ensureLoginUser } from './lib/bench-user';
 import { BenchCluster, execOn } from './lib/cluster';
 import { describeMachine, loadavg } from './lib/machine';
 import { median } from './lib/stats';
-import { judgeTargets, markdown, type LoginInfo, type Results } from './report';
+import { judgeTargets, markdown, summary, type LoginInfo, type Results } from './report';
 import { dispatchRow, fanoutRow } from './rows/fanout';
 import type { RowContext } from './rows/measure';
 import { scaleRows } from './rows/scale';
@@ -38,6 +38,21 @@ async function probeLogin(cluster: BenchCluster, shell: string): Promise<{ login
   }
 }
 
+/** Keeps bench/README.md's "Latest figures" in step with the committed results. */
+function updateReadme(path: string, text: string): void {
+  const readme = readFileSync(path, 'utf8');
+  const start = '<!-- latest-figures:start -->';
+  const end = '<!-- latest-figures:end -->';
+  const a = readme.indexOf(start);
+  const b = readme.indexOf(end);
+  if (a < 0 || b < a) {
+    log(`${path}: no ${start} ... ${end} markers, not updated`);
+    return;
+  }
+  writeFileSync(path, `${readme.slice(0, a + start.length)}\n${text}\n${readme.slice(b)}`);
+  log(`updated the latest figures in ${path}`);
+}
+
 async function main(): Promise<number> {
   const root = resolve(__dirname, '..', '..');
   const argv = process.argv.slice(2);
@@ -45,7 +60,9 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const opts = parseBenchArgs(argv, join(root, 'bench', 'results'));
+  // Only a run of every row replaces the committed bench/results/; partial runs go to .tmp/bench/.
+  const partialRun = argv.includes('--rows');
+  const opts = parseBenchArgs(argv, join(root, partialRun ? '.tmp/bench' : 'bench/results'));
   const env = { root, dist: __dirname, tea: join(root, 'dist', 'tea'), stub: join(root, 'bench', 'stub-tea.sh') };
   if (!existsSync(env.tea)) throw new Error(`${env.tea} not found: run npm run build (scripts/bench.sh does)`);
   const machine = describeMachine(root);
@@ -88,6 +105,7 @@ async function main(): Promise<number> {
     writeFileSync(join(opts.out, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(report);
     log(`wrote ${join(opts.out, 'latest.md')} and latest.json`);
+    if (resolve(opts.out) === join(root, 'bench', 'results')) updateReadme(join(root, 'bench', 'README.md'), summary(results));
     // Benchmarks report targets, they do not fail on them; a lost flow is a bug.
     const lostFlows = results.targets.find((t) => t.target.startsWith('zero lost flows'));
     return lostFlows?.met === false ? 1 : 0;

@@ -41,7 +41,8 @@ export const USAGE = `usage: npm run bench -- [options]   (or: sh scripts/bench.
   --scale-work tea|stub  what each branch runs in row 4 (default stub, see bench/README.md)
   --scale-slots N        slots per host in row 4 (default 8)
   --sftp-choice-flows N  flows of row 5 (default 300)
-  --out DIR              where latest.md and latest.json go (default bench/results)
+  --out DIR              where latest.md and latest.json go (default bench/results;
+                         .tmp/bench when --rows is given)
   --user NAME            login user on the hosts (default: tea-bench when root, else yourself)
   --keep                 keep the scratch directory and the sshd logs`;
 

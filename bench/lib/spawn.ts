@@ -53,7 +53,9 @@ export function timed(cmd: string, args: string[], opts: SpawnOptions = {}): Pro
 export async function node(distDir: string, scratch: string, args: string[], opts: SpawnOptions = {}): Promise<Timed> {
   const rssFile = join(scratch, `rss-${process.hrtime.bigint()}.txt`);
   const env = { ...(opts.env ?? benchEnv()), TEA_BENCH_RSS_FILE: rssFile };
-  const result = await timed(process.execPath, ['-r', join(distDir, 'rss-probe.js'), ...args], { ...opts, env });
+  // TEA_BENCH_CPU_PROF=DIR: a V8 CPU profile of every measured Node client (bench/README.md "Profiling").
+  const prof = process.env.TEA_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.TEA_BENCH_CPU_PROF}`] : [];
+  const result = await timed(process.execPath, [...prof, '-r', join(distDir, 'rss-probe.js'), ...args], { ...opts, env });
   try {
     result.peakRss = Number(readFileSync(rssFile, 'utf8')) * 1024;
     rmSync(rssFile, { force: true });
