@@ -11,6 +11,7 @@ import { parseBenchArgs, USAGE } from './lib/args';
 import { ensureLoginUser } from './lib/bench-user';
 import { BenchCluster, execOn } from './lib/cluster';
 import { describeMachine, loadavg } from './lib/machine';
+import { killRunning } from './lib/spawn';
 import { median } from './lib/stats';
 import { judgeTargets, markdown, summary, type LoginInfo, type Results } from './report';
 import { dispatchRow, fanoutRow } from './rows/fanout';
@@ -115,6 +116,16 @@ async function main(): Promise<number> {
     if (opts.keep) log(`kept ${scratch}`);
     else rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+// Measured commands run in their own sessions, out of reach of the terminal's Ctrl-C:
+// end them here; exiting then stops the hosts (the harness's exit hook).
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    log(`${sig}: stopping`);
+    killRunning();
+    process.exit(130);
+  });
 }
 
 main().then(

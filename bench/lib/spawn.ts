@@ -18,29 +18,63 @@ export interface SpawnOptions {
   timeoutMs?: number;
 }
 
-/** The environment measured processes get: no agent (tea and ssh would try it before the key). */
+/**
+ * The environment measured processes get, closer to what an SSH session on the hosts
+ * has: no agent (tea and ssh would try it before the key), and no NODE_OPTIONS or
+ * NODE_EXTRA_CA_CERTS (a CA bundle every Node process would parse at startup, locally
+ * but not on the hosts, which would skew the local reference against the remote runs).
+ */
 export function benchEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env = { ...process.env, ...extra };
-  delete env.SSH_AUTH_SOCK;
+  for (const name of ['SSH_AUTH_SOCK', 'NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS']) delete env[name];
   return env;
 }
 
-/** Runs a command, timing it from spawn to exit (wall clock, hrtime). */
+/** Process groups of the measured commands still running (each is its own session). */
+const running = new Set<number>();
+
+/** Kills every measured command still running (the bench was interrupted). */
+export function killRunning(): void {
+  for (const pid of running) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+/**
+ * Runs a command, timing it from spawn to exit (wall clock, hrtime). Each runs in its
+ * own session (setsid), as every remote command does under sshd: with the kernel's
+ * autogroup scheduling a session is the unit that gets a fair CPU share, so a local
+ * command sharing the bench's session would get less CPU than the same command on a host.
+ */
 export function timed(cmd: string, args: string[], opts: SpawnOptions = {}): Promise<Timed> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? benchEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? benchEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString('utf8')).slice(-20_000)));
-    const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
+    const pid = child.pid;
+    if (pid !== undefined) running.add(pid);
+    const killGroup = () => {
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    };
+    const timer = opts.timeoutMs === undefined ? undefined : setTimeout(killGroup, opts.timeoutMs);
     child.on('error', (e) => {
       clearTimeout(timer);
       reject(new Error(`${cmd}: ${e.message}`));
     });
     child.on('close', (code) => {
       clearTimeout(timer);
+      if (pid !== undefined) running.delete(pid);
       resolve({ wallMs: Number(process.hrtime.bigint() - started) / 1e6, code, stdout, stderr });
     });
   });
