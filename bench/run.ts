@@ -79,8 +79,15 @@ async function main(): Promise<number> {
   // The login user reads authorized_keys under here (sshd opens it as that user).
   chmodSync(scratch, 0o711);
   log(`starting ${hostsNeeded} local sshd host(s) in ${scratch}`);
-  const cluster = await BenchCluster.start(hostsNeeded, join(scratch, 'hosts'), user.name);
   let remote = '';
+  // On an interrupt (process.exit from the signal handler) finally{} below does not run.
+  process.once('exit', () => {
+    if (opts.keep) return;
+    rmSync(scratch, { recursive: true, force: true });
+    // The hosts are this machine: their directory can be removed directly.
+    if (remote) rmSync(remote, { recursive: true, force: true });
+  });
+  const cluster = await BenchCluster.start(hostsNeeded, join(scratch, 'hosts'), user.name);
   try {
     const probe = await probeLogin(cluster, user.shell);
     remote = `${probe.home}/tea-bench-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;

@@ -3,7 +3,7 @@
 // Bundled exactly like dist/tea (scripts/build.mjs): ssh2 inside the bundle, its optional
 // native addons left out, so the floor and tea-remote take the same (pure-JS) crypto path. `npm run bench` goes through
 // scripts/bench.sh, which builds dist/tea first.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { build } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -18,5 +18,9 @@ await build({
   format: 'cjs',
   logLevel: 'warning',
 });
-const run = spawnSync(process.execPath, [`${root}bench/dist/run.js`, ...process.argv.slice(2)], { stdio: 'inherit' });
-process.exitCode = run.status ?? 1;
+const child = spawn(process.execPath, [`${root}bench/dist/run.js`, ...process.argv.slice(2)], { stdio: 'inherit' });
+// The bench stops its hosts and measured commands on SIGINT/SIGTERM: pass them on.
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+child.on('close', (code, signal) => {
+  process.exitCode = code ?? (signal ? 130 : 1);
+});
