@@ -54,6 +54,21 @@ function updateReadme(path: string, text: string): void {
   log(`updated the latest figures in ${path}`);
 }
 
+/**
+ * `--render FILE`: rewrites the report (and the README summary) from a results JSON,
+ * re-judging the targets: a change to the report's format needs no new measurements.
+ */
+function render(root: string, file = join(root, 'bench', 'results', 'latest.json')): number {
+  const { targets: _old, ...partial } = JSON.parse(readFileSync(file, 'utf8')) as Results;
+  const results: Results = { ...partial, targets: judgeTargets(partial) };
+  const dir = resolve(file, '..');
+  writeFileSync(join(dir, 'latest.md'), markdown(results));
+  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  if (dir === join(root, 'bench', 'results')) updateReadme(join(root, 'bench', 'README.md'), summary(results));
+  log(`rendered ${join(dir, 'latest.md')} from ${file}`);
+  return 0;
+}
+
 async function main(): Promise<number> {
   const root = resolve(__dirname, '..', '..');
   const argv = process.argv.slice(2);
@@ -63,6 +78,7 @@ async function main(): Promise<number> {
   }
   // Only a run of every row replaces the committed bench/results/; partial runs go to .tmp/bench/.
   const partialRun = argv.includes('--rows');
+  if (argv[0] === '--render') return render(root, argv[1]);
   const opts = parseBenchArgs(argv, join(root, partialRun ? '.tmp/bench' : 'bench/results'));
   const env = { root, dist: __dirname, tea: join(root, 'dist', 'tea'), stub: join(root, 'bench', 'stub-tea.sh') };
   if (!existsSync(env.tea)) throw new Error(`${env.tea} not found: run npm run build (scripts/bench.sh does)`);

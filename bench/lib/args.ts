@@ -44,7 +44,9 @@ export const USAGE = `usage: npm run bench -- [options]   (or: sh scripts/bench.
   --out DIR              where latest.md and latest.json go (default bench/results;
                          .tmp/bench when --rows is given)
   --user NAME            login user on the hosts (default: tea-bench when root, else yourself)
-  --keep                 keep the scratch directory and the sshd logs`;
+  --keep                 keep the scratch directory and the sshd logs
+  --render [FILE]        only rewrite latest.md (and the README summary) from a results
+                         JSON (default bench/results/latest.json), re-judging the targets`;
 
 const positive = (name: string, text: string, min = 1): number => {
   const n = Number(text);

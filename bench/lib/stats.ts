@@ -28,5 +28,3 @@ export function ratio(a: number, b: number): string {
   const r = a / b;
   return r >= 10 ? `${r.toFixed(0)}x` : `${r.toFixed(2)}x`;
 }
-
-export const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;

@@ -77,7 +77,8 @@ describe('npm run bench (tiny)', () => {
     expect(names).toEqual(expect.arrayContaining([
       expect.stringMatching(/^1a\. .*GNU Parallel/),
       expect.stringMatching(/^2\. dispatch overhead/),
-      expect.stringMatching(/^3\. .*scp/),
+      expect.stringMatching(/^3\. .*like for like/),
+      expect.stringMatching(/^3\. .*as staged/),
       expect.stringMatching(/^4\. 4 branches over 2 hosts/),
     ]));
     expect(results.targets.find((t) => t.target.startsWith('zero lost flows'))!.met).toBe(true);
