@@ -23,8 +23,9 @@ export function spread(xs: readonly number[]): string {
   return `${ms(median(xs))} (${ms(min(xs))}-${ms(max(xs))})`;
 }
 
+/** a/b as "1.23x"; "n/a" when b is not positive (an overhead measured at or below zero is noise). */
 export function ratio(a: number, b: number): string {
-  if (!Number.isFinite(a) || !Number.isFinite(b) || b === 0) return 'n/a';
+  if (!Number.isFinite(a) || !Number.isFinite(b) || b <= 0) return 'n/a';
   const r = a / b;
   return r >= 10 ? `${r.toFixed(0)}x` : `${r.toFixed(2)}x`;
 }
