@@ -1,7 +1,7 @@
 import CircuitBreaker from 'opossum';
 import type { CircuitBreakerConfig } from '../config/parallel';
 import type { EventSink } from '../events';
-import { TeaError } from '../errors';
+import { TeaError, errorMessage } from '../errors';
 import { silentLogger, type Logger } from '../log';
 
 /**
@@ -16,7 +16,7 @@ import { silentLogger, type Logger } from '../log';
 export class TargetHealth {
   readonly #breakers = new Map<string, CircuitBreaker>();
   readonly #consecutiveFailures = new Map<string, number>();
-  readonly #excluded = new Map<string, string>();
+  readonly #excluded = new Map<string, unknown>();
   readonly #listeners = new Set<() => void>();
 
   /**
@@ -36,17 +36,38 @@ export class TargetHealth {
     return () => this.#listeners.delete(listener);
   }
 
-  exclude(target: string, reason: string): void {
+  /** Takes a target out of this run for good; logged once, with the reason. */
+  exclude(target: string, reason: unknown): void {
     if (this.#excluded.has(target)) return;
     this.#excluded.set(target, reason);
-    this.logger.warn(`${target}: excluded from this run: ${reason}`);
-    this.events({ type: 'host:excluded', host: target, reason });
+    const message = errorMessage(reason);
+    this.logger.warn(`${target}: excluded from this run: ${message}`);
+    this.events({ type: 'host:excluded', host: target, reason: message });
+  }
+
+  /**
+   * The error for flows left when no target can take them. When every target was
+   * excluded for the same kind of reason (say, a refused key), that reason's code
+   * and message are kept, so the user sees the fix, not just "no host".
+   */
+  noneLeftError(targets: readonly string[]): TeaError {
+    if (targets.length === 0) return new TeaError('E_NO_HEALTHY_HOST', 'no hosts configured');
+    const reasons = targets.map((t) => this.#excluded.get(t));
+    const codes = new Set(reasons.map((r) => (r instanceof TeaError ? r.code : null)));
+    const [only] = [...codes];
+    if (codes.size === 1 && only != null && only !== 'E_HOST_UNUSABLE') {
+      return new TeaError(only, reasons.map((r) => errorMessage(r)).join('; '), {
+        ...(targets.length === 1 ? { host: targets[0] } : {}),
+        cause: reasons[0],
+      });
+    }
+    const why = targets.map((t) => `${t}: ${this.unavailableReason(t) ?? 'unavailable'}`).join('; ');
+    return new TeaError('E_NO_HEALTHY_HOST', `no healthy host left (${why})`);
   }
 
   /** Why a target takes no flows now, or null when it does. */
   unavailableReason(target: string): string | null {
-    const excluded = this.#excluded.get(target);
-    if (excluded !== undefined) return `excluded: ${excluded}`;
+    if (this.#excluded.has(target)) return `excluded: ${errorMessage(this.#excluded.get(target))}`;
     const breaker = this.#breakers.get(target);
     if (breaker === undefined || breaker.closed) return null;
     if (breaker.halfOpen && breaker.pendingClose) return null; // one probe may go
