@@ -1,0 +1,99 @@
+/**
+ * Transport faults against real sshd processes: a host down from the start, killed
+ * mid-run, hung (SIGSTOP) before and during a run. For each: one result per flow,
+ * bounded time, flows end on the survivors, no process or file of the run remains.
+ */
+import { startLocalHosts, type LocalHostsFixture } from '../../harness/hosts';
+import { expectOneResultEach, faultConfig, flows, leftovers, runFault, runProcesses, waitFor } from './helpers';
+
+jest.setTimeout(180_000);
+
+let fx: LocalHostsFixture;
+beforeEach(async () => {
+  fx = await startLocalHosts({ count: 3 });
+});
+afterEach(async () => {
+  for (let i = 0; i < 3; i += 1) fx.resume(i);
+  await fx.stop();
+});
+
+async function expectNothingLeft(runId: string): Promise<void> {
+  // Local hosts share this machine: one look covers all three.
+  expect(await waitFor(async () => (await runProcesses(fx, 0, runId)).length === 0, 20_000)).toBe(true);
+  expect(await leftovers(fx, 0, runId)).toEqual([]);
+}
+
+it('a host down from the start: its flows go to the others', async () => {
+  await fx.kill(1);
+  const input = flows(12);
+  const { results, ms, runId, logs } = await runFault(input, faultConfig(fx));
+  expectOneResultEach(results, input);
+  expect(results.filter((r) => !r.success)).toEqual([]);
+  expect(results.some((r) => r.host === fx.hosts[1]!.sshlogin)).toBe(false);
+  expect(ms).toBeLessThan(60_000);
+  const refused = results.flatMap((r) => r.attempts ?? []).filter((a) => !a.ok);
+  expect(refused.every((a) => a.error_code === 'E_CONNECT_FAILED' && a.host === fx.hosts[1]!.sshlogin)).toBe(true);
+  expect(logs.filter((l) => l.includes('circuit open'))).toHaveLength(1);
+  await expectNothingLeft(runId);
+});
+
+it('a host killed mid-run: its running flows are retried on the survivors', async () => {
+  const input = flows(30, (i) => `slow${i}`);
+  const { results, ms, runId } = await runFault(input, faultConfig(fx), async () => {
+    await new Promise((r) => setTimeout(r, 1000));
+    await fx.kill(1);
+  });
+  expectOneResultEach(results, input);
+  expect(results.filter((r) => !r.success)).toEqual([]);
+  const lost = results.flatMap((r) => r.attempts ?? []).filter((a) => !a.ok);
+  expect(lost.length).toBeGreaterThan(0);
+  expect(lost.every((a) => a.host === fx.hosts[1]!.sshlogin)).toBe(true);
+  expect(new Set(lost.map((a) => a.error_code))).toEqual(new Set(['E_CONNECTION_LOST']));
+  expect(ms).toBeLessThan(90_000);
+  await expectNothingLeft(runId);
+});
+
+it('a host hung (SIGSTOP) before the run: the handshake times out and its flows go elsewhere', async () => {
+  fx.pause(2);
+  const input = flows(12);
+  const { results, ms, runId } = await runFault(input, faultConfig(fx));
+  expectOneResultEach(results, input);
+  expect(results.filter((r) => !r.success)).toEqual([]);
+  expect(results.some((r) => r.host === fx.hosts[2]!.sshlogin)).toBe(false);
+  const failed = results.flatMap((r) => r.attempts ?? []).filter((a) => !a.ok);
+  expect(new Set(failed.map((a) => a.error_code))).toEqual(new Set(['E_CONNECT_TIMEOUT']));
+  expect(ms).toBeLessThan(60_000);
+  fx.resume(2);
+  await expectNothingLeft(runId);
+});
+
+it('a host hung (SIGSTOP) during the run: keepalive notices, flows move, its processes end once it resumes', async () => {
+  const input = flows(24, (i) => `slow${i}`);
+  const { results, ms, runId } = await runFault(input, faultConfig(fx), async () => {
+    await new Promise((r) => setTimeout(r, 1000));
+    fx.pause(0);
+  });
+  expectOneResultEach(results, input);
+  expect(results.filter((r) => !r.success)).toEqual([]);
+  const failed = results.flatMap((r) => r.attempts ?? []).filter((a) => !a.ok);
+  expect(failed.length).toBeGreaterThan(0);
+  expect(failed.every((a) => a.host === fx.hosts[0]!.sshlogin)).toBe(true);
+  expect(ms).toBeLessThan(90_000);
+  // The frozen host's sessions still hold branch processes; once it runs again its
+  // sshd sees the dropped connection, the channels close, the watchdog ends them.
+  fx.resume(0);
+  await expectNothingLeft(runId);
+});
+
+it('every host down: every flow fails fast with a classified error, nothing hangs', async () => {
+  await fx.kill(0);
+  await fx.kill(1);
+  await fx.kill(2);
+  const input = flows(20);
+  const { results, ms } = await runFault(input, faultConfig(fx));
+  expectOneResultEach(results, input);
+  expect(results.every((r) => !r.success)).toBe(true);
+  expect(new Set(results.map((r) => r.error_type))).toEqual(new Set(['E_CONNECT_FAILED', 'E_NO_HEALTHY_HOST']));
+  expect(results.find((r) => r.error_type === 'E_NO_HEALTHY_HOST')!.error).toMatch(/circuit open/);
+  expect(ms).toBeLessThan(30_000);
+});
