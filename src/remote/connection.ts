@@ -31,6 +31,8 @@ interface Live {
   markLost: (error: TeaError) => void;
   closed: boolean;
   sftp?: Promise<SFTPWrapper>;
+  /** Logged once per connection: the server refused a channel (MaxSessions). */
+  refusedChannel?: boolean;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -196,7 +198,10 @@ export class HostConnection {
         return await raceAbort(Promise.race([opened, live.lost]), signal);
       } catch (error) {
         if (!isChannelOpenFailure(error) || live.closed) throw error;
-        if (tries === 0) this.logger.debug(`${this.spec.id}: server refused a channel (MaxSessions?): waiting for a free one`);
+        if (!live.refusedChannel) {
+          live.refusedChannel = true;
+          this.logger.debug(`${this.spec.id}: server refused a channel (MaxSessions?): waiting for free ones`);
+        }
         await sleep(Math.min(250, 5 * 2 ** Math.min(tries, 6)), signal);
       }
     }
@@ -221,7 +226,15 @@ export class HostConnection {
         exitSignal = sig ?? null;
       });
       stream.on('close', () =>
-        finish(() => (signal.aborted ? reject(signal.reason) : resolve({ code, signal: exitSignal, stderrTail: stderr.text() }))),
+        finish(() => {
+          if (signal.aborted) return reject(signal.reason);
+          // No exit status and no exit signal: the channel was torn down under us
+          // (sshd or its session died, the connection is going): a transport failure.
+          if (code === null && exitSignal === null) {
+            return reject(new TeaError('E_CONNECTION_LOST', `${this.spec.id}: the session ended without an exit status (host or connection lost)`, { host: this.spec.id, stderrTail: stderr.text() }));
+          }
+          resolve({ code, signal: exitSignal, stderrTail: stderr.text() });
+        }),
       );
       // Ending the channel is what ends the remote work: the watchdog sees stdin close.
       const onAbort = () => {

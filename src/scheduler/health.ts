@@ -16,6 +16,7 @@ import { silentLogger, type Logger } from '../log';
 export class TargetHealth {
   readonly #breakers = new Map<string, CircuitBreaker>();
   readonly #consecutiveFailures = new Map<string, number>();
+  readonly #lastFailure = new Map<string, string>();
   readonly #excluded = new Map<string, unknown>();
   readonly #listeners = new Set<() => void>();
 
@@ -71,7 +72,9 @@ export class TargetHealth {
     const breaker = this.#breakers.get(target);
     if (breaker === undefined || breaker.closed) return null;
     if (breaker.halfOpen && breaker.pendingClose) return null; // one probe may go
-    return breaker.halfOpen ? 'circuit half-open, probe in flight' : 'circuit open';
+    const last = this.#lastFailure.get(target);
+    const state = breaker.halfOpen ? 'circuit half-open, probe in flight' : 'circuit open';
+    return last === undefined ? state : `${state}, last failure: ${last}`;
   }
 
   /** True when the target can never take a flow again without waiting for a reset timer. */
@@ -97,6 +100,7 @@ export class TargetHealth {
         throw new TeaError('E_CIRCUIT_OPEN', `${target}: circuit open`, { host: target, cause: error });
       }
       if (this.countsAgainst(error)) {
+        this.#lastFailure.set(target, errorMessage(error));
         const count = (this.#consecutiveFailures.get(target) ?? 0) + 1;
         this.#consecutiveFailures.set(target, count);
         if (count >= this.config.failure_threshold && breaker.closed) breaker.open();
