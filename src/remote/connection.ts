@@ -17,6 +17,11 @@ export interface ConnectionSettings {
   maxChannels: number;
 }
 
+interface ExitRecord {
+  code: number | null;
+  signal: string | null;
+}
+
 export interface ExecResult {
   code: number | null;
   signal: string | null;
@@ -167,8 +172,19 @@ export class HostConnection {
     const live = await this.connect(signal);
     const release = await this.#channels.acquire(signal);
     try {
-      const stream = await this.#openChannel<ClientChannel>(live, signal, (cb) => live.client.exec(command, cb));
-      return await this.#collect(live, stream, signal);
+      // The exit status can arrive in the same packet batch as the exec reply, before
+      // any await resumes: record it from inside ssh2's callback, or it is lost.
+      const exit: ExitRecord = { code: null, signal: null };
+      const stream = await this.#openChannel<ClientChannel>(live, signal, (cb) =>
+        live.client.exec(command, (err, channel) => {
+          channel?.on('exit', (code: number | null, sig?: string) => {
+            exit.code = code;
+            exit.signal = sig ?? null;
+          });
+          cb(err, channel);
+        }),
+      );
+      return await this.#collect(live, stream, exit, signal);
     } finally {
       release();
     }
@@ -207,11 +223,9 @@ export class HostConnection {
     }
   }
 
-  #collect(live: Live, stream: ClientChannel, signal: AbortSignal): Promise<ExecResult> {
+  #collect(live: Live, stream: ClientChannel, exit: ExitRecord, signal: AbortSignal): Promise<ExecResult> {
     return new Promise<ExecResult>((resolve, reject) => {
       const stderr = new TailBuffer();
-      let code: number | null = null;
-      let exitSignal: string | null = null;
       let done = false;
       const finish = (fn: () => void) => {
         if (done) return;
@@ -221,15 +235,12 @@ export class HostConnection {
       };
       stream.on('data', () => {});
       stream.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-      stream.on('exit', (exitCode: number | null, sig?: string) => {
-        code = exitCode;
-        exitSignal = sig ?? null;
-      });
       stream.on('close', () =>
         finish(() => {
           if (signal.aborted) return reject(signal.reason);
           // No exit status and no exit signal: the channel was torn down under us
           // (sshd or its session died, the connection is going): a transport failure.
+          const { code, signal: exitSignal } = exit;
           if (code === null && exitSignal === null) {
             return reject(new TeaError('E_CONNECTION_LOST', `${this.spec.id}: the session ended without an exit status (host or connection lost)`, { host: this.spec.id, stderrTail: stderr.text() }));
           }
