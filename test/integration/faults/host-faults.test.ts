@@ -101,3 +101,45 @@ it('every host down: every flow fails fast with a classified error, nothing hang
   expect(results.some((r) => r.error_type === 'E_NO_HEALTHY_HOST' && /circuit open/.test(r.error!))).toBe(true);
   expect(ms).toBeLessThan(30_000);
 });
+
+it('a host back after a kill is reconnected only once its breaker half-opens, then takes flows again', async () => {
+  const config = faultConfig(fx, { hosts: [fx.hosts[0]!.sshlogin] }, { circuit_breaker: { failure_threshold: 1, reset_timeout: 1 }, retry: { max_retries: 0 } });
+  const { results, logs } = await runFault(flows(4), config, async (executor) => {
+    await waitFor(async () => executor.finishedCount() >= 1, 30_000);
+  });
+  expect(results.every((r) => r.success)).toBe(true);
+  const first = fx.countConnections(0);
+
+  // Same executor across two fan-outs: kill, fail (breaker opens), restart, wait, succeed.
+  const { capture } = await import('../remote/helpers');
+  const { RemoteExecutor } = await import('../../../src/remote/executor');
+  const c = capture('name: reconnect\n');
+  const executor = new RemoteExecutor(c.context);
+  try {
+    expect((await executor.execute(flows(1), config))[0]!.success).toBe(true);
+    await fx.kill(0);
+    const down = await executor.execute(flows(2), config);
+    for (const r of down) expect(['E_CONNECT_FAILED', 'E_CONNECTION_LOST', 'E_NO_HEALTHY_HOST']).toContain(r.error_type);
+    await fx.restart(0);
+    await new Promise((r) => setTimeout(r, 1200)); // reset_timeout: 1 s, then one probe
+    const back = await executor.execute(flows(3), config);
+    expect(back.every((r) => r.success)).toBe(true);
+    expect(c.events.map((e) => e.type)).toEqual(expect.arrayContaining(['host:lost', 'breaker:open', 'breaker:half-open', 'breaker:closed']));
+  } finally {
+    await executor.close();
+  }
+  expect(fx.countConnections(0)).toBeGreaterThan(first);
+  expect(logs.length).toBeGreaterThan(0);
+});
+
+it('a cleanup that fails (host gone at the end) is logged and does not fail the run', async () => {
+  const { capture } = await import('../remote/helpers');
+  const { RemoteExecutor } = await import('../../../src/remote/executor');
+  const c = capture('name: cleanup\n');
+  const executor = new RemoteExecutor(c.context);
+  const results = await executor.execute(flows(3), faultConfig(fx, { hosts: [fx.hosts[2]!.sshlogin] }));
+  expect(results.every((r) => r.success)).toBe(true);
+  await fx.kill(2);
+  await expect(executor.close()).resolves.toBeUndefined();
+  expect(c.logs.some((l) => l.startsWith('warn:') && l.includes('cleanup failed, remove') && l.includes(`run-${executor.runId}`))).toBe(true);
+});
