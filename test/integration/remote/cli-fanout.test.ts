@@ -21,6 +21,14 @@ it('tea run fans examples/remote-fanout.yaml out over real SSH hosts and continu
   expect(logins.reduce((a, b) => a + b, 0)).toBe(3);
 });
 
+it('per-edge parallel_strategy: remote fans out remotely while the global strategy stays thread', () => {
+  const run = runExampleOnHosts(fx, {}, [], (doc) => {
+    doc.setIn(['settings', 'parallel', 'strategy'], 'thread');
+    doc.setIn(['edges', 1, 'parallel_strategy'], 'remote');
+  });
+  expectExampleResult(fx, run);
+});
+
 it('a bad remote setting stops the run before any connection, naming the path, exit 2', () => {
   const before = fx.hosts.map((_, i) => fx.countConnections(i));
   const run = runExampleOnHosts(fx, { hosts: ['tea@good-host', 'x@bad host'] });

@@ -20,10 +20,16 @@ export interface CliRun {
 }
 
 /** Writes examples/remote-fanout.yaml pointed at the fixture's hosts and runs `dist/tea run` on it. */
-export function runExampleOnHosts(fx: HostsFixture, remote: Record<string, unknown> = {}, args: string[] = []): CliRun {
+export function runExampleOnHosts(
+  fx: HostsFixture,
+  remote: Record<string, unknown> = {},
+  args: string[] = [],
+  edit: (doc: YAML.Document) => void = () => {},
+): CliRun {
   const dir = mkdtempSync(join(tmpdir(), 'tea-cli-remote-'));
   const doc = YAML.parseDocument(readFileSync(join(ROOT, 'examples/remote-fanout.yaml'), 'utf8'));
   doc.setIn(['settings', 'parallel', 'remote'], doc.createNode(fx.remoteConfig(remote)));
+  edit(doc);
   const workflow = join(dir, 'workflow.yaml');
   writeFileSync(workflow, String(doc));
   const output = join(dir, 'out.json');
