@@ -78,7 +78,7 @@ async function plantedRun(mode: 'ssh_env' | 'export_file') {
     const during = await commandLines();
     await fx.exec(0, `touch ${base}.gate`);
     const outcome = await running;
-    const left = await fx.exec(0, `grep -rlF ${token} ${workdir} ${canary} 2>&1; ls -la ${workdir}/run-*/1-0-a1`);
+    const left = await fx.exec(0, `grep -rlF ${token} ${workdir} ${canary} 2>&1; cd ${workdir}/run-*/1-0-a1 && stat -c '%a %n' * .[!.]* 2>/dev/null`);
     return { ...outcome, token, canary, secret, secretName, otherName, during, left: left.stdout, sshdLog: fx.readLog(0).slice(logStart), workdir };
   } finally {
     delete process.env[secretName];
@@ -95,7 +95,8 @@ function expectNoLeak(run: Awaited<ReturnType<typeof plantedRun>>) {
   expect(run.sshdLog).toContain('Accepted publickey');
   expect(run.sshdLog).not.toContain(run.token);
   expect(JSON.stringify([run.logs, run.events, run.results, run.thrown?.message ?? null])).not.toContain(run.token);
-  expect(run.left).toContain('input.json'); // cleanup is off: the flow's files are still there to search
+  // Cleanup is off: the flow's files are still there to search, owner-only, and the env file is not among them.
+  expect(run.left).toContain('600 input.json\n600 result.json\n');
   expect(run.left).not.toContain('tea-env');
   expect(run.left).not.toContain(run.token);
   expect(run.left).toContain(`${run.canary}: No such file`);
