@@ -160,12 +160,16 @@ export class HostConnection {
     }
   }
 
-  /** Runs `command`; resolves when the channel closes. stdout is drained and ignored (rc files print to it). */
-  async exec(command: string, signal: AbortSignal): Promise<ExecResult> {
+  /**
+   * Runs `command`; resolves when the channel closes. stdout is drained and ignored (rc files print to it).
+   * `env` is sent as SSH env requests: sshd sets only the names its AcceptEnv allows.
+   */
+  async exec(command: string, signal: AbortSignal, options: { env?: Record<string, string> } = {}): Promise<ExecResult> {
     const live = await this.connect(signal);
     const release = await this.#channels.acquire(signal);
     try {
-      const stream = await this.#openChannel<ClientChannel>(live, signal, (cb) => live.client.exec(command, cb));
+      const execOptions = options.env === undefined ? {} : { env: options.env };
+      const stream = await this.#openChannel<ClientChannel>(live, signal, (cb) => live.client.exec(command, execOptions, cb));
       return await this.#collect(live, stream, signal);
     } finally {
       release();

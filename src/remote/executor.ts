@@ -8,12 +8,13 @@ import { classify } from '../scheduler/classify';
 import { TargetHealth } from '../scheduler/health';
 import { runFlows } from '../scheduler/run-flows';
 import type { AttemptContext } from '../scheduler/types';
-import { loadBasefile, type Basefile } from './basefile';
+import { BasefileCatalog } from './basefile';
 import { resolveHosts, type HostSpec } from './hosts';
 import { flowDir } from './layout';
 import { ConnectionPool } from './pool';
 import { buildRunCommand, printableRunCommand } from './remote-command';
-import { FILE_MODE, DIR_MODE, HostStaging, isNoSuchFile } from './staging';
+import { HostPrep } from './host-prep';
+import { FILE_MODE, DIR_MODE, isNoSuchFile } from './staging';
 import { sftpOps } from './sftp-ops';
 import { quote } from './quote';
 
@@ -21,7 +22,8 @@ interface Setup {
   remote: RemoteConfig;
   hosts: HostSpec[];
   pool: ConnectionPool;
-  staging: Map<string, HostStaging>;
+  /** Per host: preflight once, then staging with the basefile chosen for that host. */
+  staging: Map<string, HostPrep>;
   health: TargetHealth;
 }
 
@@ -70,12 +72,11 @@ export class RemoteExecutor implements ParallelExecutor {
       throw new TeaError('E_CONFIG_INVALID', 'settings.parallel.remote: required for strategy "remote" (at least `hosts`)');
     }
     const hosts = resolveHosts(remote);
-    const basefile: Basefile = loadBasefile(remote.basefile);
+    const catalog = BasefileCatalog.forConfig(remote.basefile);
     const { logger, events } = this.context;
     const pool = new ConnectionPool(hosts, remote, logger, events);
-    const staging = new Map(
-      hosts.map((h) => [h.id, new HostStaging(pool.get(h.id), remote.workdir, this.runId, basefile, this.context.workflowText, logger)]),
-    );
+    const prep = { remote, runId: this.runId, catalog, workflowText: this.context.workflowText, acceptEnv: [], logger, events };
+    const staging = new Map(hosts.map((h) => [h.id, new HostPrep(pool.get(h.id), prep)]));
     const health = new TargetHealth(config.circuit_breaker, (e) => classify(e).transport, events, logger);
     logger.info(`remote: pure-Node ssh2 transport, one connection per host, ${hosts.length} host(s), run ${this.runId}`);
     events({ type: 'method', method: 'ssh2', reason: 'default pure-Node transport (no system ssh, scp or rsync needed)' });

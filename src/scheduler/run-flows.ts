@@ -11,6 +11,12 @@ import type { RunFlowsOptions, Target } from './types';
 /** Codes meaning "the flow never started there": requeue without using up a retry. */
 const NOT_STARTED = new Set(['E_CIRCUIT_OPEN', 'E_HOST_UNUSABLE']);
 
+/** An error's message without its leading `<target>: `: exclusion lines and reasons name the target already. */
+function reasonOn(target: Target, error: unknown): string {
+  const message = errorMessage(error);
+  return message.startsWith(`${target.id}: `) ? message.slice(target.id.length + 2) : message;
+}
+
 interface Pending {
   index: number;
   flow: Flow;
@@ -163,7 +169,7 @@ export async function runFlows(options: RunFlowsOptions & RunFlowsExtras): Promi
   const onAttemptFailed = (item: Pending, target: Target, startedAt: number, error: unknown) => {
     const c = classify(error);
     if (NOT_STARTED.has(c.code)) {
-      if (c.disablesTarget) health.exclude(target.id, errorMessage(error));
+      if (c.disablesTarget) health.exclude(target.id, reasonOn(target, error));
       item.tried.add(target.id);
       queue.push(item);
       return;
@@ -178,7 +184,7 @@ export async function runFlows(options: RunFlowsOptions & RunFlowsExtras): Promi
       error: errorMessage(error),
       ...(tea?.exitCode === undefined ? {} : { exit_code: tea.exitCode }),
     });
-    if (c.disablesTarget) health.exclude(target.id, errorMessage(error));
+    if (c.disablesTarget) health.exclude(target.id, reasonOn(target, error));
     const retriesUsed = item.attempts.length - 1;
     const wantsRetry = c.retry === 'always' || (c.retry === 'if-configured' && config.retry.retry_on_failure);
     if (wantsRetry && retriesUsed < config.retry.max_retries && stopError === null) {
