@@ -42,11 +42,11 @@ function fanoutYaml(remote: Record<string, unknown>, n: number, strategy = 'remo
       `  - name: ${b}`,
       '    run: |',
       "      const os = require('node:os');",
-      "      return { host: os.hostname(), node: process.version, standalone: require('node:fs').existsSync(process.execPath) && !/node$/.test(process.execPath) };",
+      '      return { host: os.hostname(), node: process.version, exec: process.execPath };',
     ]),
     '  - name: join',
     '    run: |',
-    '      return { ran: parallel_results.map((r) => ({ ok: r.success, error: r.error, host: r.host, ...(r.state ? { on: r.state.host, node: r.state.node } : {}) })) };',
+    '      return { ran: parallel_results.map((r) => ({ ok: r.success, error: r.error, host: r.host, ...(r.state ? { on: r.state.host, node: r.state.node, exec: r.state.exec } : {}) })) };',
     'edges:',
     `  - { from: start, to: [${branches.join(', ')}], type: parallel, fan_in: join }`,
     ...branches.map((b) => `  - { from: ${b}, to: join }`),
@@ -60,6 +60,8 @@ interface Ran {
   host: string;
   on?: string;
   node?: string;
+  /** process.execPath where the branch ran. */
+  exec?: string;
 }
 
 let scratch: string;
@@ -83,7 +85,8 @@ describe('the standalone tea binary', () => {
   it('runs a workflow with no Node anywhere: its own process-strategy branches are the binary again', async () => {
     const { code, stderr, ran } = await runWorkflow(fanoutYaml({ hosts: ['unused'] }, 3, 'process'), BINARY);
     expect([code, stderr]).toEqual([0, '']);
-    expect(ran.map((r) => [r.ok, r.node])).toEqual(Array(3).fill([true, process.version]));
+    // Each branch ran in a child process that was the binary itself (not node + a script).
+    expect(ran.map((r) => [r.ok, r.exec])).toEqual(Array(3).fill([true, BINARY]));
   });
 });
 
@@ -98,7 +101,9 @@ describe('a fan-out on the docker host WITHOUT Node', () => {
     expect((await bare.exec(0, 'command -v node')).code).not.toBe(0);
     const { code, stderr, ran } = await runWorkflow(fanoutYaml(bare.remoteConfig(), 4));
     expect(code).toBe(0);
-    expect(ran).toEqual(Array(4).fill({ ok: true, error: null, host: bare.hosts[0]!.sshlogin, on: 'tea-bare', node: process.version }));
+    expect(ran).toEqual(
+      Array(4).fill({ ok: true, error: null, host: bare.hosts[0]!.sshlogin, on: 'tea-bare', node: process.version, exec: expect.stringMatching(/\/\.cache\/tea-[0-9a-f]{16}$/) }),
+    );
     const login = bare.hosts[0]!.sshlogin;
     expect(stderr).toContain(`tea: info: ${login}: preflight ok: Linux x86_64, no Node: standalone binary (x86_64) dist/tea-linux-x64 (`);
     expect(stderr).toContain('because the host has no node on its PATH');
