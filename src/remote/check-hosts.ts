@@ -6,10 +6,7 @@ import type { Workflow } from '../workflow/types';
 import { BasefileCatalog } from './basefile';
 import { resolveHosts } from './hosts';
 import { ConnectionPool } from './pool';
-import { preflight, type PreflightReport } from './preflight';
-
-/** Seconds the probe exec may take after the handshake. */
-const PROBE_BUDGET_SECONDS = 60;
+import { PROBE_BUDGET_SECONDS, preflight, type PreflightReport } from './preflight';
 
 export interface CheckHostsOptions {
   signal?: AbortSignal;
@@ -46,7 +43,7 @@ export async function checkHosts(workflow: Workflow, options: CheckHostsOptions 
           acceptEnv: options.acceptEnv ?? [],
           signal: controller.signal,
         }).catch((error: unknown): PreflightReport => {
-          if (options.signal?.aborted) throw error;
+          if (!controller.signal.aborted || options.signal?.aborted) throw error;
           // Our time budget ran out: this host hangs somewhere (handshake, probe).
           return { host: h.id, address: `${h.host}:${h.port}`, status: 'unusable', reason: errorMessage(error), checks: [] };
         }),

@@ -5,11 +5,8 @@ import type { Logger } from '../log';
 import { VERSION } from '../version';
 import type { BasefileCatalog } from './basefile';
 import type { HostConnection } from './connection';
-import { preflight, unusableError, type PreflightReport } from './preflight';
+import { PROBE_BUDGET_SECONDS, preflight, unusableError, type PreflightReport } from './preflight';
 import { HostStaging, type StagedRun } from './staging';
-
-/** Seconds the probe exec may take after the handshake (it runs `tea --version` of a cached basefile). */
-const PROBE_BUDGET_SECONDS = 60;
 
 export interface HostPrepDeps {
   remote: RemoteConfig;
@@ -52,6 +49,7 @@ export class HostPrep {
     const host = this.connection.spec.id;
     // Not any one flow's signal: every flow waiting for this host shares the preflight.
     const budget = remote.connect_timeout + PROBE_BUDGET_SECONDS;
+    const signal = AbortSignal.timeout(budget * 1000);
     let report: PreflightReport;
     try {
       report = await preflight(this.connection, {
@@ -60,9 +58,10 @@ export class HostPrep {
         workflowBytes: Buffer.byteLength(this.deps.workflowText),
         localVersion: VERSION,
         acceptEnv: this.deps.acceptEnv,
-        signal: AbortSignal.timeout(budget * 1000),
+        signal,
       });
     } catch (error) {
+      if (!signal.aborted) throw error; // not the host's state (e.g. a bad env var name in the config)
       const address = `${this.connection.spec.host}:${this.connection.spec.port}`;
       report = { host, address, status: 'unusable', reason: `preflight did not finish within ${budget}s (${errorMessage(error)})`, checks: [] };
     }

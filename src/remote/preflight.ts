@@ -9,6 +9,9 @@ import { expandHome } from './hosts';
 import { knownKeyTypes, lookupName, parseKnownHosts } from './known-hosts';
 import { basefilePath, runLayout, sftpPath } from './layout';
 
+/** Seconds a preflight may take after the handshake (its probe runs `tea --version` of a cached basefile). */
+export const PROBE_BUDGET_SECONDS = 60;
+
 /** Room kept free beyond the basefile and the workflow, for flows' input.json / result.json. */
 export const SPACE_MARGIN_BYTES = 64 * 1024;
 
