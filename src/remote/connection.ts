@@ -17,6 +17,11 @@ export interface ConnectionSettings {
   maxChannels: number;
 }
 
+interface ExitRecord {
+  code: number | null;
+  signal: string | null;
+}
+
 export interface ExecResult {
   code: number | null;
   signal: string | null;
@@ -31,6 +36,8 @@ interface Live {
   markLost: (error: TeaError) => void;
   closed: boolean;
   sftp?: Promise<SFTPWrapper>;
+  /** Logged once per connection: the server refused a channel (MaxSessions). */
+  refusedChannel?: boolean;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -168,9 +175,20 @@ export class HostConnection {
     const live = await this.connect(signal);
     const release = await this.#channels.acquire(signal);
     try {
+      // The exit status can arrive in the same packet batch as the exec reply, before
+      // any await resumes: record it from inside ssh2's callback, or it is lost.
+      const exit: ExitRecord = { code: null, signal: null };
       const execOptions = options.env === undefined ? {} : { env: options.env };
-      const stream = await this.#openChannel<ClientChannel>(live, signal, (cb) => live.client.exec(command, execOptions, cb));
-      return await this.#collect(live, stream, signal);
+      const stream = await this.#openChannel<ClientChannel>(live, signal, (cb) =>
+        live.client.exec(command, execOptions, (err, channel) => {
+          channel?.on('exit', (code: number | null, sig?: string) => {
+            exit.code = code;
+            exit.signal = sig ?? null;
+          });
+          cb(err, channel);
+        }),
+      );
+      return await this.#collect(live, stream, exit, signal);
     } finally {
       release();
     }
@@ -200,17 +218,18 @@ export class HostConnection {
         return await raceAbort(Promise.race([opened, live.lost]), signal);
       } catch (error) {
         if (!isChannelOpenFailure(error) || live.closed) throw error;
-        if (tries === 0) this.logger.debug(`${this.spec.id}: server refused a channel (MaxSessions?): waiting for a free one`);
+        if (!live.refusedChannel) {
+          live.refusedChannel = true;
+          this.logger.debug(`${this.spec.id}: server refused a channel (MaxSessions?): waiting for free ones`);
+        }
         await sleep(Math.min(250, 5 * 2 ** Math.min(tries, 6)), signal);
       }
     }
   }
 
-  #collect(live: Live, stream: ClientChannel, signal: AbortSignal): Promise<ExecResult> {
+  #collect(live: Live, stream: ClientChannel, exit: ExitRecord, signal: AbortSignal): Promise<ExecResult> {
     return new Promise<ExecResult>((resolve, reject) => {
       const stderr = new TailBuffer();
-      let code: number | null = null;
-      let exitSignal: string | null = null;
       let done = false;
       const finish = (fn: () => void) => {
         if (done) return;
@@ -220,12 +239,17 @@ export class HostConnection {
       };
       stream.on('data', () => {});
       stream.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-      stream.on('exit', (exitCode: number | null, sig?: string) => {
-        code = exitCode;
-        exitSignal = sig ?? null;
-      });
       stream.on('close', () =>
-        finish(() => (signal.aborted ? reject(signal.reason) : resolve({ code, signal: exitSignal, stderrTail: stderr.text() }))),
+        finish(() => {
+          if (signal.aborted) return reject(signal.reason);
+          // No exit status and no exit signal: the channel was torn down under us
+          // (sshd or its session died, the connection is going): a transport failure.
+          const { code, signal: exitSignal } = exit;
+          if (code === null && exitSignal === null) {
+            return reject(new TeaError('E_CONNECTION_LOST', `${this.spec.id}: the session ended without an exit status (host or connection lost)`, { host: this.spec.id, stderrTail: stderr.text() }));
+          }
+          resolve({ code, signal: exitSignal, stderrTail: stderr.text() });
+        }),
       );
       // Ending the channel is what ends the remote work: the watchdog sees stdin close.
       const onAbort = () => {

@@ -38,8 +38,14 @@ export class RemoteExecutor implements ParallelExecutor {
   #setup: Setup | null = null;
   #fanouts = 0;
   #closed = false;
+  #finished = 0;
 
   constructor(private readonly context: ExecutorContext) {}
+
+  /** Flows that have a final result so far, over all fan-outs (progress, tests). */
+  finishedCount(): number {
+    return this.#finished;
+  }
 
   /** Connections opened per host so far (one per host unless a connection was lost). */
   connectCounts(): Record<string, number> {
@@ -55,7 +61,10 @@ export class RemoteExecutor implements ParallelExecutor {
       targets: setup.hosts.map((h) => ({ id: h.id, slots: h.slots })),
       config,
       signal,
-      events: this.context.events,
+      events: (event) => {
+        if (event.type === 'flow:finished') this.#finished += 1;
+        this.context.events(event);
+      },
       logger: this.context.logger,
       health: setup.health,
       reportTarget: true,

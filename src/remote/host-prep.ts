@@ -1,5 +1,5 @@
 import type { RemoteConfig } from '../config/remote';
-import { errorMessage } from '../errors';
+import { errorMessage, isTeaError } from '../errors';
 import type { EventSink } from '../events';
 import type { Logger } from '../log';
 import { VERSION } from '../version';
@@ -21,9 +21,11 @@ export interface HostPrepDeps {
 
 /**
  * One host's way to a staged run: the preflight, once per run and before anything is
- * uploaded, then the staging with the basefile the preflight chose for this host. An
- * unusable host makes every attempt on it fail with E_HOST_UNUSABLE, which the scheduler
- * answers by excluding the host and sending the flow elsewhere without using a retry.
+ * uploaded, then the staging with the basefile the preflight chose for this host. A host
+ * the preflight finds unusable (basefile cannot run, disk, workdir, AcceptEnv) makes every
+ * attempt on it fail with E_HOST_UNUSABLE, which the scheduler answers by excluding the
+ * host and sending the flow elsewhere without using a retry. A host it cannot reach is
+ * left to the scheduler's transport handling, like any connect failure.
  */
 export class HostPrep {
   #checked: Promise<HostStaging> | null = null;
@@ -64,6 +66,13 @@ export class HostPrep {
       if (!signal.aborted) throw error; // not the host's state (e.g. a bad env var name in the config)
       const address = `${this.connection.spec.host}:${this.connection.spec.port}`;
       report = { host, address, status: 'unusable', reason: `preflight did not finish within ${budget}s (${errorMessage(error)})`, checks: [] };
+    }
+    if (isTeaError(report.error)) {
+      // Could not connect, or lost the connection while probing: the scheduler's transport
+      // handling applies (retry elsewhere, breaker, back after half-open; refused key or
+      // host key: excluded). The next attempt on this host runs the preflight again.
+      this.#checked = null;
+      throw report.error;
     }
     events({ type: 'host:checked', host, status: report.status, basefile: report.basefile?.localPath ?? null, reason: report.reason });
     if (report.status === 'unusable' || report.basefile === undefined) throw unusableError(report);

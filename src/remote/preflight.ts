@@ -39,6 +39,8 @@ export interface PreflightReport {
   basefileWhy?: string;
   /** The cached copy of the chosen basefile does not run: the staging must replace it. */
   replaceCached?: boolean;
+  /** What stopped the preflight before it had the host's facts (connect, host key, auth, probe exec). */
+  error?: unknown;
 }
 
 export interface PreflightOptions {
@@ -71,7 +73,7 @@ export async function preflight(connection: HostConnection, options: PreflightOp
   } catch (error) {
     if (options.signal.aborted) throw options.signal.reason;
     connectFailure(checks, error);
-    return report();
+    return report(undefined, { error });
   }
   checks.push({ name: 'reachable', level: 'ok', detail: 'SSH handshake done' });
   checks.push(hostKeyCheck(options.remote.strict_host_key_checking, hostKeyBefore));
@@ -92,7 +94,7 @@ export async function preflight(connection: HostConnection, options: PreflightOp
   } catch (error) {
     if (options.signal.aborted) throw options.signal.reason;
     checks.push({ name: 'probe', level: 'fail', detail: `cannot inspect the host: ${errorMessage(error)}` });
-    return report();
+    return report(undefined, { error });
   }
 
   const choice = chooseBasefile(options.catalog, { os: facts.os, machine: facts.machine, node: facts.node });
@@ -125,7 +127,7 @@ export async function preflight(connection: HostConnection, options: PreflightOp
       } catch (error) {
         if (options.signal.aborted) throw options.signal.reason;
         checks.push({ name: 'probe', level: 'fail', detail: `cannot inspect the host: ${errorMessage(error)}` });
-        return report(facts);
+        return report(facts, { error });
       }
     }
     if (cached === undefined) {

@@ -8,7 +8,8 @@ import { quote, shellJoin } from './quote';
  * - a watcher reads the SSH channel's stdin, which never gets data: when the
  *   channel closes (timeout, cancel, lost connection, client crash) stdin ends and
  *   the watcher sends TERM, then KILL after the grace period;
- * - a TERM/INT/HUP sent to the wrapper (ssh `signal` request) is forwarded.
+ * - a TERM/INT/HUP sent to the wrapper (ssh `signal` request) is forwarded; the
+ *   watcher ignores them, so it still escalates to KILL.
  * The wrapper exits with the command's exit status.
  */
 export const WATCHDOG_SCRIPT = [
@@ -16,7 +17,9 @@ export const WATCHDOG_SCRIPT = [
   'exec 3<&0',
   'if command -v setsid >/dev/null 2>&1; then setsid "$@" </dev/null & p=$!; t="-$p"; else "$@" </dev/null & p=$!; t=$p; fi',
   'sig() { kill "-$1" "$t" 2>/dev/null || kill "-$1" "$p" 2>/dev/null; }',
-  '( cat <&3 >/dev/null; sig TERM; i=0; while sig 0 && [ $i -lt $g ]; do sleep 1; i=$((i+1)); done; sig KILL ) >/dev/null 2>&1 &',
+  // sshd delivers a channel signal to the whole session process group: the watcher
+  // must survive it to escalate to KILL (ignored signals stay ignored across exec).
+  "( trap '' TERM INT HUP; cat <&3 >/dev/null; sig TERM; i=0; while sig 0 && [ $i -lt $g ]; do sleep 1; i=$((i+1)); done; sig KILL ) >/dev/null 2>&1 &",
   'w=$!',
   'exec 3<&-',
   "trap 'sig TERM' TERM INT HUP",

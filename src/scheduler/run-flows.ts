@@ -8,15 +8,6 @@ import { failureResult, successResult } from './results';
 import { settleWithGrace } from './settle';
 import type { RunFlowsOptions, Target } from './types';
 
-/** Codes meaning "the flow never started there": requeue without using up a retry. */
-const NOT_STARTED = new Set(['E_CIRCUIT_OPEN', 'E_HOST_UNUSABLE']);
-
-/** An error's message without its leading `<target>: `: exclusion lines and reasons name the target already. */
-function reasonOn(target: Target, error: unknown): string {
-  const message = errorMessage(error);
-  return message.startsWith(`${target.id}: `) ? message.slice(target.id.length + 2) : message;
-}
-
 interface Pending {
   index: number;
   flow: Flow;
@@ -168,8 +159,10 @@ export async function runFlows(options: RunFlowsOptions & RunFlowsExtras): Promi
 
   const onAttemptFailed = (item: Pending, target: Target, startedAt: number, error: unknown) => {
     const c = classify(error);
-    if (NOT_STARTED.has(c.code)) {
-      if (c.disablesTarget) health.exclude(target.id, reasonOn(target, error));
+    if (c.notStarted) {
+      // Never started there (bad key, changed host key, unusable host, open breaker):
+      // the host is the problem, not the flow; it moves on without using a retry.
+      if (c.disablesTarget) health.exclude(target.id, error);
       item.tried.add(target.id);
       queue.push(item);
       return;
@@ -184,7 +177,7 @@ export async function runFlows(options: RunFlowsOptions & RunFlowsExtras): Promi
       error: errorMessage(error),
       ...(tea?.exitCode === undefined ? {} : { exit_code: tea.exitCode }),
     });
-    if (c.disablesTarget) health.exclude(target.id, reasonOn(target, error));
+    if (c.disablesTarget) health.exclude(target.id, error);
     const retriesUsed = item.attempts.length - 1;
     const wantsRetry = c.retry === 'always' || (c.retry === 'if-configured' && config.retry.retry_on_failure);
     if (wantsRetry && retriesUsed < config.retry.max_retries && stopError === null) {
@@ -228,8 +221,7 @@ export async function runFlows(options: RunFlowsOptions & RunFlowsExtras): Promi
         start(item, target);
       }
       if (queue.length > 0 && noTargetCanServe()) {
-        const why = targets.map((t) => `${t.id}: ${health.unavailableReason(t.id) ?? 'unavailable'}`).join('; ');
-        const error = new TeaError('E_NO_HEALTHY_HOST', `no healthy target left (${why || 'no targets configured'})`);
+        const error = health.noneLeftError(targets.map((t) => t.id));
         for (const item of queue.splice(0)) fail(item, error, error.code);
         continue;
       }

@@ -157,7 +157,7 @@ describe('basefile choice and preflight on several docker hosts', () => {
       const [host1, host2] = nodeHosts.hosts.map((h) => h.sshlogin);
       const error = stderr.split('\n').find((l) => l.startsWith('Error: '));
       expect(error).toBe(
-        `Error: branch "b0" failed: no healthy target left (` +
+        `Error: branch "b0" failed: no healthy host left (` +
           `${host1}: excluded: unusable (preflight): ${noexec}; 1.0 MiB free in ${DOCKER_SMALL_WORKDIR}, need 1.9 MiB (1.8 MiB to upload + 64 KiB margin): free space or choose another workdir; ` +
           `${host2}: excluded: unusable (preflight): ${noexec}; ` +
           `${bare.hosts[0]!.sshlogin}: excluded: unusable (preflight): ${noexec}; 2.0 MiB free in ${DOCKER_SMALL_WORKDIR}, need 85 MiB (85 MiB to upload + 64 KiB margin): free space or choose another workdir` +

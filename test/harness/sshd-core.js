@@ -138,6 +138,30 @@ function runsConfig(/** @type {number} */ pid, /** @type {string} */ configPath)
   }
 }
 
+// ---- the login user -------------------------------------------------------------------
+
+/**
+ * The user the hosts log in. As root it is a dedicated account whose login shell is
+ * /bin/sh (no rc files), like a fleet's deploy user: root's rc files on these machines
+ * run `pyenv init` on every SSH exec (0.3 s, and 60 s when a killed session left
+ * pyenv's rehash lock behind), which would make every fault test a test of pyenv.
+ * TEA_TEST_USER overrides; as an ordinary user the hosts log in that user.
+ */
+const ROOT_LOGIN_USER = 'tea-test';
+
+function loginUser() {
+  if (process.env.TEA_TEST_USER) return process.env.TEA_TEST_USER;
+  if (process.getuid?.() !== 0) return os.userInfo().username;
+  try {
+    execFileSync('id', ['-u', ROOT_LOGIN_USER], { stdio: 'ignore' });
+  } catch {
+    execFileSync('useradd', ['--system', '--create-home', '--shell', '/bin/sh', ROOT_LOGIN_USER], { stdio: 'ignore' });
+  }
+  // useradd leaves the account locked ("!"), which sshd refuses without PAM.
+  execFileSync('usermod', ['-p', '*', ROOT_LOGIN_USER], { stdio: 'ignore' });
+  return ROOT_LOGIN_USER;
+}
+
 // ---- configuration -----------------------------------------------------------------
 
 /**
@@ -212,7 +236,9 @@ class LocalSshdCluster {
     // Privilege separation dir: sshd refuses to start as root without it (not needed as a user).
     if (process.getuid?.() === 0) fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
 
-    const user = os.userInfo().username;
+    const user = loginUser();
+    // sshd reads authorized_keys as the login user: let it traverse to the file.
+    if (user !== os.userInfo().username) fs.chmodSync(dir, 0o755);
     const clientKeyPath = path.join(dir, 'client_ed25519');
     const clientPub = generateKey(clientKeyPath, 'tea-test-client');
     const wrongOn = new Set(opts.wrongKeyOn ?? []);
@@ -229,7 +255,7 @@ class LocalSshdCluster {
     try {
       for (let i = 0; i < count; i++) {
         const hdir = path.join(dir, `h${i}`);
-        fs.mkdirSync(hdir, { recursive: true });
+        fs.mkdirSync(hdir, { recursive: true, mode: 0o755 });
         const options = (Array.isArray(opts.sshdOptions) ? opts.sshdOptions[i] : opts.sshdOptions) ?? {};
         /** @type {import('./sshd-core').HostState} */
         const h = {
@@ -239,7 +265,7 @@ class LocalSshdCluster {
           authorizedKeysPath: path.join(hdir, 'authorized_keys'), hostPublicKey: '',
         };
         h.hostPublicKey = generateKey(h.hostKeyPath, h.name);
-        fs.writeFileSync(h.authorizedKeysPath, `${wrongOn.has(i) ? wrongPub : clientPub}\n`, { mode: 0o600 });
+        fs.writeFileSync(h.authorizedKeysPath, `${wrongOn.has(i) ? wrongPub : clientPub}\n`, { mode: 0o644 });
         fs.writeFileSync(h.logPath, '');
         state.hosts.push(h);
         await cluster.spawnOnFreePort(h);

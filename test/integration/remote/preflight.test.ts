@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseParallelConfig } from '../../../src/config/parallel';
@@ -21,6 +21,7 @@ let scratch: string;
 beforeAll(async () => {
   fx = await startLocalHosts({ count: 3 });
   scratch = mkdtempSync(join(tmpdir(), 'tea-preflight-it-'));
+  chmodSync(scratch, 0o755); // the hosts' login user (not root) reaches the mounts below
 });
 afterAll(async () => {
   await fx?.stop();
@@ -37,7 +38,8 @@ const checkOf = (report: PreflightReport, name: string) => report.checks.find((c
 async function withTmpfs<T>(sizeKiB: number, options: string, fn: (dir: string) => Promise<T>): Promise<T> {
   if (process.getuid?.() !== 0) throw new Error('this test mounts a tmpfs: run it as root (CI does)');
   const dir = mkdtempSync(join(scratch, 'mnt-'));
-  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeKiB}k${options ? `,${options}` : ''}`, 'tmpfs', dir]);
+  chmodSync(dir, 0o755);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeKiB}k,mode=1777${options ? `,${options}` : ''}`, 'tmpfs', dir]);
   try {
     return await fn(dir);
   } finally {
@@ -117,7 +119,7 @@ describe('preflight against real sshd', () => {
   it('refuses a read-only workdir and a noexec one', async () => {
     await withTmpfs(4096, 'ro', async (mnt) => {
       const [report] = await check({ hosts: [fx.hosts[0]!.sshlogin], workdir: join(mnt, 'jobs') });
-      expect(report!.reason).toBe(`workdir ${join(mnt, 'jobs')} (nearest existing: ${mnt}) is not writable by root: choose another workdir or fix its permissions`);
+      expect(report!.reason).toBe(`workdir ${join(mnt, 'jobs')} (nearest existing: ${mnt}) is not writable by ${fx.hosts[0]!.user}: choose another workdir or fix its permissions`);
     });
     await withTmpfs(4096, 'noexec', async (mnt) => {
       const [report] = await check({ hosts: [fx.hosts[0]!.sshlogin], workdir: mnt });
@@ -125,7 +127,7 @@ describe('preflight against real sshd', () => {
     });
   });
 
-  it('reports an unreachable host, and a run sends its flows to the others with one log line', async () => {
+  it('reports an unreachable host; a run leaves it to the retries and the breaker and finishes on the others', async () => {
     const dead = await startLocalHosts({ count: 1 });
     const deadLogin = dead.hosts[0]!.sshlogin;
     const knownHosts = join(scratch, 'known_hosts_dead');
@@ -137,17 +139,55 @@ describe('preflight against real sshd', () => {
       expect(reports.map((r) => r.status)).toEqual(['unusable', 'ok', 'ok']);
       expect(reports[0]!.reason).toBe(`unreachable: connection refused by 127.0.0.1:${dead.hosts[0]!.port}: is sshd running and listening on port ${dead.hosts[0]!.port}?`);
 
-      const { results, logs, events } = await runFlows({ hosts, known_hosts: knownHosts, connect_timeout: 5 }, 6);
-      expect(results.every((r) => r.success)).toBe(true);
-      expect(new Set(results.map((r) => r.host))).toEqual(new Set([fx.hosts[0]!.sshlogin, fx.hosts[1]!.sshlogin]));
-      // No retry was used up by the dead host: each flow ran once.
-      expect(results.every((r) => r.attempts?.length === 1)).toBe(true);
-      expect(logs.filter((l) => l.includes(deadLogin))).toEqual([
-        `warn: ${deadLogin}: excluded from this run: unusable (preflight): ${reports[0]!.reason}`,
-      ]);
-      expect(events.filter((e) => e.type === 'host:checked').map((e) => (e as { status: string }).status).sort()).toEqual(['ok', 'ok', 'unusable']);
+      // A connect failure is a transport failure, in a preflight as anywhere: the host may come back.
+      const captured = capture();
+      const executor = new RemoteExecutor(captured.context);
+      try {
+        const config = parseParallelConfig({ strategy: 'remote', retry: { base_delay: 0.01 }, remote: fx.remoteConfig({ hosts, known_hosts: knownHosts, connect_timeout: 5 }) });
+        const results = await executor.execute(Array.from({ length: 6 }, (_, i) => flow('work', { n: i })), config);
+        expect(results.every((r) => r.success && r.host !== deadLogin)).toBe(true);
+        const checked = captured.events.filter((e) => e.type === 'host:checked').map((e) => (e as { host: string }).host);
+        expect(checked.sort()).toEqual([fx.hosts[0]!.sshlogin, fx.hosts[1]!.sshlogin].sort());
+      } finally {
+        await executor.close();
+      }
     } finally {
       await dead.stop();
+    }
+  });
+
+  it('excludes a host without Node when the basefile needs it, with one log line; its flows move without using a retry', async () => {
+    // Host 1's sessions get a PATH with the tools the probe uses, but no node.
+    const bin = join(scratch, 'no-node-bin');
+    mkdirSync(bin);
+    for (const tool of ['sh', 'uname', 'dirname', 'df', 'awk', 'mkdir', 'chmod', 'rm', 'wc', 'tr', 'head', 'env', 'grep']) {
+      symlinkSync(execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), join(bin, tool));
+    }
+    chmodSync(bin, 0o755);
+    const two = await startLocalHosts({ count: 2, sshdOptions: [{}, { SetEnv: `PATH=${bin}` }] });
+    try {
+      const basefile = join(scratch, 'tea-js');
+      copyFileSync(JS_ARTIFACT, basefile);
+      const remote = two.remoteConfig({ basefile });
+      const [ok, noNode] = await checkHosts(workflowWith(remote));
+      expect(ok!.status).toBe('ok');
+      expect(noNode!.reason).toMatch(/^Linux x86_64, no Node: JS artifact .*tea-js \(1\.\d MiB\) needs Node >= 18 and the host has no node on its PATH: install Node there, or ship the standalone binary/);
+
+      const captured = capture();
+      const executor = new RemoteExecutor(captured.context);
+      try {
+        const config = parseParallelConfig({ strategy: 'remote', retry: { max_retries: 0 }, remote });
+        const results = await executor.execute(Array.from({ length: 6 }, (_, i) => flow('work', { n: i })), config);
+        expect(results.map((r) => [r.success, r.host, r.attempts?.length])).toEqual(Array(6).fill([true, two.hosts[0]!.sshlogin, 1]));
+        expect(captured.logs.filter((l) => l.includes(two.hosts[1]!.sshlogin))).toEqual([
+          `warn: ${two.hosts[1]!.sshlogin}: excluded from this run: unusable (preflight): ${noNode!.reason}`,
+        ]);
+        expect(captured.logs.filter((l) => l.includes(`${two.hosts[0]!.sshlogin}: preflight ok: Linux x86_64, Node ${process.version}: JS artifact`))).toHaveLength(1);
+      } finally {
+        await executor.close();
+      }
+    } finally {
+      await two.stop();
     }
   });
 
@@ -165,7 +205,7 @@ describe('preflight against real sshd', () => {
     try {
       const [report] = await checkHosts(workflowWith(wrong.remoteConfig()));
       expect(report!.checks.map((c) => [c.name, c.level])).toEqual([['reachable', 'ok'], ['host_key', 'ok'], ['authenticated', 'fail']]);
-      expect(report!.reason).toMatch(/^authentication failed for user "root"/);
+      expect(report!.reason).toMatch(new RegExp(`^authentication failed for user "${wrong.hosts[0]!.user}"`));
     } finally {
       await wrong.stop();
     }
@@ -180,7 +220,7 @@ describe('preflight against real sshd', () => {
   });
 
   it('compares a cached basefile\'s tea --version with this tea, and replaces a cached copy that does not run', async () => {
-    const workdir = join(scratch, 'cache-wd');
+    const workdir = `${fx.remoteConfig().workdir as string}-cache`;
     const one = { hosts: [fx.hosts[0]!.sshlogin], workdir, cleanup: false };
     expect((await runFlows(one, 1)).results[0]!.success).toBe(true);
     const [cached] = await check(one);

@@ -1,0 +1,53 @@
+/**
+ * Remote disk full: the workdir is a 1 MiB tmpfs (mounting needs root, as in CI;
+ * the docker backend has the same on /srv/tea-small). Staging must fail with a
+ * clear, classified error and leave no partial upload behind.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startLocalHosts, type LocalHostsFixture } from '../../harness/hosts';
+import { expectOneResultEach, faultConfig, flows, runFault } from './helpers';
+
+jest.setTimeout(120_000);
+
+let fx: LocalHostsFixture;
+let small: string;
+beforeAll(async () => {
+  if (process.getuid?.() !== 0) {
+    throw new Error('the disk-full test mounts a tmpfs and needs root (CI runs as root); or run the e2e suite on the docker hosts');
+  }
+  small = mkdtempSync('/tmp/tea-small-');
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=1777', 'tmpfs', small]);
+  fx = await startLocalHosts({ count: 1 });
+});
+afterAll(async () => {
+  await fx?.stop();
+  if (small) {
+    execFileSync('umount', [small]);
+    rmdirSync(small);
+  }
+});
+
+it('a basefile larger than the free space: E_STAGING_FAILED saying so, no partial file left', async () => {
+  const workdir = join(small, 'jobs-a');
+  const input = flows(3);
+  const { results } = await runFault(input, faultConfig(fx, { workdir, basefile: 'dist/tea' }, { retry: { max_retries: 1, base_delay: 0.01 } }));
+  expectOneResultEach(results, input);
+  for (const r of results) {
+    expect(r.error_type).toBe('E_STAGING_FAILED');
+    expect(r.error).toMatch(/cannot upload the basefile .* \(disk full\?\)/);
+  }
+  expect(readdirSync(join(workdir, '.cache'))).toEqual([]);
+});
+
+it('an input state larger than the free space: E_STAGING_FAILED for that flow only', async () => {
+  const workdir = join(small, 'jobs-b');
+  const input = [...flows(2), { entryPoint: 'big', exitPoint: 'join', state: { blob: 'x'.repeat(2 * 1024 * 1024) } }];
+  const { results } = await runFault(input, faultConfig(fx, { workdir }, { retry: { max_retries: 0 } }));
+  expectOneResultEach(results, input);
+  expect(results.map((r) => r.success)).toEqual([true, true, false]);
+  expect(results[2]!.error_type).toBe('E_STAGING_FAILED');
+  expect(results[2]!.error).toMatch(/cannot write its input/);
+  expect(readdirSync(workdir).filter((e) => e !== '.cache')).toEqual([]);
+});
