@@ -71,6 +71,9 @@ writeFileSync(config, JSON.stringify({ main, output: blob, disableExperimentalSE
 execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
 
 // 3. A copy of the target's node binary, stripped when we can, with the blob injected.
+if (!readFileSync(values.node).includes(SEA_FUSE)) {
+  throw new Error(`${values.node} has no single-executable-application support (no ${SEA_FUSE}): use an official Node >= 20 build`);
+}
 rmSync(out, { force: true });
 copyFileSync(values.node, out);
 chmodSync(out, 0o755);
