@@ -4,7 +4,7 @@ import { TeaError, errorMessage, isTeaError } from '../errors';
 import { describeBasefile, formatBytes, type Basefile, type BasefileCatalog } from './basefile';
 import { chooseBasefile } from './basefile-choice';
 import type { HostConnection } from './connection';
-import { buildProbeCommand, ENV_NAME, parseProbeOutput, type HostFacts } from './host-probe';
+import { buildProbeCommand, ENV_NAME, parseProbeOutput, type CachedFact, type HostFacts } from './host-probe';
 import { expandHome } from './hosts';
 import { knownKeyTypes, lookupName, parseKnownHosts } from './known-hosts';
 import { basefilePath, runLayout, sftpPath } from './layout';
@@ -116,10 +116,11 @@ export async function preflight(connection: HostConnection, options: PreflightOp
   let replaceCached = false;
   let uploadBytes = options.workflowBytes;
   if (choice.ok) {
-    const index = candidates.indexOf(choice.basefile);
-    const cachePath = index >= 0 ? cachePaths[index]! : basefilePath(runLayout(workdir, 'x'), choice.basefile.sha256);
+    const { basefile } = choice;
+    const index = candidates.indexOf(basefile);
+    const cachePath = basefilePath(runLayout(workdir, 'x'), basefile.sha256);
     let cached = facts.cached.get(index);
-    if (index < 0) {
+    if (index < 0 && basefile.kind !== 'other') {
       // The standalone binary is fingerprinted only once a host needs it: a second, small look.
       try {
         const again = await connection.exec(buildProbeCommand({ workdir, cached: [cachePath], env: [] }), options.signal);
@@ -130,19 +131,10 @@ export async function preflight(connection: HostConnection, options: PreflightOp
         return report(facts, { error });
       }
     }
-    if (cached === undefined) {
-      uploadBytes += choice.basefile.size;
-      checks.push({ name: 'cached_basefile', level: 'ok', detail: `none cached yet: ${formatBytes(choice.basefile.size)} to upload` });
-    } else if (cached.rc !== 0 || cached.size !== choice.basefile.size) {
-      replaceCached = true;
-      uploadBytes += choice.basefile.size;
-      const why = cached.rc !== 0 ? `does not run (tea --version exited ${cached.rc}: ${cached.version || 'no output'})` : `has ${cached.size} bytes, not ${choice.basefile.size}`;
-      checks.push({ name: 'cached_basefile', level: 'warn', detail: `cached ${cachePath} ${why}: it will be replaced` });
-    } else if (cached.version !== options.localVersion) {
-      checks.push({ name: 'cached_basefile', level: 'warn', detail: `cached ${cachePath} is tea ${cached.version}, this tea is ${options.localVersion}` });
-    } else {
-      checks.push({ name: 'cached_basefile', level: 'ok', detail: `cached tea ${cached.version} runs and matches this tea` });
-    }
+    const verdict = cachedCheck(basefile, cachePath, cached, options.localVersion);
+    checks.push(verdict.check);
+    replaceCached = verdict.replace;
+    if (verdict.upload) uploadBytes += basefile.size;
   }
 
   const needed = uploadBytes + SPACE_MARGIN_BYTES;
@@ -173,11 +165,34 @@ export async function preflight(connection: HostConnection, options: PreflightOp
   return report(facts, choice.ok ? { basefile: choice.basefile, basefileWhy: choice.why, replaceCached } : {});
 }
 
-/** The configured basefile, or every default one this tea has at hand. */
+/**
+ * The basefiles whose cached copy the probe looks at (and runs with `--version`): the
+ * configured one, or the JS artifact. A file that is neither a node script nor an ELF binary
+ * is not run: it may not be a tea at all.
+ */
 function candidateBasefiles(catalog: BasefileCatalog): Basefile[] {
-  if (catalog.configured !== null) return [catalog.configured];
+  if (catalog.configured !== null) return catalog.configured.kind === 'other' ? [] : [catalog.configured];
   const js = catalog.jsArtifact();
   return js === null ? [] : [js];
+}
+
+/** What the cached copy of the chosen basefile tells: reuse it, replace it, or upload it. */
+function cachedCheck(basefile: Basefile, path: string, cached: CachedFact | undefined, localVersion: string): { check: PreflightCheck; upload: boolean; replace: boolean } {
+  const name = 'cached_basefile';
+  if (basefile.kind === 'other') {
+    return { check: { name, level: 'ok', detail: 'not checked: the basefile is neither a node script nor an ELF binary' }, upload: true, replace: false };
+  }
+  if (cached === undefined) {
+    return { check: { name, level: 'ok', detail: `none cached yet: ${formatBytes(basefile.size)} to upload` }, upload: true, replace: false };
+  }
+  if (cached.rc !== 0 || cached.size !== basefile.size) {
+    const why = cached.rc !== 0 ? `does not run (tea --version exited ${cached.rc}: ${cached.version || 'no output'})` : `has ${cached.size} bytes, not ${basefile.size}`;
+    return { check: { name, level: 'warn', detail: `cached ${path} ${why}: it will be replaced` }, upload: true, replace: true };
+  }
+  if (cached.version !== localVersion) {
+    return { check: { name, level: 'warn', detail: `cached ${path} is tea ${cached.version}, this tea is ${localVersion}` }, upload: false, replace: false };
+  }
+  return { check: { name, level: 'ok', detail: `cached tea ${cached.version} runs and matches this tea` }, upload: false, replace: false };
 }
 
 function nodeText(facts: HostFacts): string {
