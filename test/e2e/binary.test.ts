@@ -129,15 +129,14 @@ describe('basefile choice and preflight on several docker hosts', () => {
     ...overrides,
   });
 
-  it('gives each host its own basefile (JS artifact where Node 18 is, the binary where none is) and skips an unreachable one', async () => {
+  it('gives each host its own basefile (JS artifact where Node 18 is, the binary where none is); an unreachable one gets nothing', async () => {
     const dead = `tea@127.0.0.1:${await freePort()}`;
     const hosts = [...nodeHosts.hosts.map((h) => h.sshlogin), dead, bare.hosts[0]!.sshlogin];
     const { code, stderr, ran } = await runWorkflow(fanoutYaml(remoteFor({ hosts, connect_timeout: 5 }), 9));
     expect([code, code === 0 ? '' : stderr]).toEqual([0, '']);
+    // Unreachable is a connect failure like any other: its flows are retried elsewhere.
     expect(ran.every((r) => r.ok && r.host !== dead)).toBe(true);
-    expect(stderr.split('\n').filter((l) => l.includes(dead))).toEqual([
-      expect.stringMatching(new RegExp(`^tea: warn: ${dead}: excluded from this run: unusable \\(preflight\\): unreachable: connection refused`)),
-    ]);
+    expect(stderr).not.toContain(`${dead}: preflight`);
     const nodeOn = new Map(ran.map((r) => [r.on, r.node]));
     expect(nodeOn.get('tea-bare')).toBe(process.version); // the binary's embedded Node
     expect(nodeOn.get('tea-host1') ?? nodeOn.get('tea-host2')).toMatch(/^v18\./); // the host's own Node
