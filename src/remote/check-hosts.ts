@@ -22,9 +22,9 @@ export interface CheckHostsOptions {
 export async function checkHosts(workflow: Workflow, options: CheckHostsOptions = {}): Promise<PreflightReport[]> {
   const remote = workflow.parallel.remote;
   if (remote === undefined) throw new TeaError('E_CONFIG_INVALID', 'settings.parallel.remote: not set: the workflow has no hosts to check');
+  const logger = options.logger ?? silentLogger;
   const hosts = resolveHosts(remote, { warn: (message) => logger.warn(message) });
   const catalog = BasefileCatalog.forConfig(remote.basefile);
-  const logger = options.logger ?? silentLogger;
   const pool = new ConnectionPool(hosts, remote, logger, ignoreEvents);
   // One controller: Ctrl-C or the time budget ends every host's check.
   const controller = new AbortController();
