@@ -61,5 +61,7 @@ export const remoteConfigSchema = z.strictObject({
   kill_grace_seconds: z.number().int().min(1).max(300).default(5),
   /** Connections being set up at once across all hosts (OpenSSH MaxStartups begins dropping at 10). */
   max_concurrent_handshakes: z.number().int().min(1).max(64).default(8),
+  /** GNU Parallel (docs/gnu-parallel.md): off; plan = log its command, run over ssh2; run = run it when installed, else ssh2. */
+  gnu_parallel: z.enum(['off', 'plan', 'run']).default('off'),
 });
 export type RemoteConfig = z.infer<typeof remoteConfigSchema>;
