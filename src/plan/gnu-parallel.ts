@@ -4,7 +4,7 @@ import { TeaError } from '../errors';
 import { sftpPath } from '../remote/layout';
 import { quote, shellJoin } from '../remote/quote';
 import { PLAN_FILES, flowInput, flowOutput, flowResult } from './layout';
-import { planHosts, sshCommand, sshLogin, type PlanHost, type SshSettings } from './ssh-login';
+import { planHosts, sshArgv, sshCommand, sshLogin, type PlanHost, type SshSettings } from './ssh-login';
 
 /** One branch of the fan-out: run from `entryPoint` up to (not including) `exitPoint`. */
 export interface PlanFlow {
@@ -39,8 +39,12 @@ export interface ShellCommand {
 export interface GnuParallelPlan {
   /** Runs every branch and brings its result back to flows/<i>/result.json. */
   run: ShellCommand;
-  /** With cleanup: removes the remote work dir from every host afterwards (what failed or timed-out jobs left). */
-  sweep: ShellCommand | null;
+  /**
+   * With cleanup: one plain ssh per host that removes the remote work dir afterwards
+   * (what failed or timed-out jobs left). Not `parallel --nonall`: it re-quotes --ssh
+   * for an inner parallel and breaks a key path with a space or comma.
+   */
+  sweep: ShellCommand[];
   remoteDir: string;
   /** The command each job runs on its host, in the remote work dir; {1} {2} {3} are GNU Parallel's (it quotes them). */
   jobCommand: string;
@@ -86,10 +90,12 @@ export function buildPlan(spec: PlanSpec): GnuParallelPlan {
     '::::+', PLAN_FILES.entryPoints,
     '::::+', PLAN_FILES.exitPoints,
   ];
-  const sweepArgv = ['parallel', '--nonall', ...logins, ...ssh, `rm -rf -- ${quote(remoteDir)}`];
+  const sweep = spec.hosts.map((h) =>
+    command([...sshArgv(spec.ssh, h.identityFile ?? spec.ssh.identityFile), '-p', String(h.port), '-l', h.user, '--', h.host, `rm -rf -- ${quote(remoteDir)}`], {}),
+  );
   return {
-    run: command(argv),
-    sweep: spec.cleanup ? command(sweepArgv) : null,
+    run: command(argv, ENV),
+    sweep: spec.cleanup ? sweep : [],
     remoteDir,
     jobCommand: JOB_COMMAND,
   };
@@ -113,18 +119,23 @@ const JOB_COMMAND = [
   `--input ${flowInput('{1}')} --output ${flowResult('{1}')}`,
 ].join(' ');
 
-function command(argv: string[]): ShellCommand {
-  const env = Object.entries(ENV).map(([k, v]) => `${k}=${quote(v)}`);
-  return { argv, env: { ...ENV }, line: [...env, shellJoin(argv)].join(' ') };
+function command(argv: string[], env: Record<string, string>): ShellCommand {
+  const assignments = Object.entries(env).map(([k, v]) => `${k}=${quote(v)}`);
+  return { argv, env: { ...env }, line: [...assignments, shellJoin(argv)].join(' ') };
 }
 
 function checkSpec(spec: PlanSpec): void {
   if (spec.flows.length === 0) throw new TeaError('E_USAGE', 'a GNU Parallel plan needs at least one branch');
   if (spec.hosts.length === 0) throw new TeaError('E_CONFIG_INVALID', 'settings.parallel.remote.hosts: at least one host is required');
   if (!Number.isInteger(spec.tries) || spec.tries < 1) throw new TeaError('E_USAGE', `tries must be a positive integer (got ${spec.tries})`);
-  // GNU Parallel expands replacement strings ({}, {1}, {= perl =}) inside --workdir.
-  if (/[{}]/.test(spec.remoteDir) || spec.remoteDir === '' || spec.remoteDir === '.') {
-    throw new TeaError('E_CONFIG_INVALID', `settings.parallel.remote.workdir: "${spec.remoteDir}" cannot be a GNU Parallel work dir (no "{" or "}")`);
+  // GNU Parallel 20221122 quotes --workdir once too few for the `mkdir -p` it runs over ssh
+  // before a transfer: "/tmp/a b/w" makes /tmp/a and ~/b/w, then rsync fails. It also
+  // expands replacement strings ({1}, {= perl =}) in it. So only words no shell changes.
+  if (!/^[A-Za-z0-9_\-+=.,/:@%]+$/.test(spec.remoteDir)) {
+    throw new TeaError(
+      'E_CONFIG_INVALID',
+      `settings.parallel.remote.workdir: ${JSON.stringify(spec.remoteDir)} cannot be GNU Parallel's work dir: it passes the path to a remote shell unquoted, so use only letters, digits and _-+=.,/:@%`,
+    );
   }
   for (const flow of spec.flows) {
     for (const name of [flow.entryPoint, flow.exitPoint]) {

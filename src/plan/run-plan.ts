@@ -80,7 +80,7 @@ export async function runPlan(options: RunPlanOptions): Promise<ParallelFlowResu
         ...(r.error_type === null ? {} : { error_code: r.error_type }),
       });
     });
-    if (plan.sweep !== null) await sweep(plan.sweep, dir, remote.connect_timeout, options.command, context, plan.remoteDir);
+    await Promise.all(plan.sweep.map((command) => sweep(command, dir, remote.connect_timeout, context, plan.remoteDir)));
     return results;
   } catch (error) {
     keep = true;
@@ -93,24 +93,21 @@ export async function runPlan(options: RunPlanOptions): Promise<ParallelFlowResu
 
 function run(command: ShellCommand, cwd: string, signal: AbortSignal, killGraceMs: number, program: string | undefined, context: ExecutorContext) {
   const [first, ...args] = command.argv;
-  return runChild(program ?? first!, args, {
-    signal,
-    killGraceMs,
-    logger: context.logger,
-    label: 'gnu-parallel',
-    env: { ...process.env, ...command.env },
-    cwd,
-  }).catch((error: unknown) => {
-    throw new TeaError('E_GNU_PARALLEL_FAILED', `cannot run GNU Parallel: ${errorMessage(error)}`, { cause: error });
-  });
+  const label = first === 'parallel' ? 'gnu-parallel' : `gnu-parallel: ${first}`;
+  return runChild(program ?? first!, args, { signal, killGraceMs, logger: context.logger, label, env: { ...process.env, ...command.env }, cwd }).catch(
+    (error: unknown) => {
+      throw new TeaError('E_GNU_PARALLEL_FAILED', `cannot run ${first}: ${errorMessage(error)}`, { cause: error });
+    },
+  );
 }
 
 /** Best effort, bounded: a host that cannot be reached now keeps the directory, and the log says which. */
-async function sweep(command: ShellCommand, cwd: string, connectTimeout: number, program: string | undefined, context: ExecutorContext, remoteDir: string): Promise<void> {
+async function sweep(command: ShellCommand, cwd: string, connectTimeout: number, context: ExecutorContext, remoteDir: string): Promise<void> {
+  const host = command.argv.at(-2);
   try {
-    const exit = await run(command, cwd, AbortSignal.timeout((connectTimeout + 30) * 1000), 2000, program, context);
+    const exit = await run(command, cwd, AbortSignal.timeout((connectTimeout + 30) * 1000), 2000, undefined, context);
     if (exit.code !== 0) throw new Error(exit.stderrTail.split('\n').at(-1) || `exit ${exit.code ?? exit.signal}`);
   } catch (error) {
-    context.logger.warn(`gnu-parallel: cleanup failed, remove ${remoteDir} from the hosts by hand: ${errorMessage(error)}`);
+    context.logger.warn(`gnu-parallel: cleanup failed, remove ${remoteDir} from ${host} by hand: ${errorMessage(error)}`);
   }
 }

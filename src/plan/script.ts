@@ -27,9 +27,10 @@ export function runScript(plan: GnuParallelPlan, info: ScriptInfo): string {
     plan.run.line,
     'status=$?',
   ];
-  if (plan.sweep !== null) {
-    lines.push(`# cleanup: remove ${JSON.stringify(plan.remoteDir)} from every host (what failed or timed-out jobs left)`);
-    lines.push(`${plan.sweep.line} || echo ${quote(`tea plan: could not remove ${plan.remoteDir} from every host`)} >&2`);
+  if (plan.sweep.length > 0) lines.push(`# cleanup: remove ${JSON.stringify(plan.remoteDir)} from every host (what failed or timed-out jobs left)`);
+  for (const sweep of plan.sweep) {
+    const host = sweep.argv.at(-2)!;
+    lines.push(`${sweep.line} || echo ${quote(`tea plan: could not remove ${plan.remoteDir} from ${host}`)} >&2`);
   }
   lines.push('exit "$status"', '');
   return lines.join('\n');

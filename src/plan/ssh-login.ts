@@ -56,14 +56,9 @@ export function planHosts(remote: RemoteConfig, prefix = 'settings.parallel.remo
   return { hosts, ssh };
 }
 
-/**
- * The ssh command line, each word quoted for a POSIX shell. GNU Parallel pastes it
- * into shell commands and also hands it to `rsync -e`, which splits it itself:
- * rsync honours single quotes but not backslashes, which is why sshSafe() refuses a
- * path with a single quote instead of producing `'\''`.
- */
-export function sshCommand(ssh: SshSettings, identityFile = ssh.identityFile): string {
-  const words = [
+/** The ssh program and options (unquoted words), as GNU Parallel and the cleanup sweep run it. */
+export function sshArgv(ssh: SshSettings, identityFile = ssh.identityFile): string[] {
+  return [
     'ssh',
     '-o', 'BatchMode=yes', // never wait for a password or passphrase prompt
     '-o', `ConnectTimeout=${ssh.connectTimeoutSeconds}`,
@@ -74,7 +69,16 @@ export function sshCommand(ssh: SshSettings, identityFile = ssh.identityFile): s
     '-o', `StrictHostKeyChecking=${ssh.strictHostKeyChecking}`,
     ...(identityFile === undefined ? [] : ['-i', identityFile]),
   ];
-  return words.map(quote).join(' ');
+}
+
+/**
+ * The ssh command line, each word quoted for a POSIX shell. GNU Parallel pastes it
+ * into shell commands and also hands it to `rsync -e`, which splits it itself:
+ * rsync honours single quotes but not backslashes, which is why sshSafe() refuses a
+ * path with a single quote instead of producing `'\''`.
+ */
+export function sshCommand(ssh: SshSettings, identityFile = ssh.identityFile): string {
+  return sshArgv(ssh, identityFile).map(quote).join(' ');
 }
 
 /**

@@ -76,6 +76,6 @@ function fanOut(f: FanOutPlan, stateFrom: string): string[] {
   } else {
     lines.push('# run from a directory holding the files it reads (tea plan --dir writes them):', f.plan.run.line);
   }
-  if (f.plan.sweep !== null) lines.push('# then, to remove what failed or timed-out jobs left on the hosts:', f.plan.sweep.line);
+  if (f.plan.sweep.length > 0) lines.push('# then, to remove what failed or timed-out jobs left on the hosts:', ...f.plan.sweep.map((c) => c.line));
   return lines;
 }

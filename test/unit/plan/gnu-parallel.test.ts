@@ -25,7 +25,7 @@ const spec = (overrides: Partial<PlanSpec> = {}): PlanSpec => ({
     { id: 'ci@10.0.0.5:22', host: '10.0.0.5', port: 22, user: 'ci', slots: 8, identityFile: '/keys/own, key' },
   ],
   ssh,
-  remoteDir: '/srv/tea jobs/gp-run-1',
+  remoteDir: '/srv/tea-jobs/gp-run-1',
   tries: 1,
   failFast: false,
   cleanup: true,
@@ -57,7 +57,8 @@ describe('buildPlan', () => {
     const plan = buildPlan(spec());
     expect(throughShell(plan.run.line)).toEqual({ env: '/bin/sh', argv: plan.run.argv });
     expect(plan.run.env).toEqual({ PARALLEL_SHELL: '/bin/sh' });
-    expect(throughShell(plan.sweep!.line)).toEqual({ env: '/bin/sh', argv: plan.sweep!.argv });
+    expect(plan.sweep).toHaveLength(3);
+    for (const sweep of plan.sweep) expect(words(sweep.line)).toEqual(sweep.argv);
   });
 
   it('puts every option before the command and the NUL-separated input sources after it', () => {
@@ -78,7 +79,7 @@ describe('buildPlan', () => {
   it('runs each job in the work dir where basefiles, input and result land, with {2}/{3} left for GNU Parallel to quote', () => {
     const plan = buildPlan(spec());
     const opt = (name: string) => plan.run.argv.flatMap((a, i, all) => (all[i - 1] === name ? [a] : []));
-    expect(opt('--workdir')).toEqual(['/srv/tea jobs/gp-run-1']);
+    expect(opt('--workdir')).toEqual(['/srv/tea-jobs/gp-run-1']);
     expect(opt('--basefile')).toEqual(['tea', 'workflow.yaml']);
     expect(opt('--transferfile')).toEqual(['flows/{1}/input.json']);
     expect(opt('--return')).toEqual(['flows/{1}/result.json']);
@@ -90,7 +91,13 @@ describe('buildPlan', () => {
       'umask 077 && env TEA_REMOTE_BRANCH=1 ./tea run workflow.yaml --entry-point {2} --exit-point {3} --input flows/{1}/input.json --output flows/{1}/result.json',
     );
     expect(plan.run.argv).toContain('--cleanup');
-    expect(plan.sweep!.argv.at(-1)).toBe("rm -rf -- '/srv/tea jobs/gp-run-1'");
+    // The sweep is a plain ssh per host, each with that host's key, port and user.
+    const rm = 'rm -rf -- /srv/tea-jobs/gp-run-1';
+    expect(plan.sweep.map((c) => c.argv.slice(-8))).toEqual([
+      ['/keys/shared key', '-p', '2222', '-l', 'tea', '--', 'build-1', rm],
+      ['/keys/shared key', '-p', '22', '-l', 'root', '--', '::1', rm],
+      ['/keys/own, key', '-p', '22', '-l', 'ci', '--', '10.0.0.5', rm],
+    ]);
   });
 
   it('writes sshlogins with N/ slots, user and port (IPv6 in brackets), and a host with its own key gets its own ssh command', () => {
@@ -121,14 +128,17 @@ describe('buildPlan', () => {
   it('maps timeout, retries, fail_fast and cleanup to their options, and leaves them out when unset', () => {
     const bare = buildPlan(spec({ cleanup: false })).run.argv;
     for (const option of ['--timeout', '--retries', '--halt', '--cleanup']) expect(bare).not.toContain(option);
-    expect(buildPlan(spec({ cleanup: false })).sweep).toBeNull();
+    expect(buildPlan(spec({ cleanup: false })).sweep).toEqual([]);
     const full = buildPlan(spec({ timeoutSeconds: 2.5, tries: 3, failFast: true, killGraceSeconds: 1 })).run.argv;
     const after = (o: string) => full[full.indexOf(o) + 1];
     expect([after('--timeout'), after('--retries'), after('--halt'), after('--termseq')]).toEqual(['2.5', '3', 'soon,fail=1', 'TERM,1000,KILL,25']);
   });
 
-  it('refuses what GNU Parallel would misread: a work dir with braces, a NUL in a name', () => {
-    expect(() => buildPlan(spec({ remoteDir: '/tmp/{1}' }))).toThrow(/workdir.*"\{"/);
+  it('refuses what GNU Parallel would misread: a work dir a shell would change, a NUL in a name', () => {
+    // GNU Parallel 20221122 runs `mkdir -p <workdir>` through ssh quoted once: "/tmp/a b" would make /tmp/a and ~/b.
+    for (const dir of ['/tmp/a b/w', '/tmp/{1}', "/tmp/it's", '/tmp/$(x)', '~/w', '']) {
+      expect(() => buildPlan(spec({ remoteDir: dir }))).toThrow(/settings\.parallel\.remote\.workdir: .* unquoted/);
+    }
     expect(() => buildPlan(spec({ flows: [{ entryPoint: 'a\0b', exitPoint: 'j' }] }))).toThrow(/NUL/);
     expect(() => buildPlan(spec({ hosts: [] }))).toThrow(/at least one host/);
   });

@@ -48,7 +48,7 @@ describe('stagePlan', () => {
     execFileSync('sh', ['-n', path.join(dir, 'run.sh')]);
     expect(script.split('\n').filter((l) => l.startsWith('rm -rf /'))).toEqual([]);
     expect(script).toContain(plan.run.line);
-    expect(script).toContain(plan.sweep!.line);
+    expect(script).toContain(plan.sweep[0]!.line);
     expect(script).toContain('cd -- "$(dirname -- "$0")" || exit 2');
   });
 
