@@ -52,8 +52,9 @@ export async function runRemote(
   flows: { entryPoint: string; exitPoint: string; state: Record<string, unknown> }[],
   remote: Record<string, unknown>,
   extra: Record<string, unknown> = {},
+  workflowText = TRICKY_YAML,
 ): Promise<Outcome> {
-  const captured = capture(TRICKY_YAML);
+  const captured = capture(workflowText);
   const executor = new RemoteExecutor(captured.context);
   const config = parseParallelConfig({ strategy: 'remote', retry: { max_retries: 0 }, ...extra, remote: fx.remoteConfig(remote) });
   try {
