@@ -2,7 +2,10 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { detectGnuParallel } from '../../../src/plan/detect';
 import { getHosts, type HostsFixture } from '../../harness/hosts';
-import { SENTINEL, TRICKY, awkwardKeyPaths, comparable, runRemote } from './helpers';
+import { parseParallelConfig } from '../../../src/config/parallel';
+import { RemoteExecutor } from '../../../src/remote/executor';
+import { capture } from '../remote/helpers';
+import { SENTINEL, TRICKY, TRICKY_YAML, awkwardKeyPaths, comparable, runRemote } from './helpers';
 
 // Every GNU Parallel job costs several OpenSSH logins (mkdir, rsync in, the job, rsync
 // back, cleanup); on a loaded 2-core machine that is seconds per job.
@@ -124,6 +127,47 @@ describe('GNU Parallel plan, run for real against sshd hosts', () => {
     expect(readdirSync(local).sort()).toEqual(['args', 'flows', 'joblog.tsv', 'tea', 'workflow.yaml']);
     rmSync(local, { recursive: true, force: true });
     await fx.exec(0, `rm -rf '${workdir}'`);
+  });
+
+  it('ends GNU Parallel and the remote job when the run is cancelled, with E_CANCELLED results', async () => {
+    const pidFile = `${fx.remoteConfig().workdir as string}-cancel.pid`;
+    const captured = capture(TRICKY_YAML);
+    const executor = new RemoteExecutor(captured.context);
+    const controller = new AbortController();
+    const config = parseParallelConfig({ strategy: 'remote', retry: { max_retries: 0 }, remote: fx.remoteConfig(gnu({ hosts: [fx.hosts[1]!.sshlogin], kill_grace_seconds: 1 })) });
+    try {
+      const running = executor.execute([flow('slow', { pidFile }), flow('slow', { pidFile: `${pidFile}-2` })], config, controller.signal);
+      let pid = '';
+      for (let i = 0; i < 240 && !/^\d+$/.test(pid); i += 1) {
+        await new Promise((r) => setTimeout(r, 500));
+        pid = (await fx.exec(1, `cat '${pidFile}' 2>/dev/null`)).stdout.trim();
+      }
+      expect(pid).toMatch(/^\d+$/);
+      controller.abort();
+      const results = await running;
+      expect(results.map((r) => [r.success, r.error_type])).toEqual([
+        [false, 'E_CANCELLED'],
+        [false, 'E_CANCELLED'],
+      ]);
+      let alive = true;
+      for (let i = 0; i < 30 && alive; i += 1) {
+        alive = (await fx.exec(1, `kill -0 ${pid}`)).code === 0;
+        if (alive) await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(alive).toBe(false);
+    } finally {
+      await executor.close();
+      await fx.exec(1, `rm -f '${pidFile}' '${pidFile}-2'`);
+    }
+  });
+
+  it('with gnu_parallel: plan, runs over ssh2 and logs the GNU Parallel command', async () => {
+    const outcome = await runRemote(fx, [flow('plain', { n: 6 })], gnu({ gnu_parallel: 'plan' }));
+    expect(outcome.results[0]).toMatchObject({ success: true, state: { doubled: 12 } });
+    expect(outcome.events.filter((e) => e.type === 'method')).toEqual([{ type: 'method', method: 'ssh2', reason: expect.stringContaining('"plan"') }]);
+    const logged = outcome.logs.filter((l) => l.startsWith('info: gnu-parallel plan for fan-out 1 '));
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toContain(`--workdir ${gnu().workdir}/gp-${outcome.executor.runId}-1 `);
   });
 
   it('falls back to ssh2, saying why, when GNU Parallel is not on PATH', async () => {
