@@ -115,7 +115,8 @@ export function buildPlan(spec: PlanSpec): GnuParallelPlan {
 const JOB_COMMAND = [
   'umask 077 && env TEA_REMOTE_BRANCH=1',
   `./${PLAN_FILES.tea} run ${PLAN_FILES.workflow}`,
-  '--entry-point {2} --exit-point {3}',
+  // --opt=value: a branch named like an option (-x) is still a value.
+  '--entry-point={2} --exit-point={3}',
   `--input ${flowInput('{1}')} --output ${flowResult('{1}')}`,
 ].join(' ');
 

@@ -103,7 +103,6 @@ export class RemoteExecutor implements ParallelExecutor {
     const staging = new Map(hosts.map((h) => [h.id, new HostPrep(pool.get(h.id), prep)]));
     const health = new TargetHealth(config.circuit_breaker, (e) => classify(e).transport, events, logger);
     logger.info(`remote: pure-Node ssh2 transport, one connection per host, ${hosts.length} host(s), run ${this.runId}`);
-    events({ type: 'method', method: 'ssh2', reason: 'default pure-Node transport (no system ssh, scp or rsync needed)' });
     const env = new EnvTransfer(selection, logger);
     this.#setup = { remote, hosts, env, pool, staging, health };
     return this.#setup;

@@ -88,7 +88,7 @@ describe('buildPlan', () => {
     expect(opt('--termseq')).toEqual(['TERM,5000,KILL,25']);
     expect(opt('--jobs')).toEqual(['100%']);
     expect(plan.jobCommand).toBe(
-      'umask 077 && env TEA_REMOTE_BRANCH=1 ./tea run workflow.yaml --entry-point {2} --exit-point {3} --input flows/{1}/input.json --output flows/{1}/result.json',
+      'umask 077 && env TEA_REMOTE_BRANCH=1 ./tea run workflow.yaml --entry-point={2} --exit-point={3} --input flows/{1}/input.json --output flows/{1}/result.json',
     );
     expect(plan.run.argv).toContain('--cleanup');
     // The sweep is a plain ssh per host, each with that host's key, port and user.
