@@ -107,7 +107,7 @@ describe('preflight against real sshd', () => {
       const [report] = await check({ hosts: [fx.hosts[0]!.sshlogin], workdir });
       expect(report!.status).toBe('unusable');
       expect(checkOf(report!, 'disk_space')).toMatchObject({ level: 'fail' });
-      expect(report!.reason).toMatch(new RegExp(`^1\\.0 MiB free in ${mnt}, need 1\\.9 MiB \\(1\\.8 MiB to upload \\+ 64 KiB margin\\): free space or choose another workdir$`));
+      expect(report!.reason).toMatch(new RegExp(`^1\\.0 MiB free in ${mnt}, need \\d\\.\\d MiB \\(\\d\\.\\d MiB to upload \\+ 64 KiB margin\\): free space or choose another workdir$`));
       // The run fails before uploading anything: without the preflight the upload would fill the disk.
       const { results } = await runFlows({ hosts: [fx.hosts[0]!.sshlogin], workdir }, 2);
       expect(results.map((r) => r.error_type)).toEqual(['E_NO_HEALTHY_HOST', 'E_NO_HEALTHY_HOST']);
