@@ -78,7 +78,7 @@ describe('tea hosts check', () => {
     expect(report!.checks.find((c) => c.name === 'accept_env')).toEqual({
       name: 'accept_env',
       level: 'warn',
-      detail: 'sshd does not pass OTHER_CHECK (its AcceptEnv): the branches will not see them; add "AcceptEnv OTHER_CHECK" to the host\'s sshd_config, or use env_vars.mode export_file',
+      detail: 'sshd does not pass OTHER_CHECK (its AcceptEnv): add "AcceptEnv OTHER_CHECK" to the host\'s sshd_config, or use another env_vars mode',
     });
   });
 

@@ -7,7 +7,6 @@ shift # "run"
 shift # workflow path
 while [ $# -gt 0 ]; do
   case "$1" in
-    # both forms: the remote command passes --name=value (a value may start with "-")
     --entry-point=*) branch=${1#*=} ;;
     --input=*) in=${1#*=} ;;
     --output=*) out=${1#*=} ;;
