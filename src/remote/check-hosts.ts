@@ -4,6 +4,7 @@ import { silentLogger, type Logger } from '../log';
 import { VERSION } from '../version';
 import type { Workflow } from '../workflow/types';
 import { BasefileCatalog } from './basefile';
+import { selectEnv } from './env-vars';
 import { resolveHosts } from './hosts';
 import { ConnectionPool } from './pool';
 import { PROBE_BUDGET_SECONDS, preflight, type PreflightReport } from './preflight';
@@ -11,7 +12,10 @@ import { PROBE_BUDGET_SECONDS, preflight, type PreflightReport } from './preflig
 export interface CheckHostsOptions {
   signal?: AbortSignal;
   logger?: Logger;
-  /** Env var names that must pass each host's AcceptEnv (env_vars mode ssh_env). */
+  /**
+   * Env var names that must pass each host's AcceptEnv. Default: the names a run would send
+   * (env_vars mode ssh_env, set in this environment), as the run's own preflight checks.
+   */
   acceptEnv?: readonly string[];
 }
 
@@ -25,6 +29,8 @@ export async function checkHosts(workflow: Workflow, options: CheckHostsOptions 
   const logger = options.logger ?? silentLogger;
   const hosts = resolveHosts(remote, { warn: (message) => logger.warn(message) });
   const catalog = BasefileCatalog.forConfig(remote.basefile);
+  const selection = selectEnv(remote.env_vars, process.env);
+  const acceptEnv = options.acceptEnv ?? (selection.mode === 'ssh_env' ? Object.keys(selection.values) : []);
   const pool = new ConnectionPool(hosts, remote, logger, ignoreEvents);
   // One controller: Ctrl-C or the time budget ends every host's check.
   const controller = new AbortController();
@@ -40,7 +46,7 @@ export async function checkHosts(workflow: Workflow, options: CheckHostsOptions 
           catalog,
           workflowBytes: Buffer.byteLength(workflow.text),
           localVersion: VERSION,
-          acceptEnv: options.acceptEnv ?? [],
+          acceptEnv,
           signal: controller.signal,
         }).catch((error: unknown): PreflightReport => {
           if (!controller.signal.aborted || options.signal?.aborted) throw error;

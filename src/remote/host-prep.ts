@@ -22,7 +22,7 @@ export interface HostPrepDeps {
 /**
  * One host's way to a staged run: the preflight, once per run and before anything is
  * uploaded, then the staging with the basefile the preflight chose for this host. A host
- * the preflight finds unusable (basefile cannot run, disk, workdir, AcceptEnv) makes every
+ * the preflight finds unusable (basefile cannot run, disk, workdir) makes every
  * attempt on it fail with E_HOST_UNUSABLE, which the scheduler answers by excluding the
  * host and sending the flow elsewhere without using a retry. A host it cannot reach is
  * left to the scheduler's transport handling, like any connect failure.

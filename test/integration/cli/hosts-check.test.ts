@@ -66,6 +66,22 @@ describe('tea hosts check', () => {
     expect(reports[1]!.checks).toEqual([{ name: 'reachable', level: 'fail', detail: expect.stringMatching(/^unreachable: connection refused/) }]);
   });
 
+  it('checks that sshd passes the variables env_vars mode ssh_env would send (AcceptEnv TEA_* here)', async () => {
+    const remote = fx.remoteConfig({ hosts: [fx.hosts[0]!.sshlogin], env_vars: { mode: 'ssh_env', include: ['TEA_CHECK_OK', 'OTHER_CHECK'] } });
+    const file = writeIn(dir, 'env.yaml', `settings:\n  parallel:\n    strategy: remote\n    remote: ${JSON.stringify(remote)}\nnodes:\n  - name: a\n`);
+    const run = await runTea(tea, ['hosts', 'check', file, '--json'], { env: { ...process.env, TEA_CHECK_OK: 'x', OTHER_CHECK: 'secret-value' } });
+    // A warning (the branches may not need every variable): usable, exit 0.
+    expect(run.code).toBe(0);
+    expect(run.stdout).not.toContain('secret-value');
+    const [report] = JSON.parse(run.stdout) as Array<{ status: string; checks: Array<{ name: string; level: string; detail: string }> }>;
+    expect(report!.status).toBe('warn');
+    expect(report!.checks.find((c) => c.name === 'accept_env')).toEqual({
+      name: 'accept_env',
+      level: 'warn',
+      detail: 'sshd does not pass OTHER_CHECK (its AcceptEnv): add "AcceptEnv OTHER_CHECK" to the host\'s sshd_config, or use another env_vars mode',
+    });
+  });
+
   it('exits 2 for bad usage and a workflow without hosts', async () => {
     expect(await runTea(tea, ['hosts', 'ping'])).toMatchObject({ code: 2, stderr: 'Error: tea hosts: unknown subcommand "ping" (see "tea hosts --help")\n' });
     expect(await runTea(tea, ['hosts', 'check'])).toMatchObject({ code: 2, stderr: 'Error: tea hosts check: expected one workflow file, got 0 (see "tea hosts --help")\n' });
