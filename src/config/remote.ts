@@ -6,7 +6,7 @@ const safePath = z
   .min(1, 'must not be empty')
   .refine((p) => !/[\0\n\r]/.test(p), 'must not contain NUL or newline characters');
 
-const hostObjectSchema = z.strictObject({
+export const hostObjectSchema = z.strictObject({
   host: z.string().min(1).regex(/^[A-Za-z0-9._:-]+$/, 'invalid host name'),
   user: z.string().regex(/^[A-Za-z0-9._][A-Za-z0-9._-]*$/, 'invalid user name').optional(),
   port: z.number().int().min(1).max(65535).optional(),
