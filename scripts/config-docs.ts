@@ -42,6 +42,8 @@ interface JsonSchema {
   minItems?: number;
   properties?: Record<string, JsonSchema>;
   items?: JsonSchema;
+  anyOf?: JsonSchema[];
+  const?: unknown;
 }
 
 export interface ConfigKey {
@@ -57,13 +59,20 @@ export interface Sources {
   remote: string;
 }
 
-/** Doc comments of the keys of `const NAME = z.strictObject({ ... })` in a source file. */
-export function keyComments(source: string, name: string): Map<string, string> {
+/** The body of `NAME = z.strictObject({ ... })` in either source file, or ''. */
+function objectBody(sources: Sources, name: string): string {
+  for (const source of [sources.parallel, sources.remote]) {
+    const start = source.search(new RegExp(`\\b${name}\\s*=\\s*z\\.strictObject\\(\\{`));
+    if (start < 0) continue;
+    const end = source.indexOf('\n});', start);
+    return source.slice(start, end < 0 ? undefined : end);
+  }
+  return '';
+}
+
+/** Doc comments of an object's keys (top-level keys are indented two spaces). */
+export function keyComments(body: string): Map<string, string> {
   const out = new Map<string, string>();
-  const start = source.search(new RegExp(`\\b${name}\\s*=\\s*z\\.strictObject\\(\\{`));
-  if (start < 0) return out;
-  const end = source.indexOf('\n});', start);
-  const body = source.slice(start, end < 0 ? undefined : end);
   const re = /\/\*\*([\s\S]*?)\*\/\s*\n\s{2}([A-Za-z_][A-Za-z0-9_]*)\s*:/g;
   for (let m = re.exec(body); m !== null; m = re.exec(body)) {
     const text = m[1]!
@@ -76,7 +85,15 @@ export function keyComments(source: string, name: string): Map<string, string> {
   return out;
 }
 
+/** The schema variable a key refers to (`retry: retrySchema.default(...)` -> retrySchema). */
+function childSchemaName(body: string, key: string): string | undefined {
+  return new RegExp(`\\n\\s{2}${key}\\s*:\\s*([A-Za-z_][A-Za-z0-9_]*Schema)\\b`).exec(body)?.[1];
+}
+
 function typeOf(s: JsonSchema): string {
+  if (s.anyOf !== undefined) return s.anyOf.map(typeOf).join(' \\| ');
+  if (s.const !== undefined) return JSON.stringify(s.const);
+  if (s.type === 'array' && s.items?.type !== undefined) return `array of ${typeOf(s.items)}${s.minItems === undefined ? '' : ` (at least ${s.minItems})`}`;
   if (s.enum !== undefined) return s.enum.map((v) => JSON.stringify(v)).join(' \\| ');
   const t = Array.isArray(s.type) ? s.type.join(' \\| ') : s.type ?? 'any';
   const bounds: string[] = [];
@@ -100,15 +117,10 @@ export function configKeys(sources: Sources): ConfigKey[] {
   const opts = { io: 'input', unrepresentable: 'any' } as const;
   const root = z.toJSONSchema(parallelConfigSchema, opts) as JsonSchema;
   const host = z.toJSONSchema(hostObjectSchema, opts) as JsonSchema & { required?: string[] };
-  const comments: Record<string, Map<string, string>> = {
-    'settings.parallel': keyComments(sources.parallel, 'parallelConfigSchema'),
-    'settings.parallel.retry': keyComments(sources.parallel, 'retrySchema'),
-    'settings.parallel.circuit_breaker': keyComments(sources.parallel, 'circuitBreakerSchema'),
-    'settings.parallel.remote': keyComments(sources.remote, 'remoteConfigSchema'),
-    'settings.parallel.remote.hosts[]': keyComments(sources.remote, 'hostObjectSchema'),
-  };
   const keys: ConfigKey[] = [];
-  const walk = (prefix: string, schema: JsonSchema & { required?: string[] }) => {
+  const walk = (prefix: string, schema: JsonSchema & { required?: string[] }, schemaName: string) => {
+    const body = objectBody(sources, schemaName);
+    const comments = keyComments(body);
     for (const [name, child] of Object.entries(schema.properties ?? {})) {
       const path = `${prefix}.${name}`;
       const required = schema.required?.includes(name) === true && child.default === undefined;
@@ -116,13 +128,14 @@ export function configKeys(sources: Sources): ConfigKey[] {
         path,
         type: typeOf(child),
         default: defaultOf(child, required),
-        description: child.description ?? comments[prefix]?.get(name) ?? EXTRA[path],
+        description: child.description ?? comments.get(name) ?? EXTRA[path],
       });
-      if (path === 'settings.parallel.remote.hosts') walk(`${path}[]`, host);
-      else if (child.properties !== undefined) walk(path, child);
+      // hosts entries are transformed (sshlogin string or object): document the object form.
+      if (path === 'settings.parallel.remote.hosts') walk(`${path}[]`, host, 'hostObjectSchema');
+      else if (child.properties !== undefined) walk(path, child, childSchemaName(body, name) ?? '');
     }
   };
-  walk('settings.parallel', root);
+  walk('settings.parallel', root, 'parallelConfigSchema');
   return keys;
 }
 

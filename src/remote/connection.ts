@@ -1,16 +1,17 @@
-import { connect as tcpConnect, type Socket } from 'node:net';
-import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
+import { Client, type ClientChannel, type SFTPWrapper } from 'ssh2';
 import { TeaError } from '../errors';
 import type { EventSink } from '../events';
 import type { Logger } from '../log';
+import { clientConfig } from './client-config';
 import { connectError, isChannelOpenFailure } from './connect-errors';
 import type { HostKeyPolicy } from './host-key-policy';
 import type { HostSpec } from './hosts';
 import { Semaphore } from './semaphore';
 import { TailBuffer } from './tail';
+import { openTransport, type Transport } from './transport';
 
+/** Per-connection settings; the connect timeout is per host (HostSpec, ssh_config ConnectTimeout). */
 export interface ConnectionSettings {
-  connectTimeoutSeconds: number;
   keepaliveIntervalSeconds: number;
   keepaliveCountMax: number;
   /** Exec channels open at once on the connection (SFTP takes one more). */
@@ -102,55 +103,54 @@ export class HostConnection {
 
   #handshake(): Promise<Live> {
     const { spec, settings } = this;
-    const timeoutMs = settings.connectTimeoutSeconds * 1000;
+    const timeoutSeconds = spec.connectTimeoutSeconds;
     return new Promise<Live>((resolve, reject) => {
       let settled = false;
       let hostKeyError: TeaError | null = null;
+      let transport: Transport | null = null;
+      const opening = new AbortController();
       const client = new Client();
       const fail = (error: unknown) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        opening.abort(error);
         client.end();
-        sock.destroy();
-        reject(hostKeyError ?? connectError(spec, error, settings.connectTimeoutSeconds));
+        transport?.close();
+        reject(hostKeyError ?? connectError(spec, error, timeoutSeconds));
       };
-      const timer = setTimeout(() => fail(Object.assign(new Error('timeout'), { level: 'client-timeout' })), timeoutMs);
-      // Our own socket, so TCP_NODELAY is set: without it every small SSH request waits ~40 ms (Nagle + delayed ACK).
-      const sock: Socket = tcpConnect({ host: spec.host, port: spec.port });
-      sock.setNoDelay(true);
-      sock.on('error', fail);
-      client.on('error', (error) => (settled ? this.#onLost(live, error) : fail(error)));
-      client.on('close', () => (settled ? this.#onLost(live, null) : fail(new Error('connection closed during handshake'))));
+      const timer = setTimeout(() => fail(Object.assign(new Error('timeout'), { level: 'client-timeout' })), timeoutSeconds * 1000);
+      client.on('error', (error: Error & { level?: string }) => {
+        // A stale SSH_AUTH_SOCK must not cost the identity files their turn (ssh only warns too).
+        if (error.level === 'agent') return this.logger.warn(`${spec.id}: ssh-agent ${spec.agent} not usable (${error.message}): trying identity files`);
+        return settled ? this.#onLost(live, error) : fail(error);
+      });
+      client.on('close', () => {
+        transport?.close();
+        return settled ? this.#onLost(live, null) : fail(new Error('connection closed during handshake'));
+      });
 
       let markLost: (error: TeaError) => void = () => {};
       const lost = new Promise<never>((_, rej) => (markLost = rej));
       lost.catch(() => {});
       const live: Live = { client, closed: false, lost, markLost };
 
-      sock.once('connect', () => {
-        const preferred = this.hostKeys.preferredAlgorithms(spec.host, spec.port);
-        const config: ConnectConfig = {
-          sock,
-          username: spec.user,
-          readyTimeout: timeoutMs,
-          keepaliveInterval: settings.keepaliveIntervalSeconds * 1000,
-          keepaliveCountMax: settings.keepaliveCountMax,
-          hostVerifier: (key: Buffer) => {
-            hostKeyError = this.hostKeys.verify(spec.id, spec.host, spec.port, key);
-            return hostKeyError === null;
-          },
-          authHandler: authMethods(spec) as ConnectConfig['authHandler'],
-          ...(preferred.length > 0 ? { algorithms: { serverHostKey: { prepend: preferred } as never } } : {}),
-        };
-        client.once('ready', () => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          resolve(live);
-        });
-        client.connect(config);
-      });
+      // A TCP socket (TCP_NODELAY set), or a channel through the ProxyJump hosts.
+      openTransport(spec, { hostKeys: this.hostKeys, keepalive: settings, logger: this.logger }, opening.signal).then(
+        (opened) => {
+          if (settled) return opened.close();
+          transport = opened;
+          opened.sock.on('error', fail);
+          client.once('ready', () => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
+            resolve(live);
+          });
+          client.connect(clientConfig(spec, opened.sock, this.hostKeys, settings, (error) => (hostKeyError = error)));
+        },
+        (error: unknown) => fail(error),
+      );
     });
   }
 
@@ -167,16 +167,20 @@ export class HostConnection {
     }
   }
 
-  /** Runs `command`; resolves when the channel closes. stdout is drained and ignored (rc files print to it). */
-  async exec(command: string, signal: AbortSignal): Promise<ExecResult> {
+  /**
+   * Runs `command`; resolves when the channel closes. stdout is drained and ignored (rc files print to it).
+   * `env` goes as SSH "env" requests (never on the command line); sshd drops names its AcceptEnv does not list.
+   */
+  async exec(command: string, signal: AbortSignal, options: { env?: Readonly<Record<string, string>> } = {}): Promise<ExecResult> {
     const live = await this.connect(signal);
     const release = await this.#channels.acquire(signal);
     try {
       // The exit status can arrive in the same packet batch as the exec reply, before
       // any await resumes: record it from inside ssh2's callback, or it is lost.
       const exit: ExitRecord = { code: null, signal: null };
+      const execOptions = options.env === undefined ? {} : { env: { ...options.env } };
       const stream = await this.#openChannel<ClientChannel>(live, signal, (cb) =>
-        live.client.exec(command, (err, channel) => {
+        live.client.exec(command, execOptions, (err, channel) => {
           channel?.on('exit', (code: number | null, sig?: string) => {
             exit.code = code;
             exit.signal = sig ?? null;
@@ -272,14 +276,6 @@ export class HostConnection {
     await Promise.race([closed, sleep(2000)]);
     if (!live.closed) live.client.destroy();
   }
-}
-
-function authMethods(spec: HostSpec): unknown[] {
-  const methods: unknown[] = [];
-  const agent = process.env.SSH_AUTH_SOCK;
-  if (agent) methods.push({ type: 'agent', username: spec.user, agent });
-  for (const identity of spec.identities) methods.push({ type: 'publickey', username: spec.user, key: identity.key });
-  return methods;
 }
 
 function raceAbort<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {

@@ -16,10 +16,13 @@ import { buildRunCommand, printableRunCommand } from './remote-command';
 import { FILE_MODE, DIR_MODE, HostStaging, isNoSuchFile } from './staging';
 import { sftpOps } from './sftp-ops';
 import { quote } from './quote';
+import { EnvTransfer, type FlowEnv } from './env-transfer';
+import { selectEnv } from './env-vars';
 
 interface Setup {
   remote: RemoteConfig;
   hosts: HostSpec[];
+  env: EnvTransfer;
   pool: ConnectionPool;
   staging: Map<string, HostStaging>;
   health: TargetHealth;
@@ -78,9 +81,9 @@ export class RemoteExecutor implements ParallelExecutor {
     if (remote === undefined) {
       throw new TeaError('E_CONFIG_INVALID', 'settings.parallel.remote: required for strategy "remote" (at least `hosts`)');
     }
-    const hosts = resolveHosts(remote);
-    const basefile: Basefile = loadBasefile(remote.basefile);
     const { logger, events } = this.context;
+    const hosts = resolveHosts(remote, { warn: (message) => logger.warn(message) });
+    const basefile: Basefile = loadBasefile(remote.basefile);
     const pool = new ConnectionPool(hosts, remote, logger, events);
     const staging = new Map(
       hosts.map((h) => [h.id, new HostStaging(pool.get(h.id), remote.workdir, this.runId, basefile, this.context.workflowText, logger)]),
@@ -88,7 +91,8 @@ export class RemoteExecutor implements ParallelExecutor {
     const health = new TargetHealth(config.circuit_breaker, (e) => classify(e).transport, events, logger);
     logger.info(`remote: pure-Node ssh2 transport, one connection per host, ${hosts.length} host(s), run ${this.runId}`);
     events({ type: 'method', method: 'ssh2', reason: 'default pure-Node transport (no system ssh, scp or rsync needed)' });
-    this.#setup = { remote, hosts, pool, staging, health };
+    const env = new EnvTransfer(selectEnv(remote.env_vars, process.env), logger);
+    this.#setup = { remote, hosts, env, pool, staging, health };
     return this.#setup;
   }
 
@@ -99,6 +103,7 @@ export class RemoteExecutor implements ParallelExecutor {
     const where = `branch "${flow.entryPoint}" on ${target.id}`;
     const { sftp, guard } = await connection.sftp(signal);
     const ops = sftpOps(sftp);
+    let flowEnv: FlowEnv | undefined;
     try {
       try {
         await guard(ops.mkdir(dir, DIR_MODE));
@@ -107,6 +112,7 @@ export class RemoteExecutor implements ParallelExecutor {
         if (error instanceof TeaError) throw error;
         throw new TeaError('E_STAGING_FAILED', `${where}: cannot write its input under ${dir}: ${errorMessage(error)}`, { host: target.id, flow: flow.entryPoint, cause: error });
       }
+      flowEnv = await setup.env.forFlow(connection, ops, guard, dir, signal, where);
       const spec = {
         tea: staged.tea,
         workflow: staged.layout.workflow,
@@ -114,11 +120,16 @@ export class RemoteExecutor implements ParallelExecutor {
         entryPoint: flow.entryPoint,
         exitPoint: flow.exitPoint,
         killGraceSeconds: setup.remote.kill_grace_seconds,
+        ...(flowEnv.envFile === undefined ? {} : { envFile: flowEnv.envFile }),
       };
-      const result = await connection.exec(buildRunCommand(spec), signal);
+      const result = await connection.exec(buildRunCommand(spec), signal, flowEnv.execEnv === undefined ? {} : { env: flowEnv.execEnv });
       if (result.code !== 0) throw remoteExitError(where, printableRunCommand(spec), result, target.id, flow.entryPoint);
       return await readResult(ops, guard, dir, where, target.id, flow.entryPoint);
     } finally {
+      // The wrapper deletes the env file before tea starts; this covers an exec that never got that far.
+      // Not awaited after an abort: the connection may be gone, and close() removes the run directory.
+      if (flowEnv !== undefined && signal.aborted) void flowEnv.discard(ops);
+      else if (flowEnv !== undefined) await guard(flowEnv.discard(ops)).catch(() => {});
       if (setup.remote.cleanup && !signal.aborted) await removeFlowDir(ops, guard, dir);
     }
   }
@@ -138,7 +149,7 @@ export class RemoteExecutor implements ParallelExecutor {
             const dir = `${setup.remote.workdir}/run-${this.runId}`;
             try {
               const connection = setup.pool.get(h.id);
-              const staged = await setup.staging.get(h.id)!.stage(AbortSignal.timeout(setup.remote.connect_timeout * 1000));
+              const staged = await setup.staging.get(h.id)!.stage(AbortSignal.timeout(h.connectTimeoutSeconds * 1000));
               const result = await connection.exec(`rm -rf -- ${quote(staged.layout.runDir)}`, AbortSignal.timeout(30_000));
               if (result.code !== 0) throw new Error(result.stderrTail || `rm exited ${result.code}`);
             } catch (error) {
