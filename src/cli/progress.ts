@@ -1,4 +1,4 @@
-import { SingleBar } from 'cli-progress';
+import { MultiBar, type SingleBar } from 'cli-progress';
 import type { RunEvent } from '../events';
 import { LOCAL_TARGET } from '../executors/local';
 
@@ -30,6 +30,7 @@ export class Progress {
   readonly #retryingKeys = new Set<string>();
   #active = 0;
   #startedAt = 0;
+  #bars: MultiBar | null = null;
   #bar: SingleBar | null = null;
   #timer: NodeJS.Timeout | null = null;
 
@@ -85,24 +86,30 @@ export class Progress {
   stop(): void {
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#timer = null;
-    if (this.#bar !== null) {
+    if (this.#bars !== null) {
       this.#render();
-      this.#bar.stop();
+      this.#bars.stop();
+      this.#bars = null;
       this.#bar = null;
     }
+  }
+
+  /** Log lines while a bar is drawn go above it (not through it); otherwise straight to the stream. */
+  write(text: string): void {
+    if (this.#bars !== null) this.#bars.log(text.endsWith('\n') ? text : `${text}\n`);
+    else this.#options.stream.write(text);
   }
 
   #begin(): void {
     this.#startedAt = Date.now();
     if (this.#options.tty) {
-      this.#bar = new SingleBar({
+      this.#bars = new MultiBar({
         stream: this.#options.stream as NodeJS.WriteStream,
-        format: 'remote [{bar}] {value}/{total} done | {failed} failed | {retrying} retrying | ETA {eta_formatted} | {hosts}',
+        format: 'remote [{bar}] {value}/{total} done | {failed} failed | {retrying} retrying | ETA {eta} | {hosts}',
         hideCursor: true,
         clearOnComplete: false,
-        etaBuffer: 20,
       });
-      this.#bar.start(this.#counts.total, 0, this.#payload());
+      this.#bar = this.#bars.create(this.#counts.total, 0, this.#payload());
     } else {
       this.#timer = setInterval(() => this.#line(this.#status()), this.#options.intervalMs ?? 5000);
       this.#timer.unref();
@@ -110,7 +117,7 @@ export class Progress {
   }
 
   #payload(): Record<string, string | number> {
-    return { failed: this.#counts.failed, retrying: this.#counts.retrying, hosts: this.#hostLoad() || 'no branch running' };
+    return { failed: this.#counts.failed, retrying: this.#counts.retrying, eta: this.#eta() || '-', hosts: this.#hostLoad() || 'no branch running' };
   }
 
   #hostLoad(): string {
@@ -121,10 +128,16 @@ export class Progress {
 
   #status(): string {
     const { total, done, failed, retrying } = this.#counts;
-    const elapsed = Date.now() - this.#startedAt;
-    const eta = done === 0 || done >= total ? '' : `, ETA ${Math.ceil(((elapsed / done) * (total - done)) / 1000)}s`;
+    const eta = this.#eta() === '' ? '' : `, ETA ${this.#eta()}`;
     const hosts = this.#hostLoad();
     return `${done}/${total} done, ${failed} failed, ${retrying} retrying, ${this.#running.size} running${hosts === '' ? '' : ` (${hosts})`}${eta}`;
+  }
+
+  /** Mean time per finished branch so far times the branches left; '' before the first one ends. */
+  #eta(): string {
+    const { total, done } = this.#counts;
+    if (done === 0 || done >= total) return '';
+    return `${Math.ceil((((Date.now() - this.#startedAt) / done) * (total - done)) / 1000)}s`;
   }
 
   #render(): void {

@@ -69,8 +69,13 @@ export const runCommand: Command = {
     if (positionals.length !== 1) {
       throw new TeaError('E_USAGE', `tea run: expected one workflow file, got ${positionals.length} (see "tea run --help")`);
     }
-    if (values.verbose && values.quiet) throw new TeaError('E_USAGE', 'tea run: --verbose and --quiet cannot be used together (pick one)');
-    const logger = stderrLogger(io.stderr, values.verbose ? 'verbose' : values.quiet ? 'quiet' : 'normal');
+    if (values.verbose && values.quiet) throw new TeaError('E_USAGE', 'tea run: --verbose and --quiet cannot be used together');
+    // Progress of remote fan-outs on stderr; log lines then go above its bar.
+    const progress = values.quiet || values['dry-run']
+      ? null
+      : new Progress({ stream: io.stderr, tty: (io.stderr as { isTTY?: boolean }).isTTY === true, intervalMs: progressIntervalMs() });
+    const logStream = progress === null ? io.stderr : ({ write: (text: string) => (progress.write(text), true) } as unknown as NodeJS.WritableStream);
+    const logger = stderrLogger(logStream, values.verbose ? 'verbose' : values.quiet ? 'quiet' : 'normal');
 
     const output = values.output === undefined ? undefined : await checkOutputPath(values.output);
     const workflow = await loadWorkflowFile(positionals[0]!);
@@ -84,9 +89,6 @@ export const runCommand: Command = {
 
     const sinks: EventSink[] = [];
     if (values.verbose) sinks.push(logEvents(logger));
-    const progress = values.quiet
-      ? null
-      : new Progress({ stream: io.stderr, tty: (io.stderr as { isTTY?: boolean }).isTTY === true, intervalMs: progressIntervalMs() });
     if (progress !== null) sinks.push(progress.onEvent);
     const joblog = values.joblog === undefined ? null : JobLog.open(values.joblog);
     if (joblog !== null) sinks.push(joblog.onEvent);
