@@ -105,7 +105,7 @@ export class Progress {
     if (this.#options.tty) {
       this.#bars = new MultiBar({
         stream: this.#options.stream as NodeJS.WriteStream,
-        format: 'remote [{bar}] {value}/{total} done | {failed} failed | {retrying} retrying | ETA {eta} | {hosts}',
+        format: 'remote [{bar}] {value}/{total} done | {failed} failed | {retrying} retrying | ETA {eta_text} | {hosts}',
         hideCursor: true,
         clearOnComplete: false,
       });
@@ -117,7 +117,7 @@ export class Progress {
   }
 
   #payload(): Record<string, string | number> {
-    return { failed: this.#counts.failed, retrying: this.#counts.retrying, eta: this.#eta() || '-', hosts: this.#hostLoad() || 'no branch running' };
+    return { failed: this.#counts.failed, retrying: this.#counts.retrying, eta_text: this.#eta() || '-', hosts: this.#hostLoad() || 'no branch running' };
   }
 
   #hostLoad(): string {
