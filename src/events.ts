@@ -44,6 +44,8 @@ export type RunEvent =
   | { type: 'host:connected'; host: string; handshake_ms: number }
   | { type: 'host:lost'; host: string; error_code: ErrorCode; message: string }
   | { type: 'host:excluded'; host: string; reason: string }
+  /** The preflight of a host (once per run, before any upload): the basefile it gets, or why it is unusable. */
+  | { type: 'host:checked'; host: string; status: 'ok' | 'warn' | 'unusable'; basefile: string | null; reason: string }
   | { type: 'breaker:open' | 'breaker:half-open' | 'breaker:closed'; target: string };
 
 export type RunEventType = RunEvent['type'];

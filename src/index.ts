@@ -15,6 +15,8 @@ export { createThreadExecutor, type BranchRunner } from './executors/thread';
 export { createProcessExecutor, type ProcessExecutorOptions } from './executors/process';
 export { selfCliPath } from './executors/self-path';
 export { createRemoteExecutor } from './remote/executor';
+export { checkHosts, type CheckHostsOptions } from './remote/check-hosts';
+export type { PreflightReport, PreflightCheck } from './remote/preflight';
 export type { ExecutorContext } from './executors/context';
 export type { Flow, State, Attempt, ParallelFlowResult, ParallelExecutor } from './executors/types';
 

@@ -1,5 +1,5 @@
 import { TeaError } from '../errors';
-import { loadBasefile } from '../remote/basefile';
+import { BasefileCatalog, type Basefile } from '../remote/basefile';
 import { resolveHosts } from '../remote/hosts';
 import { basefilePath, runLayout } from '../remote/layout';
 import type { State } from '../executors/types';
@@ -25,11 +25,13 @@ export interface DryRunPlan {
     hosts: Array<{ id: string; slots: number; identities: string[] }>;
     total_slots: number;
     upload: {
-      basefile: { local_path: string; bytes: number; sha256: string; remote_path: string };
+      /** Candidates; with no configured basefile each host gets one at its preflight (JS artifact if it has Node >= 18, else the binary for its platform). */
+      basefiles: Array<{ use: string; local_path: string; bytes: number; sha256: string; remote_path: string }>;
       workflow: { remote_path: string; bytes: number };
       per_branch: string;
     };
     cleanup: boolean;
+    warnings: string[];
   };
 }
 
@@ -64,19 +66,31 @@ export function planDryRun(workflow: Workflow, entryPoint: string | undefined, e
       // The same check the remote executor makes, made before anything runs.
       throw new TeaError('E_CONFIG_INVALID', 'settings.parallel.remote: required for strategy "remote" (at least `hosts`)');
     }
-    const hosts = resolveHosts(config.remote);
-    const basefile = loadBasefile(config.remote.basefile);
+    const warnings: string[] = [];
+    const hosts = resolveHosts(config.remote, { warn: (message) => warnings.push(message) });
+    const catalog = BasefileCatalog.forConfig(config.remote.basefile);
     const layout = runLayout(config.remote.workdir, '<run-id>');
+    const candidates: Array<[string, Basefile | null]> =
+      catalog.configured !== null
+        ? [['every host (settings.parallel.remote.basefile)', catalog.configured]]
+        : [
+            ['hosts with Node >= 18', catalog.jsArtifact()],
+            ['linux-x64 hosts without Node', catalog.binaryFor('linux-x64')],
+            ['linux-arm64 hosts without Node', catalog.binaryFor('linux-arm64')],
+          ];
     remote = {
       dispatch: 'dynamic',
       hosts: hosts.map((h) => ({ id: h.id, slots: h.slots, identities: h.identities.map((i) => i.path) })),
       total_slots: hosts.reduce((n, h) => n + h.slots, 0),
       upload: {
-        basefile: { local_path: basefile.localPath, bytes: basefile.size, sha256: basefile.sha256, remote_path: basefilePath(layout, basefile.sha256) },
+        basefiles: candidates
+          .filter((c): c is [string, Basefile] => c[1] !== null)
+          .map(([use, b]) => ({ use, local_path: b.localPath, bytes: b.size, sha256: b.sha256, remote_path: basefilePath(layout, b.sha256) })),
         workflow: { remote_path: layout.workflow, bytes: Buffer.byteLength(workflow.text) },
         per_branch: `${layout.runDir}/<fanout>-<index>-a<attempt>/input.json: the state after the fan-out node (known only at run time); result.json is read back`,
       },
       cleanup: config.remote.cleanup,
+      warnings,
     };
   }
   return {
@@ -100,13 +114,13 @@ export function formatDryRun(plan: DryRunPlan): string {
   if (r !== null) {
     lines.push(`remote hosts (${r.total_slots} slots; each remote branch goes to the least loaded healthy host when a slot frees up):`);
     for (const h of r.hosts) lines.push(`  ${h.id}\tslots ${h.slots}\tkeys ${h.identities.length === 0 ? '(ssh-agent only)' : h.identities.join(', ')}`);
-    const b = r.upload.basefile;
-    lines.push('would upload to each host:');
-    lines.push(`  basefile ${b.local_path} (${b.bytes} bytes, sha256 ${b.sha256.slice(0, 12)}) -> ${b.remote_path} (skipped when already there)`);
+    lines.push('would upload to each host (files already in the cache are not uploaded again):');
+    for (const b of r.upload.basefiles) lines.push(`  basefile ${b.local_path} (${b.bytes} bytes, sha256 ${b.sha256.slice(0, 12)}) -> ${b.remote_path} for ${b.use}`);
     lines.push(`  workflow.yaml (${r.upload.workflow.bytes} bytes) -> ${r.upload.workflow.remote_path}`);
     lines.push(`  per branch: ${r.upload.per_branch}`);
     lines.push(`cleanup: ${r.cleanup ? 'the run directory is removed when the run ends' : 'off: the run directory stays'}`);
   }
+  for (const w of r?.warnings ?? []) lines.push(`warning: ${w}`);
   lines.push('dry run: nothing was run and no connection was opened');
   return `${lines.join('\n')}\n`;
 }

@@ -8,12 +8,13 @@ import { classify } from '../scheduler/classify';
 import { TargetHealth } from '../scheduler/health';
 import { runFlows } from '../scheduler/run-flows';
 import type { AttemptContext } from '../scheduler/types';
-import { loadBasefile, type Basefile } from './basefile';
+import { BasefileCatalog } from './basefile';
 import { resolveHosts, type HostSpec } from './hosts';
 import { flowDir } from './layout';
 import { ConnectionPool } from './pool';
 import { buildRunCommand, printableRunCommand } from './remote-command';
-import { FILE_MODE, DIR_MODE, HostStaging, isNoSuchFile } from './staging';
+import { HostPrep } from './host-prep';
+import { FILE_MODE, DIR_MODE, isNoSuchFile } from './staging';
 import { sftpOps } from './sftp-ops';
 import { quote } from './quote';
 import { EnvTransfer, type FlowEnv } from './env-transfer';
@@ -24,7 +25,8 @@ interface Setup {
   hosts: HostSpec[];
   env: EnvTransfer;
   pool: ConnectionPool;
-  staging: Map<string, HostStaging>;
+  /** Per host: preflight once, then staging with the basefile chosen for that host. */
+  staging: Map<string, HostPrep>;
   health: TargetHealth;
 }
 
@@ -83,15 +85,17 @@ export class RemoteExecutor implements ParallelExecutor {
     }
     const { logger, events } = this.context;
     const hosts = resolveHosts(remote, { warn: (message) => logger.warn(message) });
-    const basefile: Basefile = loadBasefile(remote.basefile);
+    const catalog = BasefileCatalog.forConfig(remote.basefile);
+    const selection = selectEnv(remote.env_vars, process.env);
     const pool = new ConnectionPool(hosts, remote, logger, events);
-    const staging = new Map(
-      hosts.map((h) => [h.id, new HostStaging(pool.get(h.id), remote.workdir, this.runId, basefile, this.context.workflowText, logger)]),
-    );
+    // Preflight checks that sshd's AcceptEnv passes the names ssh_env mode will send.
+    const acceptEnv = selection.mode === 'ssh_env' ? Object.keys(selection.values) : [];
+    const prep = { remote, runId: this.runId, catalog, workflowText: this.context.workflowText, acceptEnv, logger, events };
+    const staging = new Map(hosts.map((h) => [h.id, new HostPrep(pool.get(h.id), prep)]));
     const health = new TargetHealth(config.circuit_breaker, (e) => classify(e).transport, events, logger);
     logger.info(`remote: pure-Node ssh2 transport, one connection per host, ${hosts.length} host(s), run ${this.runId}`);
     events({ type: 'method', method: 'ssh2', reason: 'default pure-Node transport (no system ssh, scp or rsync needed)' });
-    const env = new EnvTransfer(selectEnv(remote.env_vars, process.env), logger);
+    const env = new EnvTransfer(selection, logger);
     this.#setup = { remote, hosts, env, pool, staging, health };
     return this.#setup;
   }

@@ -13,6 +13,12 @@ import { silentLogger, type Logger } from '../log';
  * percentage rule is disabled and we open the breaker ourselves; opossum still owns
  * the open -> half-open (one probe) -> closed cycle, the timers and the events.
  */
+/** An exclusion reason without its leading `<target>: `: the lines that show it name the target already. */
+function reasonText(target: string, reason: unknown): string {
+  const message = errorMessage(reason);
+  return message.startsWith(`${target}: `) ? message.slice(target.length + 2) : message;
+}
+
 export class TargetHealth {
   readonly #breakers = new Map<string, CircuitBreaker>();
   readonly #consecutiveFailures = new Map<string, number>();
@@ -41,7 +47,7 @@ export class TargetHealth {
   exclude(target: string, reason: unknown): void {
     if (this.#excluded.has(target)) return;
     this.#excluded.set(target, reason);
-    const message = errorMessage(reason);
+    const message = reasonText(target, reason);
     this.logger.warn(`${target}: excluded from this run: ${message}`);
     this.events({ type: 'host:excluded', host: target, reason: message });
   }
@@ -68,7 +74,7 @@ export class TargetHealth {
 
   /** Why a target takes no flows now, or null when it does. */
   unavailableReason(target: string): string | null {
-    if (this.#excluded.has(target)) return `excluded: ${errorMessage(this.#excluded.get(target))}`;
+    if (this.#excluded.has(target)) return `excluded: ${reasonText(target, this.#excluded.get(target))}`;
     const breaker = this.#breakers.get(target);
     if (breaker === undefined || breaker.closed) return null;
     if (breaker.halfOpen && breaker.pendingClose) return null; // one probe may go

@@ -53,13 +53,13 @@ describe('one healthy host', () => {
     expect(await leftovers(fx, 0, runId)).toEqual([]);
   });
 
-  it('a workdir that cannot be created fails staging clearly and leaves nothing', async () => {
+  it('a workdir that cannot be created: the preflight refuses the host before any upload, saying why', async () => {
     const input = flows(2);
     const { results, ms } = await runFault(input, faultConfig(fx, { workdir: '/proc/tea-jobs' }, { retry: { max_retries: 1, base_delay: 0.01 } }));
     expectOneResultEach(results, input);
     for (const r of results) {
-      expect(r.error_type).toBe('E_STAGING_FAILED');
-      expect(r.error).toMatch(/cannot create workdir \/proc\/tea-jobs \(is it writable\?\)/);
+      expect(r.error_type).toBe('E_NO_HEALTHY_HOST');
+      expect(r.error).toMatch(/workdir \/proc\/tea-jobs \(nearest existing: \/proc\) is not writable by /);
     }
     expect(ms).toBeLessThan(30_000);
   });

@@ -117,7 +117,7 @@ it('--dry-run resolves hosts and the basefile, prints the plan and connects to n
   expect(plan).toMatchObject({
     scope: { entry: '__start__', exit: '__end__' },
     fanouts: [{ node: 'prepare', fan_in: 'combine', branches: [{ branch: 'count_letters', strategy: 'remote' }, { branch: 'shout' }, { branch: 'reverse' }] }],
-    remote: { dispatch: 'dynamic', upload: { basefile: { sha256: expect.stringMatching(/^[0-9a-f]{64}$/) } } },
+    remote: { dispatch: 'dynamic', upload: { basefiles: expect.arrayContaining([expect.objectContaining({ sha256: expect.stringMatching(/^[0-9a-f]{64}$/) })]) } },
   });
   expect(plan.remote.hosts.map((h: { id: string }) => h.id).sort()).toEqual(fx.hosts.map((h) => h.sshlogin).sort());
 });

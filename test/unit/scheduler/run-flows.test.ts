@@ -133,6 +133,36 @@ describe('runFlows', () => {
     expect(results.every((r) => r.error!.includes('ssh-copy-id'))).toBe(true);
   });
 
+  it('moves the flows of an unusable host to the others without using a retry, excluding it once', async () => {
+    const events: RunEvent[] = [];
+    const results = await runFlows({
+      flows: flows(4),
+      targets: targets('bad', 'ok'),
+      config: config({ retry: { max_retries: 0 } }),
+      events: (e) => events.push(e),
+      attempt: async ({ target }) => {
+        if (target.id === 'bad') throw new TeaError('E_HOST_UNUSABLE', 'bad: unusable (preflight): disk full', { host: 'bad' });
+        return { on: target.id };
+      },
+    });
+    expect(results.map((r) => [r.success, r.host ?? r.state])).toEqual(Array(4).fill([true, { on: 'ok' }]));
+    expect(results.every((r) => r.attempts?.length === 1)).toBe(true);
+    expect(events.filter((e) => e.type === 'host:excluded')).toEqual([{ type: 'host:excluded', host: 'bad', reason: 'unusable (preflight): disk full' }]);
+  });
+
+  it('fails every flow naming each target\'s reason when no target is usable', async () => {
+    const results = await runFlows({
+      flows: flows(2),
+      targets: targets('a', 'b'),
+      config: config(),
+      attempt: async ({ target }) => {
+        throw new TeaError('E_HOST_UNUSABLE', `${target.id}: unusable (preflight): reason of ${target.id}`, { host: target.id });
+      },
+    });
+    expect(results.map((r) => r.error_type)).toEqual(['E_NO_HEALTHY_HOST', 'E_NO_HEALTHY_HOST']);
+    expect(results[0]!.error).toBe('no healthy host left (a: excluded: unusable (preflight): reason of a; b: excluded: unusable (preflight): reason of b)');
+  });
+
   it('times out an attempt, aborts its signal and reports timeout', async () => {
     let aborted = false;
     const [r] = await runFlows({
