@@ -22,7 +22,7 @@ export interface DryRunPlan {
   fanouts: Array<{ node: string; fan_in: string; branches: Array<{ branch: string; strategy: Strategy }> }>;
   remote: null | {
     dispatch: 'dynamic';
-    hosts: Array<{ id: string; slots: number; identities: string[] }>;
+    hosts: Array<{ id: string; slots: number; agent: string | null; identities: string[] }>;
     total_slots: number;
     upload: {
       /** Candidates; with no configured basefile each host gets one at its preflight (JS artifact if it has Node >= 18, else the binary for its platform). */
@@ -80,7 +80,7 @@ export function planDryRun(workflow: Workflow, entryPoint: string | undefined, e
           ];
     remote = {
       dispatch: 'dynamic',
-      hosts: hosts.map((h) => ({ id: h.id, slots: h.slots, identities: h.identities.map((i) => i.path) })),
+      hosts: hosts.map((h) => ({ id: h.id, slots: h.slots, agent: h.agent ?? null, identities: h.identities.map((i) => i.path) })),
       total_slots: hosts.reduce((n, h) => n + h.slots, 0),
       upload: {
         basefiles: candidates
@@ -113,7 +113,10 @@ export function formatDryRun(plan: DryRunPlan): string {
   const r = plan.remote;
   if (r !== null) {
     lines.push(`remote hosts (${r.total_slots} slots; each remote branch goes to the least loaded healthy host when a slot frees up):`);
-    for (const h of r.hosts) lines.push(`  ${h.id}\tslots ${h.slots}\tkeys ${h.identities.length === 0 ? '(ssh-agent only)' : h.identities.join(', ')}`);
+    for (const h of r.hosts) {
+      const auth = [...(h.agent === null ? [] : [`ssh-agent ${h.agent}`]), ...h.identities];
+      lines.push(`  ${h.id}\tslots ${h.slots}\tauth ${auth.length === 0 ? 'none found: set identity_file or load a key into ssh-agent' : auth.join(', ')}`);
+    }
     lines.push('would upload to each host (files already in the cache are not uploaded again):');
     for (const b of r.upload.basefiles) lines.push(`  basefile ${b.local_path} (${b.bytes} bytes, sha256 ${b.sha256.slice(0, 12)}) -> ${b.remote_path} for ${b.use}`);
     lines.push(`  workflow.yaml (${r.upload.workflow.bytes} bytes) -> ${r.upload.workflow.remote_path}`);
