@@ -3,6 +3,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, st
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseParallelConfig } from '../../../src/config/parallel';
+import { formatBytes } from '../../../src/remote/basefile';
 import { checkHosts } from '../../../src/remote/check-hosts';
 import { RemoteExecutor } from '../../../src/remote/executor';
 import type { PreflightReport } from '../../../src/remote/preflight';
@@ -107,7 +108,12 @@ describe('preflight against real sshd', () => {
       const [report] = await check({ hosts: [fx.hosts[0]!.sshlogin], workdir });
       expect(report!.status).toBe('unusable');
       expect(checkOf(report!, 'disk_space')).toMatchObject({ level: 'fail' });
-      expect(report!.reason).toMatch(new RegExp(`^1\\.0 MiB free in ${mnt}, need 1\\.9 MiB \\(1\\.8 MiB to upload \\+ 64 KiB margin\\): free space or choose another workdir$`));
+      // The sizes follow the JS artifact's (it grows with the CLI): computed, not written down.
+      const size = statSync(join(__dirname, '../../../dist/tea')).size;
+      const esc = (text: string) => text.replace(/[.()+]/g, '\\$&');
+      expect(report!.reason).toMatch(
+        new RegExp(`^1\\.0 MiB free in ${mnt}, need ${esc(formatBytes(size + 64 * 1024))} \\(${esc(formatBytes(size))} to upload \\+ 64 KiB margin\\): free space or choose another workdir$`),
+      );
       // The run fails before uploading anything: without the preflight the upload would fill the disk.
       const { results } = await runFlows({ hosts: [fx.hosts[0]!.sshlogin], workdir }, 2);
       expect(results.map((r) => r.error_type)).toEqual(['E_NO_HEALTHY_HOST', 'E_NO_HEALTHY_HOST']);
