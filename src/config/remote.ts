@@ -100,5 +100,7 @@ export const remoteConfigSchema = z.strictObject({
   max_concurrent_handshakes: z.number().int().min(1).max(64).default(8),
   /** Local environment variables made visible to remote branches; values never go on a command line. */
   env_vars: envVarsSchema.default(envVarsSchema.parse({})),
+  /** GNU Parallel (docs/gnu-parallel.md): off; plan = log its command, run over ssh2; run = run it when installed, else ssh2. */
+  gnu_parallel: z.enum(['off', 'plan', 'run']).default('off'),
 });
 export type RemoteConfig = z.infer<typeof remoteConfigSchema>;

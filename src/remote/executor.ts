@@ -8,6 +8,8 @@ import { classify } from '../scheduler/classify';
 import { TargetHealth } from '../scheduler/health';
 import { runFlows } from '../scheduler/run-flows';
 import type { AttemptContext } from '../scheduler/types';
+import { chooseRemoteMethod, logPlan, type RemoteMethod } from '../plan/remote-method';
+import { runPlan } from '../plan/run-plan';
 import { BasefileCatalog } from './basefile';
 import { resolveHosts, type HostSpec } from './hosts';
 import { flowDir } from './layout';
@@ -39,6 +41,7 @@ export class RemoteExecutor implements ParallelExecutor {
   readonly name = 'remote' as const;
   readonly runId = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
   #setup: Setup | null = null;
+  #method: Promise<RemoteMethod> | null = null;
   #fanouts = 0;
   #closed = false;
   #finished = 0;
@@ -57,8 +60,14 @@ export class RemoteExecutor implements ParallelExecutor {
 
   async execute(flows: readonly Flow[], config: ParallelConfig, signal?: AbortSignal): Promise<ParallelFlowResult[]> {
     if (this.#closed) throw new TeaError('E_USAGE', 'remote executor is closed');
+    // settings.parallel.remote.gnu_parallel (docs/gnu-parallel.md): decided once per executor.
+    const method = await (this.#method ??= chooseRemoteMethod(config.remote, this.context));
+    if (method.method === 'gnu-parallel') {
+      return runPlan({ flows, config, context: this.context, runId: this.runId, fanout: ++this.#fanouts, signal, command: method.command });
+    }
     const setup = this.#prepare(config);
     const fanout = ++this.#fanouts;
+    if (method.logPlan) logPlan(flows, config, this.runId, fanout, this.context);
     return runFlows({
       flows,
       targets: setup.hosts.map((h) => ({ id: h.id, slots: h.slots })),

@@ -86,8 +86,12 @@ export async function runFlows(options: RunFlowsOptions & RunFlowsExtras): Promi
   const elapsed = (item: Pending) => (item.firstStart === undefined ? 0 : Date.now() - item.firstStart);
   const hostOf = (item: Pending) => (options.reportTarget ? item.attempts.at(-1)?.host : undefined);
 
+  // A flow that never started anywhere reports the host its error names (say, the one refusing the key).
   const fail = (item: Pending, error: unknown, code: string) =>
-    settle(item, failureResult(item.flow, error, code, item.attempts, elapsed(item), hostOf(item)));
+    settle(
+      item,
+      failureResult(item.flow, error, code, item.attempts, elapsed(item), hostOf(item) ?? (options.reportTarget && error instanceof TeaError ? error.host : undefined)),
+    );
 
   /** Least loaded available target, preferring ones this flow has not failed on. */
   const pickTarget = (item: Pending): Target | undefined => {

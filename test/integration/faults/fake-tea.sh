@@ -7,6 +7,9 @@ shift # "run"
 shift # workflow path
 while [ $# -gt 0 ]; do
   case "$1" in
+    --entry-point=*) branch=${1#*=} ;;
+    --input=*) in=${1#*=} ;;
+    --output=*) out=${1#*=} ;;
     --entry-point) branch=$2; shift ;;
     --input) in=$2; shift ;;
     --output) out=$2; shift ;;
