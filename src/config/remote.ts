@@ -9,7 +9,7 @@ const safePath = z
 /** A POSIX environment variable name: the only form sent to hosts or read for passphrases. */
 export const envNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name ([A-Za-z_][A-Za-z0-9_]*)');
 
-const hostObjectSchema = z.strictObject({
+export const hostObjectSchema = z.strictObject({
   /** A host name, address, or a `Host` alias of the ssh_config file (then the name shown in logs). */
   host: z.string().min(1).regex(/^[A-Za-z0-9._:-]+$/, 'invalid host name'),
   user: z.string().regex(/^[A-Za-z0-9._][A-Za-z0-9._-]*$/, 'invalid user name').optional(),

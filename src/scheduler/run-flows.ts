@@ -180,6 +180,7 @@ export async function runFlows(options: RunFlowsOptions & RunFlowsExtras): Promi
       error_code: c.code as Attempt['error_code'],
       error: errorMessage(error),
       ...(tea?.exitCode === undefined ? {} : { exit_code: tea.exitCode }),
+      ...(tea?.signal === undefined || tea.signal === null ? {} : { signal: tea.signal }),
     });
     if (c.disablesTarget) health.exclude(target.id, error);
     const retriesUsed = item.attempts.length - 1;

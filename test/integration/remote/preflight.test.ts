@@ -75,7 +75,7 @@ describe('preflight against real sshd', () => {
     ]);
     expect(checkOf(report!, 'host_key')!.detail).toBe('matches known_hosts');
     expect(report!.basefile?.localPath).toBe(JS_ARTIFACT);
-    expect(report!.reason).toMatch(new RegExp(`^Linux x86_64, Node ${process.version}: JS artifact dist/tea \\(1\\.\\d MiB\\), because the host has Node ${process.version} \\(>= 18\\); .* free in /tmp, need `));
+    expect(report!.reason).toMatch(new RegExp(`^Linux x86_64, Node ${process.version}: JS artifact dist/tea \\(\\d+\\.\\d MiB\\), because the host has Node ${process.version} \\(>= 18\\); .* free in /tmp, need `));
     // It uploads nothing and leaves nothing: the workdir was not even created.
     expect(existsSync(fx.remoteConfig().workdir as string)).toBe(false);
   });
@@ -102,7 +102,7 @@ describe('preflight against real sshd', () => {
 
   it('refuses a nearly full workdir, saying how much is free and needed', async () => {
     await withTmpfs(4096, '', async (mnt) => {
-      writeFileSync(join(mnt, 'filler'), Buffer.alloc(3 * 1024 * 1024)); // 1 MiB left, the JS artifact is 1.8
+      writeFileSync(join(mnt, 'filler'), Buffer.alloc(3 * 1024 * 1024)); // 1 MiB left, the JS artifact is about 2
       const workdir = join(mnt, 'jobs');
       const [report] = await check({ hosts: [fx.hosts[0]!.sshlogin], workdir });
       expect(report!.status).toBe('unusable');
@@ -172,7 +172,7 @@ describe('preflight against real sshd', () => {
       const remote = two.remoteConfig({ basefile });
       const [ok, noNode] = await checkHosts(workflowWith(remote));
       expect(ok!.status).toBe('ok');
-      expect(noNode!.reason).toMatch(/^Linux x86_64, no Node: JS artifact .*tea-js \(1\.\d MiB\) needs Node >= 18 and the host has no node on its PATH: install Node there, or ship the standalone binary/);
+      expect(noNode!.reason).toMatch(/^Linux x86_64, no Node: JS artifact .*tea-js \(\d+\.\d MiB\) needs Node >= 18 and the host has no node on its PATH: install Node there, or ship the standalone binary/);
 
       const captured = capture();
       const executor = new RemoteExecutor(captured.context);
@@ -263,7 +263,7 @@ describe('preflight against real sshd', () => {
     const { results, logs } = await runFlows({ hosts: [fx.hosts[0]!.sshlogin], basefile: join(dir, 'my-tea') }, 2);
     expect(results.every((r) => r.success)).toBe(true);
     expect(logs.filter((l) => l.includes('preflight ok'))).toEqual([
-      expect.stringMatching(/JS artifact custom\/my-tea \(1\.\d MiB\), because set in settings\.parallel\.remote\.basefile/),
+      expect.stringMatching(/JS artifact custom\/my-tea \(\d+\.\d MiB\), because set in settings\.parallel\.remote\.basefile/),
     ]);
   });
 });
