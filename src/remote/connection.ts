@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Client, type ClientChannel, type SFTPWrapper } from 'ssh2';
 import { TeaError } from '../errors';
 import type { EventSink } from '../events';
@@ -32,8 +33,13 @@ export interface ExecResult {
 /** One live ssh2 connection; replaced by a new one after it is lost. */
 interface Live {
   client: Client;
-  /** Rejects (with E_CONNECTION_LOST) when the connection ends; everything in flight races it. */
-  lost: Promise<never>;
+  /**
+   * Aborted (reason: E_CONNECTION_LOST) when the connection ends; everything in flight
+   * races it. A signal rather than a promise: a listener is removed when its operation
+   * settles, while every Promise.race against a never-settling promise stays attached
+   * to it, keeping each operation's result (state buffers) alive for the connection's life.
+   */
+  lost: AbortSignal;
   markLost: (error: TeaError) => void;
   closed: boolean;
   sftp?: Promise<SFTPWrapper>;
@@ -130,10 +136,10 @@ export class HostConnection {
         return settled ? this.#onLost(live, null) : fail(new Error('connection closed during handshake'));
       });
 
-      let markLost: (error: TeaError) => void = () => {};
-      const lost = new Promise<never>((_, rej) => (markLost = rej));
-      lost.catch(() => {});
-      const live: Live = { client, closed: false, lost, markLost };
+      const lost = new AbortController();
+      // Every operation in flight on the connection listens (removed when it settles): no limit warning.
+      setMaxListeners(0, lost.signal);
+      const live: Live = { client, closed: false, lost: lost.signal, markLost: (error) => lost.abort(error) };
 
       // A TCP socket (TCP_NODELAY set), or a channel through the ProxyJump hosts.
       openTransport(spec, { hostKeys: this.hostKeys, keepalive: settings, logger: this.logger }, opening.signal).then(
@@ -199,8 +205,8 @@ export class HostConnection {
     const live = await this.connect(signal);
     live.sftp ??= this.#openChannel<SFTPWrapper>(live, undefined, (cb) => live.client.sftp(cb));
     live.sftp.catch(() => (live.sftp = undefined));
-    const sftp = await raceAbort(Promise.race([live.sftp, live.lost]), signal);
-    return { sftp, guard: <T>(p: Promise<T>) => raceAbort(Promise.race([p, live.lost]), signal) };
+    const sftp = await raceAbort(live.sftp, signal, live.lost);
+    return { sftp, guard: <T>(p: Promise<T>) => raceAbort(p, signal, live.lost) };
   }
 
   /** Opens a channel, waiting and retrying on this connection while the server refuses one (MaxSessions). */
@@ -215,7 +221,7 @@ export class HostConnection {
         }
       });
       try {
-        return await raceAbort(Promise.race([opened, live.lost]), signal);
+        return await raceAbort(opened, signal, live.lost);
       } catch (error) {
         if (!isChannelOpenFailure(error) || live.closed) throw error;
         if (!live.refusedChannel) {
@@ -235,8 +241,10 @@ export class HostConnection {
         if (done) return;
         done = true;
         signal.removeEventListener('abort', onAbort);
+        live.lost.removeEventListener('abort', onLost);
         fn();
       };
+      const onLost = () => finish(() => reject(live.lost.reason));
       stream.on('data', () => {});
       stream.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
       stream.on('close', () =>
@@ -262,7 +270,8 @@ export class HostConnection {
       };
       signal.addEventListener('abort', onAbort, { once: true });
       if (signal.aborted) onAbort();
-      live.lost.catch((error) => finish(() => reject(error)));
+      live.lost.addEventListener('abort', onLost, { once: true });
+      if (live.lost.aborted) onLost();
     });
   }
 
@@ -278,19 +287,26 @@ export class HostConnection {
   }
 }
 
-function raceAbort<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (signal === undefined) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
+/** Settles as `promise` does, or rejects with the reason of the first signal to abort; leaves no listener behind. */
+function raceAbort<T>(promise: Promise<T>, ...maybeSignals: Array<AbortSignal | undefined>): Promise<T> {
+  const signals = maybeSignals.filter((s): s is AbortSignal => s !== undefined);
+  const aborted = signals.find((s) => s.aborted);
+  if (aborted !== undefined) return Promise.reject(aborted.reason);
+  if (signals.length === 0) return promise;
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
+    const detach = () => signals.forEach((s) => s.removeEventListener('abort', onAbort));
+    const onAbort = (event: Event) => {
+      detach();
+      reject((event.target as AbortSignal).reason);
+    };
+    signals.forEach((s) => s.addEventListener('abort', onAbort));
     promise.then(
       (v) => {
-        signal.removeEventListener('abort', onAbort);
+        detach();
         resolve(v);
       },
       (e) => {
-        signal.removeEventListener('abort', onAbort);
+        detach();
         reject(e);
       },
     );

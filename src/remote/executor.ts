@@ -142,7 +142,9 @@ export class RemoteExecutor implements ParallelExecutor {
       // Not awaited after an abort: the connection may be gone, and close() removes the run directory.
       if (flowEnv !== undefined && signal.aborted) void flowEnv.discard(ops);
       else if (flowEnv !== undefined) await guard(flowEnv.discard(ops)).catch(() => {});
-      if (setup.remote.cleanup && !signal.aborted) await removeFlowDir(ops, guard, dir);
+      // Not awaited: the flow's result need not wait for two more SFTP round trips, and
+      // close() removes the whole run directory anyway (rm -rf tolerates a racing unlink).
+      if (setup.remote.cleanup && !signal.aborted) void removeFlowDir(ops, guard, dir);
     }
   }
 
@@ -215,7 +217,7 @@ async function readResult(
   return parsed as State;
 }
 
-/** Best effort: a leftover is removed with the run directory at close(). */
+/** Best effort, never rejects: a leftover is removed with the run directory at close(). */
 async function removeFlowDir(ops: ReturnType<typeof sftpOps>, guard: <T>(p: Promise<T>) => Promise<T>, dir: string): Promise<void> {
   try {
     await guard(Promise.all([ops.unlink(`${dir}/input.json`).catch(() => {}), ops.unlink(`${dir}/result.json`).catch(() => {})]));

@@ -10,6 +10,11 @@ export interface StartOptions {
   wrongKeyOn?: number[];
   /** Stop the hosts when this pid is gone (survives a SIGKILLed jest worker). */
   watchParent?: number;
+  /**
+   * Login user (default: the current user). Another user needs root (sshd switches to it);
+   * the benchmarks use one whose login shell reads no rc files.
+   */
+  user?: string;
   /** Do not stop the hosts when this process exits (the CLI's `start`). */
   keepRunning?: boolean;
 }

@@ -236,9 +236,8 @@ class LocalSshdCluster {
     // Privilege separation dir: sshd refuses to start as root without it (not needed as a user).
     if (process.getuid?.() === 0) fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
 
-    const user = loginUser();
-    // sshd reads authorized_keys as the login user: let it traverse to the file.
-    if (user !== os.userInfo().username) fs.chmodSync(dir, 0o755);
+    const self = os.userInfo().username;
+    const user = opts.user ?? loginUser();
     const clientKeyPath = path.join(dir, 'client_ed25519');
     const clientPub = generateKey(clientKeyPath, 'tea-test-client');
     const wrongOn = new Set(opts.wrongKeyOn ?? []);
@@ -265,7 +264,13 @@ class LocalSshdCluster {
           authorizedKeysPath: path.join(hdir, 'authorized_keys'), hostPublicKey: '',
         };
         h.hostPublicKey = generateKey(h.hostKeyPath, h.name);
-        fs.writeFileSync(h.authorizedKeysPath, `${wrongOn.has(i) ? wrongPub : clientPub}\n`, { mode: 0o644 });
+        fs.writeFileSync(h.authorizedKeysPath, `${wrongOn.has(i) ? wrongPub : clientPub}\n`, { mode: 0o600 });
+        // sshd reads authorized_keys as the login user: another user needs to reach it
+        // (traverse-only dirs; the client's private key stays private).
+        if (user !== self) {
+          for (const d of [dir, hdir]) fs.chmodSync(d, 0o711);
+          fs.chmodSync(h.authorizedKeysPath, 0o644);
+        }
         fs.writeFileSync(h.logPath, '');
         state.hosts.push(h);
         await cluster.spawnOnFreePort(h);

@@ -1,0 +1,113 @@
+import { parseArgs } from 'node:util';
+
+export const ROWS = ['fanout', 'dispatch', 'upload', 'scale', 'sftp-choice'] as const;
+export type Row = (typeof ROWS)[number];
+export const TRANSPORTS = ['tea-remote', 'floor', 'openssh', 'gnu-parallel'] as const;
+export type Transport = (typeof TRANSPORTS)[number];
+export type Work = 'tea' | 'stub';
+
+export interface ScaleSpec {
+  branches: number;
+  hosts: number;
+}
+
+export interface BenchOptions {
+  rows: Row[];
+  transports: Transport[];
+  reps: number;
+  /** Fan-out size and hosts of rows 1 and 2. */
+  branches: number;
+  hosts: number;
+  slots: number;
+  uploadMiB: number;
+  scale: ScaleSpec[];
+  scaleWork: Work;
+  scaleSlots: number;
+  sftpChoiceFlows: number;
+  out: string;
+  user: string | undefined;
+  keep: boolean;
+}
+
+export const USAGE = `usage: npm run bench -- [options]   (or: sh scripts/bench.sh [options])
+  --rows LIST            rows to run, of ${ROWS.join(',')} (default: all)
+  --transports LIST      of ${TRANSPORTS.join(',')} (default: all)
+  --reps N               repetitions; medians are reported (default 3)
+  --branches N           fan-out size of rows 1-2 (default 30)
+  --hosts N              hosts of row 1 (default 3)
+  --slots N              concurrent branches per host (default 8)
+  --upload-mib N         basefile size of row 3 (default 64)
+  --scale LIST           row 4 sizes, BRANCHESxHOSTS (default 300x10,1000x50)
+  --scale-work tea|stub  what each branch runs in row 4 (default stub, see bench/README.md)
+  --scale-slots N        slots per host in row 4 (default 8)
+  --sftp-choice-flows N  flows of row 5 (default 300)
+  --out DIR              where latest.md and latest.json go (default bench/results;
+                         .tmp/bench when --rows is given)
+  --user NAME            login user on the hosts (default: tea-bench when root, else yourself)
+  --keep                 keep the scratch directory and the sshd logs`;
+
+const positive = (name: string, text: string, min = 1): number => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name}: expected an integer >= ${min}, got "${text}"`);
+  return n;
+};
+
+function list<T extends string>(name: string, text: string, allowed: readonly T[]): T[] {
+  const items = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = items.find((s) => !allowed.includes(s as T));
+  if (bad !== undefined) throw new Error(`--${name}: unknown "${bad}" (expected some of ${allowed.join(',')})`);
+  return items as T[];
+}
+
+function scaleList(text: string): ScaleSpec[] {
+  if (text === 'none') return [];
+  return text.split(',').map((item) => {
+    const m = /^(\d+)x(\d+)$/.exec(item.trim());
+    if (!m) throw new Error(`--scale: expected BRANCHESxHOSTS items like 300x10, got "${item}"`);
+    return { branches: positive('scale', m[1]!), hosts: positive('scale', m[2]!) };
+  });
+}
+
+export function parseBenchArgs(argv: string[], defaultOut: string): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      rows: { type: 'string' },
+      transports: { type: 'string' },
+      reps: { type: 'string' },
+      branches: { type: 'string' },
+      hosts: { type: 'string' },
+      slots: { type: 'string' },
+      'upload-mib': { type: 'string' },
+      scale: { type: 'string' },
+      'scale-work': { type: 'string' },
+      'scale-slots': { type: 'string' },
+      'sftp-choice-flows': { type: 'string' },
+      out: { type: 'string' },
+      user: { type: 'string' },
+      keep: { type: 'boolean' },
+    },
+  });
+  const scaleWork = values['scale-work'] ?? 'stub';
+  if (scaleWork !== 'tea' && scaleWork !== 'stub') throw new Error(`--scale-work: expected tea or stub, got "${scaleWork}"`);
+  const user = values.user;
+  if (user !== undefined && !/^[a-z_][a-z0-9_-]*$/.test(user)) throw new Error(`--user: not a user name: "${user}"`);
+  return {
+    rows: values.rows === undefined ? [...ROWS] : list('rows', values.rows, ROWS),
+    transports: values.transports === undefined ? [...TRANSPORTS] : list('transports', values.transports, TRANSPORTS),
+    reps: positive('reps', values.reps ?? '3'),
+    branches: positive('branches', values.branches ?? '30'),
+    hosts: positive('hosts', values.hosts ?? '3'),
+    slots: positive('slots', values.slots ?? '8'),
+    uploadMiB: positive('upload-mib', values['upload-mib'] ?? '64'),
+    scale: scaleList(values.scale ?? '300x10,1000x50'),
+    scaleWork,
+    scaleSlots: positive('scale-slots', values['scale-slots'] ?? '8'),
+    sftpChoiceFlows: positive('sftp-choice-flows', values['sftp-choice-flows'] ?? '300'),
+    out: values.out ?? defaultOut,
+    user,
+    keep: values.keep ?? false,
+  };
+}

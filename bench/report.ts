@@ -1,0 +1,262 @@
+import type { BenchOptions, Work } from './lib/args';
+import type { Machine } from './lib/machine';
+import { max, median, min, ms, ratio, spread } from './lib/stats';
+import type { DispatchRow, FanoutRow, SampleTable } from './rows/fanout';
+import { LABELS, type Runner, type Sample } from './rows/measure';
+import type { ScaleRow } from './rows/scale';
+import type { SftpChoiceRow } from './rows/sftp-choice';
+import type { UploadRow } from './rows/upload';
+
+export interface LoginInfo {
+  user: string;
+  shell: string;
+  /** Median of `exec true` on one open ssh2 connection (TCP_NODELAY): what one exec costs on these hosts. */
+  exec_true_ms: number;
+}
+
+export interface Target {
+  target: string;
+  measured: string;
+  met: boolean | null;
+}
+
+export interface Results {
+  machine: Machine;
+  command: string;
+  options: Omit<BenchOptions, 'out'>;
+  login: LoginInfo;
+  hosts_started: number;
+  fanout?: FanoutRow;
+  dispatch?: DispatchRow;
+  upload?: UploadRow;
+  scale?: ScaleRow[];
+  sftp_choice?: SftpChoiceRow;
+  targets: Target[];
+}
+
+const walls = (s: Sample[] | undefined) => (s ?? []).map((x) => x.wall_ms);
+const medWall = (s: Sample[] | undefined) => median(walls(s));
+const lost = (s: Sample[] | undefined) => (s ?? []).reduce((a, x) => a + x.lost, 0);
+const MB = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`;
+
+function logins(s: Sample[] | undefined): string {
+  const all = (s ?? []).flatMap((x) => x.logins);
+  if (all.length === 0) return '-';
+  return min(all) === max(all) ? String(min(all)) : `${min(all)}-${max(all)}`;
+}
+
+function rss(s: Sample[] | undefined): string {
+  const all = (s ?? []).map((x) => x.peak_rss).filter((x): x is number => x !== undefined);
+  return all.length ? MB(max(all)) : '-';
+}
+
+function lostCell(s: Sample[] | undefined): string {
+  const n = lost(s);
+  const err = (s ?? []).find((x) => x.error)?.error;
+  return n === 0 ? '0' : `**${n}** (${(err ?? '').slice(0, 120).replace(/\|/g, '/')})`;
+}
+
+const table = (head: string[], rows: string[][]) =>
+  [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+
+function fanoutTable(row: FanoutRow, work: Work): string {
+  const samples = row.samples[work] ?? {};
+  const tea = medWall(samples['tea-remote']);
+  const local = medWall(samples.local);
+  const runners = Object.keys(samples) as Runner[];
+  return table(
+    ['transport', 'wall: median (range)', 'branches/s', 'time vs tea-remote', 'overhead/branch: (wall - local)/N', 'logins per host', 'client peak RSS', 'lost'],
+    runners.map((r) => {
+      const w = medWall(samples[r]);
+      return [
+        LABELS[r],
+        spread(walls(samples[r])),
+        (row.branches / (w / 1000)).toFixed(1),
+        r === 'local' ? '-' : ratio(w, tea),
+        r === 'local' ? '-' : ms((w - local) / row.branches),
+        logins(samples[r]),
+        rss(samples[r]),
+        lostCell(samples[r]),
+      ];
+    }),
+  );
+}
+
+/** Per-branch overhead figures of row 2 for one work kind. */
+export function dispatchFigures(row: DispatchRow, work: Work) {
+  const s = row.samples[work] ?? {};
+  const lat = row.branch_latency_ms[work] ?? {};
+  const localWall = medWall(s.local);
+  const runLocal = lat.local ?? NaN;
+  const fig = (r: Runner) => ({
+    wall: medWall(s[r]),
+    amortized: (medWall(s[r]) - localWall) / row.branches,
+    steady: (lat[r] ?? NaN) - runLocal,
+  });
+  return { tea: fig('tea-remote'), floor: fig('floor'), runLocal, localWall };
+}
+
+function dispatchTable(row: DispatchRow): string {
+  const rows: string[][] = [];
+  for (const work of ['stub', 'tea'] as Work[]) {
+    const s = row.samples[work];
+    if (!s) continue;
+    const f = dispatchFigures(row, work);
+    const what = work === 'stub' ? 'stub (cp input output)' : 'real `tea run`';
+    rows.push([what, LABELS.local, spread(walls(s.local)), '-', ms(f.runLocal), '-', '-']);
+    for (const [r, x] of [['tea-remote', f.tea], ['floor', f.floor]] as const) {
+      if (!s[r]) continue;
+      rows.push([
+        what,
+        LABELS[r],
+        spread(walls(s[r])),
+        ms(x.amortized),
+        ms((row.branch_latency_ms[work] ?? {})[r] ?? NaN),
+        ms(x.steady),
+        r === 'floor' ? '1x' : `${ratio(x.steady, f.floor.steady)} steady, ${ratio(x.amortized, f.floor.amortized)} amortized`,
+      ]);
+    }
+  }
+  return table(
+    ['branch work', 'transport', `wall for ${row.branches} in sequence`, 'amortized overhead/branch: (wall - local wall)/N', 'branch latency (median)', 'steady overhead/branch: latency - local run', 'vs floor'],
+    rows,
+  );
+}
+
+function uploadTable(row: UploadRow): string {
+  const rate = (msList: number[]) => `${(row.bytes / 1e6 / (median(msList) / 1000)).toFixed(0)} MB/s`;
+  const scpOnly = row.scp_ms.map((t, i) => t - (row.ssh_true_ms[i] ?? 0));
+  const connectPlusStage = row.tea_stage_ms.map((t, i) => t + (row.tea_connect_ms[i] ?? 0));
+  return table(['method', 'time: median (range)', 'throughput'], [
+    ['tea-remote: connect + HostStaging.stage() (upload, size + sha256sum check, rename)', spread(connectPlusStage), rate(connectPlusStage)],
+    ['tea-remote: stage() alone', spread(row.tea_stage_ms), rate(row.tea_stage_ms)],
+    ['tea-remote: ssh2 fastPut alone (64 requests of 32 KiB in flight)', spread(row.tea_fastput_ms), rate(row.tea_fastput_ms)],
+    ['OpenSSH `scp` (whole process, connection included)', spread(row.scp_ms), rate(row.scp_ms)],
+    ['OpenSSH `scp` minus `ssh host true` (transfer alone, estimated)', spread(scpOnly), rate(scpOnly)],
+    ['tea-remote connect (for reference)', spread(row.tea_connect_ms), '-'],
+    ['`ssh host true` (for reference)', spread(row.ssh_true_ms), '-'],
+  ]);
+}
+
+function scaleTable(rows: ScaleRow[]): string {
+  const out: string[][] = [];
+  for (const row of rows) {
+    for (const [r, s] of Object.entries(row.samples) as Array<[Runner, Sample[]]>) {
+      const w = medWall(s);
+      const retries = s.reduce((a, x) => a + (x.retries ?? 0), 0);
+      out.push([
+        `${row.branches} x ${row.hosts} (${row.slots} slots, ${row.work})`,
+        LABELS[r],
+        spread(walls(s)),
+        (row.branches / (w / 1000)).toFixed(0),
+        rss(s),
+        logins(s),
+        lostCell(s),
+        r === 'tea-remote' ? String(retries) : '-',
+      ]);
+    }
+  }
+  return table(['branches x hosts', 'transport', 'wall: median (range)', 'branches/s', 'client peak RSS (max)', 'logins per host', 'lost', 'retries'], out);
+}
+
+/** The issue's targets, judged on this run's medians. */
+export function judgeTargets(r: Omit<Results, 'targets'>): Target[] {
+  const targets: Target[] = [];
+  if (r.fanout) {
+    for (const work of ['tea', 'stub'] as Work[]) {
+      const s = r.fanout.samples[work] ?? {};
+      if (!s['gnu-parallel'] || !s['tea-remote']) continue;
+      const x = medWall(s['gnu-parallel']) / medWall(s['tea-remote']);
+      targets.push({
+        target: `1${work === 'tea' ? 'a' : 'b'}. ${r.fanout.branches}-branch fan-out over ${r.fanout.hosts} hosts (${work === 'tea' ? 'real tea run' : 'stub, dispatch only'}): >= 10x faster than the GNU Parallel plan`,
+        measured: `${x.toFixed(1)}x`,
+        met: work === 'tea' ? x >= 10 : null,
+      });
+    }
+  }
+  if (r.dispatch) {
+    for (const work of ['stub', 'tea'] as Work[]) {
+      if (!r.dispatch.samples[work]?.floor || !r.dispatch.samples[work]?.['tea-remote']) continue;
+      const f = dispatchFigures(r.dispatch, work);
+      const steady = f.tea.steady / f.floor.steady;
+      const amortized = f.tea.amortized / f.floor.amortized;
+      targets.push({
+        target: `2. dispatch overhead per branch within 2x of the raw floor (${work === 'stub' ? 'stub: exact' : 'real tea run: run time subtracted, noisy'})`,
+        measured: `steady ${ms(f.tea.steady)} vs ${ms(f.floor.steady)} = ${steady.toFixed(2)}x; amortized ${ms(f.tea.amortized)} vs ${ms(f.floor.amortized)} = ${amortized.toFixed(2)}x`,
+        met: work === 'stub' ? steady <= 2 && amortized <= 2 : null,
+      });
+    }
+  }
+  if (r.upload) {
+    const tea = median(r.upload.tea_stage_ms.map((t, i) => t + (r.upload!.tea_connect_ms[i] ?? 0)));
+    const scp = median(r.upload.scp_ms);
+    targets.push({
+      target: `3. ${(r.upload.bytes / 2 ** 20).toFixed(0)} MiB basefile upload at least as fast as scp (both with connection setup)`,
+      measured: `tea-remote ${ms(tea)} vs scp ${ms(scp)} (${(scp / tea).toFixed(2)}x)`,
+      met: tea <= scp,
+    });
+  }
+  for (const row of r.scale ?? []) {
+    const s = row.samples['tea-remote'];
+    if (!s) continue;
+    const peak = max(s.map((x) => x.peak_rss ?? NaN));
+    const lostN = lost(s);
+    const loginsAll = s.flatMap((x) => x.logins);
+    targets.push({
+      target: `4. ${row.branches} branches over ${row.hosts} hosts: peak RSS <= 200 MB, one login per host, zero lost flows`,
+      measured: `peak RSS ${MB(peak)}, logins per host ${min(loginsAll)}-${max(loginsAll)}, lost ${lostN}`,
+      met: (row.branches < 1000 || peak <= 200e6) && lostN === 0 && max(loginsAll) === 1,
+    });
+  }
+  const allTea: Sample[] = [
+    ...Object.values(r.fanout?.samples ?? {}).flatMap((t) => t?.['tea-remote'] ?? []),
+    ...Object.values(r.dispatch?.samples ?? {}).flatMap((t) => t?.['tea-remote'] ?? []),
+    ...(r.scale ?? []).flatMap((row) => row.samples['tea-remote'] ?? []),
+  ];
+  if (allTea.length) {
+    const n = lost(allTea);
+    targets.push({ target: 'zero lost flows in every tea-remote run', measured: `${n} lost over ${allTea.length} runs`, met: n === 0 });
+  }
+  return targets;
+}
+
+/** Where, when and on what the figures were measured, and the targets table: the README shows this too. */
+export function summary(r: Results): string {
+  const m = r.machine;
+  return [
+    `Measured ${m.date} at commit ${m.commit} with \`${r.command}\`: ${r.options.reps} repetition(s) per figure, interleaved; medians with the range of the repetitions.`,
+    '',
+    `- Machine: ${m.nproc} x ${m.cpu}, ${m.memory_gb} GB RAM, Linux ${m.kernel}`,
+    `- Software: Node ${m.node}; ${m.openssh}; ${m.gnu_parallel}; ${m.rsync}`,
+    `- Load average (1/5/15 min): ${m.load_start} at the start, ${m.load_end ?? '?'} at the end. The hosts run on this same machine, so every figure includes the remote side's CPU; a load above ${m.nproc} means other work competed with the benchmark.`,
+    `- Hosts: ${r.hosts_started} OpenSSH sshd processes on 127.0.0.1 (test/harness/sshd-core.js, default MaxSessions/MaxStartups), login user \`${r.login.user}\` with login shell ${r.login.shell}; \`exec true\` on an open ssh2 connection takes ${ms(r.login.exec_true_ms)}.`,
+    '',
+    table(['target', 'measured', 'met'], r.targets.map((t) => [t.target, t.measured, t.met === null ? 'for information' : t.met ? 'yes' : '**no**'])),
+  ].join('\n');
+}
+
+export function markdown(r: Results): string {
+  const parts: string[] = ['# tea-remote benchmark results', '', summary(r).replace('\n\n|', '\n\n## Targets\n\n|')];
+  if (r.fanout) {
+    const f = r.fanout;
+    parts.push(
+      '',
+      `## 1a. Fan-out: ${f.branches} branches over ${f.hosts} hosts, ${f.slots} slots per host, a real \`tea run\` per branch`,
+      '',
+      fanoutTable(f, 'tea'),
+      '',
+      `## 1b. The same fan-out with the stub basefile (dispatch only: each branch copies its input)`,
+      '',
+      fanoutTable(f, 'stub'),
+    );
+  }
+  if (r.dispatch) {
+    parts.push('', `## 2. Per-branch dispatch overhead: ${r.dispatch.branches} branches in sequence on 1 host, 1 slot`, '', dispatchTable(r.dispatch));
+  }
+  if (r.upload) parts.push('', `## 3. Basefile upload: ${(r.upload.bytes / 2 ** 20).toFixed(0)} MiB to one host`, '', uploadTable(r.upload));
+  if (r.scale?.length) parts.push('', '## 4. Scale', '', scaleTable(r.scale));
+  if (r.sftp_choice) {
+    parts.push('', `## 5. SFTP library choice (bench/sftp-choice.ts, ${r.sftp_choice.flows} flows, 8 at a time, 1 host)`, '', '```', ...r.sftp_choice.lines, '```');
+  }
+  return `${parts.join('\n')}\n`;
+}

@@ -1,0 +1,26 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pool, timed } from '../lib/spawn';
+import { JOIN } from '../lib/workflow';
+import { collectLocal, stageLocally } from './stage';
+import type { FanoutOutcome, FanoutRunner } from './types';
+
+/**
+ * The reference, not a transport: the same scoped `tea run`s on this machine, the
+ * same number at a time, no SSH. On loopback the hosts ARE this machine, so this is
+ * the remote run time the other rows contain; dispatch overhead = wall - this.
+ */
+export const runLocal: FanoutRunner = async (job, env) => {
+  const names = stageLocally(job, env);
+  const latencyMs: number[] = [];
+  const started = process.hrtime.bigint();
+  await pool(names.length, job.slots * job.hosts.length, async (i) => {
+    const b = names[i]!;
+    const r = await timed(join(job.scratch, 'tea'), ['run', 'workflow.yaml', '--entry-point', b, '--exit-point', JOIN, '--input', `${b}.in.json`, '--output', `${b}.out.json`], { cwd: job.scratch, timeoutMs: job.timeoutMs });
+    latencyMs[i] = r.wallMs;
+    if (r.code !== 0) writeFileSync(join(job.scratch, `${b}.err`), r.stderr);
+  });
+  const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const outcome: FanoutOutcome = collectLocal(job, names, wallMs);
+  return { ...outcome, latencyMs };
+};
