@@ -89,7 +89,7 @@ describe('process executor', () => {
     const before = branchDirs().length;
     const pidFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'tea-pids-')), 'pids.json');
     const executor = createProcessExecutor(context(), { cliPath: FAKE_TEA, killGraceMs: 200 });
-    const [result] = await executor.execute([flow('hang', { pidFile })], config({ timeout_seconds: 0.5, retry: { max_retries: 0 } }));
+    const [result] = await executor.execute([flow('hang', { pidFile })], config({ timeout_seconds: 3, retry: { max_retries: 0 } }));
     expect(result).toMatchObject({ success: false, timeout: true, error_type: 'E_TIMEOUT' });
     const pids = JSON.parse(readFileSync(pidFile, 'utf8')) as { child: number; grandchild: number };
     // KILL was sent to the group; under load the processes may take a moment to die.
