@@ -290,6 +290,9 @@ export class HostConnection {
 /** Settles as `promise` does, or rejects with the reason of the first signal to abort; leaves no listener behind. */
 function raceAbort<T>(promise: Promise<T>, ...maybeSignals: Array<AbortSignal | undefined>): Promise<T> {
   const signals = maybeSignals.filter((s): s is AbortSignal => s !== undefined);
+  // When a signal wins, `promise` may still reject later (ssh2: "No response from
+  // server" as the connection goes): that must not become an unhandled rejection.
+  promise.catch(() => {});
   const aborted = signals.find((s) => s.aborted);
   if (aborted !== undefined) return Promise.reject(aborted.reason);
   if (signals.length === 0) return promise;
