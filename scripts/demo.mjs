@@ -3,7 +3,8 @@
 // examples/remote-fanout.yaml at them and runs it with the built `tea`
 // (strategy: remote, pure-Node ssh2), then stops the hosts.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,10 @@ if (!existsSync(SSHD)) {
 const YAML = require('yaml');
 const { LocalSshdCluster } = require('../test/harness/sshd-core.js');
 const dir = mkdtempSync(join(tmpdir(), 'tea-demo-'));
+// As root the hosts log in a dedicated user, who must be able to reach the hosts' files below
+// this directory; the remote workdir is one that user can create.
+chmodSync(dir, 0o755);
+const jobs = join(tmpdir(), `tea-demo-jobs-${randomBytes(6).toString('hex')}`);
 let cluster;
 try {
   cluster = await LocalSshdCluster.start({ count: 3, dir: join(dir, 'hosts') });
@@ -31,7 +36,7 @@ try {
   doc.setIn(['settings', 'parallel', 'remote', 'hosts'], hosts.hosts.map((h) => h.sshlogin));
   doc.setIn(['settings', 'parallel', 'remote', 'identity_file'], hosts.clientKeyPath);
   doc.setIn(['settings', 'parallel', 'remote', 'known_hosts'], hosts.knownHostsPath);
-  doc.setIn(['settings', 'parallel', 'remote', 'workdir'], join(dir, 'jobs'));
+  doc.setIn(['settings', 'parallel', 'remote', 'workdir'], jobs);
   const workflow = join(dir, 'remote-fanout.yaml');
   writeFileSync(workflow, String(doc));
 
@@ -43,4 +48,5 @@ try {
 } finally {
   await cluster?.stop();
   rmSync(dir, { recursive: true, force: true });
+  rmSync(jobs, { recursive: true, force: true });
 }

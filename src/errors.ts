@@ -28,7 +28,9 @@ export type ErrorCode =
   | 'E_RESULT_MISSING'
   | 'E_RESULT_INVALID'
   | 'E_HOST_UNUSABLE'
-  | 'E_NO_HEALTHY_HOST';
+  | 'E_NO_HEALTHY_HOST'
+  // GNU Parallel plan mode: GNU Parallel itself failed (bad option, missing rsync/perl) and never ran a branch
+  | 'E_GNU_PARALLEL_FAILED';
 
 export interface ErrorContext {
   host?: string;

@@ -1,4 +1,6 @@
+import type { Strategy } from './config/parallel';
 import type { ErrorCode } from './errors';
+import type { Attempt } from './executors/types';
 
 /**
  * The closed set of events a run emits, so embedders (and the CLI's progress
@@ -6,6 +8,20 @@ import type { ErrorCode } from './errors';
  */
 export type RunEvent =
   | { type: 'method'; method: 'thread' | 'process' | 'ssh2' | 'gnu-parallel'; reason: string }
+  /** A fan-out begins: its node, fan-in and each branch's strategy (the branches of one fan-out, in edge order). */
+  | { type: 'fanout:started'; node: string; fan_in: string; branches: Array<{ branch: string; strategy: Strategy }> }
+  /**
+   * A fan-out's branches have all ended (also when they failed or were cancelled),
+   * with every recorded attempt: what `tea run --joblog` writes. Not emitted when an
+   * executor itself threw (no results exist then).
+   */
+  | {
+      type: 'fanout:finished';
+      node: string;
+      fan_in: string;
+      duration_ms: number;
+      results: Array<{ branch: string; strategy: Strategy; success: boolean; error_code: string | null; attempts: Attempt[] }>;
+    }
   | { type: 'flow:started'; index: number; branch: string; target: string; attempt: number }
   | {
       type: 'flow:finished';
@@ -28,6 +44,8 @@ export type RunEvent =
   | { type: 'host:connected'; host: string; handshake_ms: number }
   | { type: 'host:lost'; host: string; error_code: ErrorCode; message: string }
   | { type: 'host:excluded'; host: string; reason: string }
+  /** The preflight of a host (once per run, before any upload): the basefile it gets, or why it is unusable. */
+  | { type: 'host:checked'; host: string; status: 'ok' | 'warn' | 'unusable'; basefile: string | null; reason: string }
   | { type: 'breaker:open' | 'breaker:half-open' | 'breaker:closed'; target: string };
 
 export type RunEventType = RunEvent['type'];

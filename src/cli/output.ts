@@ -27,7 +27,8 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
   }
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    const handle = await open(temp, 'wx', 0o644);
+    // Owner-only: a state can hold secrets (and on a remote host this is the branch's result.json).
+    const handle = await open(temp, 'wx', 0o600);
     try {
       await handle.writeFile(text, 'utf8');
       await handle.sync();

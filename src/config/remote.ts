@@ -6,12 +6,18 @@ const safePath = z
   .min(1, 'must not be empty')
   .refine((p) => !/[\0\n\r]/.test(p), 'must not contain NUL or newline characters');
 
-const hostObjectSchema = z.strictObject({
+/** A POSIX environment variable name: the only form sent to hosts or read for passphrases. */
+export const envNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name ([A-Za-z_][A-Za-z0-9_]*)');
+
+export const hostObjectSchema = z.strictObject({
+  /** A host name, address, or a `Host` alias of the ssh_config file (then the name shown in logs). */
   host: z.string().min(1).regex(/^[A-Za-z0-9._:-]+$/, 'invalid host name'),
   user: z.string().regex(/^[A-Za-z0-9._][A-Za-z0-9._-]*$/, 'invalid user name').optional(),
   port: z.number().int().min(1).max(65535).optional(),
   slots: z.number().int().min(1).max(1024).optional(),
   identity_file: safePath.optional(),
+  /** Environment variable holding the passphrase of this host's encrypted identity_file. */
+  passphrase_env: envNameSchema.optional(),
 });
 
 const sshloginSchema = z.string().transform((text, ctx) => {
@@ -37,6 +43,28 @@ const hostEntrySchema = z.unknown().transform((value, ctx) => {
 });
 export type HostEntry = z.infer<typeof hostObjectSchema>;
 
+/** Names the remote command itself sets: a transferred variable must not replace them. */
+export const RESERVED_ENV_NAMES: ReadonlySet<string> = new Set(['TEA_REMOTE_BRANCH', 'TEA_ENV_FILE']);
+
+export const envVarsSchema = z.strictObject({
+  /** Whitelist of variable names (exact, no globs) taken from this process's environment. */
+  include: z
+    .array(envNameSchema.refine((n) => !RESERVED_ENV_NAMES.has(n), 'is set by tea itself on the host and cannot be transferred'))
+    .default([]),
+  /** Globs (`*`, `?`) removing names from `include`, e.g. `*_TOKEN`. */
+  exclude_patterns: z.array(z.string().min(1)).default([]),
+  /**
+   * ssh_env: SSH "env" requests (the host's sshd must list the names in AcceptEnv; others are dropped, and tea warns);
+   * export_file: a 0600 file in the flow's directory, sourced and deleted by the remote command before tea starts;
+   * none: nothing is transferred.
+   */
+  mode: z.enum(['ssh_env', 'export_file', 'none']).default('export_file'),
+});
+export type EnvVarsConfig = z.infer<typeof envVarsSchema>;
+
+/** Used when neither the YAML nor the host's ssh_config ConnectTimeout sets one. */
+export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 20;
+
 export const remoteConfigSchema = z.strictObject({
   hosts: z.array(hostEntrySchema).min(1, 'at least one host is required'),
   /** File shipped to every host and run as `tea`. Default: this tea's own single-file artifact. */
@@ -45,13 +73,22 @@ export const remoteConfigSchema = z.strictObject({
   workdir: safePath.default('/tmp/tea-jobs'),
   /** Remove the run's remote files when the run ends (the basefile cache stays). */
   cleanup: z.boolean().default(true),
-  /** Default private key for hosts without their own; ssh-agent is also tried when SSH_AUTH_SOCK is set. */
+  /** Default private key for hosts without their own; tried after the agent, before ssh_config's IdentityFile. */
   identity_file: safePath.optional(),
+  /** Environment variable holding the passphrase of an encrypted key (never the passphrase itself). */
+  passphrase_env: envNameSchema.optional(),
+  /**
+   * ssh-agent to try first: a socket path, `pageant` or a Windows pipe (`\\.\pipe\openssh-ssh-agent`),
+   * or false for none. Default: ssh_config IdentityAgent, else $SSH_AUTH_SOCK.
+   */
+  agent: z.union([safePath, z.literal(false)]).optional(),
+  /** OpenSSH client config read for Host aliases (HostName, User, Port, IdentityFile, ConnectTimeout, ProxyJump); false: none. A missing default file is fine. */
+  ssh_config: z.union([safePath, z.literal(false)]).default('~/.ssh/config'),
   known_hosts: safePath.default('~/.ssh/known_hosts'),
   /** OpenSSH's StrictHostKeyChecking: yes | accept-new | no. */
   strict_host_key_checking: z.enum(['yes', 'accept-new', 'no']).default('accept-new'),
-  /** Seconds for TCP connect + handshake + authentication. */
-  connect_timeout: z.number().positive().default(20),
+  /** Seconds for TCP connect + handshake + authentication. Default: the host's ssh_config ConnectTimeout, else 20. */
+  connect_timeout: z.number().positive().optional(),
   /** Exec channels per connection; OpenSSH's MaxSessions is 10 and SFTP takes one. */
   max_channels_per_host: z.number().int().min(1).max(64).default(8),
   /** Seconds between keepalive probes; a host is lost after `keepalive_count_max` unanswered ones. */
@@ -61,5 +98,9 @@ export const remoteConfigSchema = z.strictObject({
   kill_grace_seconds: z.number().int().min(1).max(300).default(5),
   /** Connections being set up at once across all hosts (OpenSSH MaxStartups begins dropping at 10). */
   max_concurrent_handshakes: z.number().int().min(1).max(64).default(8),
+  /** Local environment variables made visible to remote branches; values never go on a command line. */
+  env_vars: envVarsSchema.default(envVarsSchema.parse({})),
+  /** GNU Parallel (docs/gnu-parallel.md): off; plan = log its command, run over ssh2; run = run it when installed, else ssh2. */
+  gnu_parallel: z.enum(['off', 'plan', 'run']).default('off'),
 });
 export type RemoteConfig = z.infer<typeof remoteConfigSchema>;

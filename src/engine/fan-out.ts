@@ -1,5 +1,6 @@
 import type { ParallelConfig, Strategy } from '../config/parallel';
 import { TeaError, errorMessage } from '../errors';
+import type { EventSink } from '../events';
 import type { Flow, ParallelFlowResult, State } from '../executors/types';
 import type { Route } from '../workflow/types';
 import { throwIfAborted } from './cancel';
@@ -20,13 +21,14 @@ export async function fanOut(
   config: ParallelConfig,
   executors: ExecutorPool,
   signal: AbortSignal,
+  events: EventSink = () => {},
 ): Promise<ParallelFlowResult[]> {
   const flows: Flow[] = route.branches.map((b) => ({ entryPoint: b.target, exitPoint: route.fanIn, state: copyState(state, from) }));
   const groups = new Map<Strategy, number[]>();
-  route.branches.forEach((b, i) => {
-    const strategy = b.strategy ?? config.strategy;
-    groups.set(strategy, [...(groups.get(strategy) ?? []), i]);
-  });
+  const strategies = route.branches.map((b) => b.strategy ?? config.strategy);
+  strategies.forEach((strategy, i) => groups.set(strategy, [...(groups.get(strategy) ?? []), i]));
+  const started = Date.now();
+  events({ type: 'fanout:started', node: from, fan_in: route.fanIn, branches: route.branches.map((b, i) => ({ branch: b.target, strategy: strategies[i]! })) });
 
   // If one executor throws (rather than reporting failed results), stop the others' branches too.
   const stop = new AbortController();
@@ -46,8 +48,17 @@ export async function fanOut(
         }
       }),
     );
-    throwIfAborted(signal);
     const thrown = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (thrown === undefined) {
+      events({
+        type: 'fanout:finished',
+        node: from,
+        fan_in: route.fanIn,
+        duration_ms: Date.now() - started,
+        results: results.map((r, i) => ({ branch: r.branch, strategy: strategies[i]!, success: r.success, error_code: r.error_type, attempts: r.attempts ?? [] })),
+      });
+    }
+    throwIfAborted(signal);
     if (thrown !== undefined) throw thrown.reason;
   } finally {
     signal.removeEventListener('abort', onAbort);

@@ -43,8 +43,14 @@ export async function runWorkflow(workflow: Workflow, options: RunOptions = {}):
     throw new TeaError('E_INPUT_INVALID', 'the input state must be a JSON object');
   }
   const state = scope.entry === START ? { ...structuredClone(workflow.initialState), ...input } : input;
+  const logger = options.logger ?? silentLogger;
+  // Said once, by the top-level run (not again by every scoped branch run).
+  if (scope.entry === START && workflow.interrupts.length > 0) {
+    const names = [...new Set(workflow.interrupts.map((p) => `${p.when} "${p.node}"`))].join(', ');
+    logger.warn(`interrupt points (${names}) are accepted for compatibility but this engine does not pause at them`);
+  }
   const runner = new Runner(workflow, {
-    logger: options.logger ?? silentLogger,
+    logger,
     events: options.events ?? ignoreEvents,
     ...(options.executorFactory === undefined ? {} : { executorFactory: options.executorFactory }),
     ...(options.process === undefined ? {} : { process: options.process }),

@@ -62,7 +62,7 @@ export class Runner {
       const route = graph.routes.get(current)!;
       if (route.kind === 'fan-out') {
         logger.debug(`node "${current}" fans out to ${route.branches.map((b) => b.target).join(', ')}; fan-in "${route.fanIn}"`);
-        pending = await fanOut(current, route, state, parallel, this.executors, signal);
+        pending = await fanOut(current, route, state, parallel, this.executors, signal, this.options.events);
         current = route.fanIn;
       } else {
         current = this.next(current, route, state);

@@ -17,6 +17,7 @@ export interface ChildOptions {
   /** Prefix of the child's output lines in debug logs. */
   label: string;
   env?: NodeJS.ProcessEnv;
+  cwd?: string;
 }
 
 const TAIL_BYTES = 4096;
@@ -30,7 +31,7 @@ const CLOSE_WAIT_MS = 2000;
 export function runChild(command: string, args: readonly string[], options: ChildOptions): Promise<ChildExit> {
   return new Promise((resolve, reject) => {
     const { signal, logger, label } = options;
-    const child = spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
+    const child = spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env, ...(options.cwd === undefined ? {} : { cwd: options.cwd }) });
     let stderrTail = '';
     let killTimer: NodeJS.Timeout | undefined;
     let exited = false;

@@ -31,6 +31,9 @@ export function createProcessExecutor(context: ExecutorContext, options: Process
   if (!parsed.success) throw new TeaError('E_CONFIG_INVALID', formatIssues('process executor options', parsed.error));
   const { killGraceMs, env } = parsed.data;
   const cliPath = path.resolve(parsed.data.cliPath ?? selfCliPath());
+  // The standalone binary (dist/tea-<platform>-<arch>) is its own CLI: it runs its embedded
+  // script whatever its arguments, so it is spawned directly, not as `node <cli>`.
+  const [command, ...launch] = cliPath === process.execPath ? [cliPath] : [process.execPath, cliPath];
   const workflow = new WorkflowFile(context);
   let cliChecked: Promise<void> | undefined;
 
@@ -43,8 +46,8 @@ export function createProcessExecutor(context: ExecutorContext, options: Process
       const input = path.join(dir, 'in.json');
       const output = path.join(dir, 'out.json');
       await writeFile(input, JSON.stringify(flow.state));
-      const args = [cliPath, 'run', workflowPath, '--entry-point', flow.entryPoint, '--exit-point', flow.exitPoint, '--input', input, '--output', output];
-      const exit = await runChild(process.execPath, args, {
+      const args = [...launch, 'run', workflowPath, '--entry-point', flow.entryPoint, '--exit-point', flow.exitPoint, '--input', input, '--output', output];
+      const exit = await runChild(command, args, {
         signal,
         killGraceMs,
         logger: context.logger,

@@ -19,6 +19,8 @@ export interface Attempt {
   error_code?: ErrorCode;
   error?: string;
   exit_code?: number | null;
+  /** The signal that ended the remote process, when one did. */
+  signal?: string | null;
 }
 
 /**

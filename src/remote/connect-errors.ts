@@ -8,11 +8,12 @@ export function connectError(spec: HostSpec, error: unknown, timeoutSeconds: num
   if (err instanceof TeaError) return err;
   if (err.level === 'client-authentication') {
     const tried = spec.identities.map((i) => i.path);
-    if (process.env.SSH_AUTH_SOCK) tried.unshift('ssh-agent');
+    if (spec.agent !== undefined) tried.unshift(`ssh-agent ${spec.agent}`);
+    const skipped = spec.skippedIdentities.length > 0 ? `; skipped: ${spec.skippedIdentities.join(', ')}` : '';
     const key = spec.identities[0]?.path ?? '~/.ssh/id_ed25519';
     return new TeaError(
       'E_AUTH_FAILED',
-      `${spec.id}: authentication failed for user "${spec.user}" (tried: ${tried.join(', ') || 'no keys found'}). ` +
+      `${spec.id}: authentication failed for user "${spec.user}" (tried: ${tried.join(', ') || 'no keys found'}${skipped}). ` +
         `Authorize the key on the host (ssh-copy-id -i ${key}.pub -p ${spec.port} ${spec.user}@${spec.host}) or set identity_file`,
       { host: spec.id, cause: err },
     );

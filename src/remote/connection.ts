@@ -1,25 +1,25 @@
 import { setMaxListeners } from 'node:events';
-import { connect as tcpConnect, type Socket } from 'node:net';
-import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
+import { Client, type ClientChannel, type SFTPWrapper } from 'ssh2';
 import { TeaError } from '../errors';
 import type { EventSink } from '../events';
 import type { Logger } from '../log';
+import { clientConfig } from './client-config';
 import { connectError, isChannelOpenFailure } from './connect-errors';
 import type { HostKeyPolicy } from './host-key-policy';
 import type { HostSpec } from './hosts';
 import { Semaphore } from './semaphore';
 import { TailBuffer } from './tail';
+import { openTransport, type Transport } from './transport';
 
+/** Per-connection settings; the connect timeout is per host (HostSpec, ssh_config ConnectTimeout). */
 export interface ConnectionSettings {
-  connectTimeoutSeconds: number;
   keepaliveIntervalSeconds: number;
   keepaliveCountMax: number;
   /** Exec channels open at once on the connection (SFTP takes one more). */
   maxChannels: number;
 }
 
-/** Filled by the channel's 'exit' event (exit-status or exit-signal). */
-interface ExitStatus {
+interface ExitRecord {
   code: number | null;
   signal: string | null;
 }
@@ -43,6 +43,8 @@ interface Live {
   markLost: (error: TeaError) => void;
   closed: boolean;
   sftp?: Promise<SFTPWrapper>;
+  /** Logged once per connection: the server refused a channel (MaxSessions). */
+  refusedChannel?: boolean;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -107,55 +109,54 @@ export class HostConnection {
 
   #handshake(): Promise<Live> {
     const { spec, settings } = this;
-    const timeoutMs = settings.connectTimeoutSeconds * 1000;
+    const timeoutSeconds = spec.connectTimeoutSeconds;
     return new Promise<Live>((resolve, reject) => {
       let settled = false;
       let hostKeyError: TeaError | null = null;
+      let transport: Transport | null = null;
+      const opening = new AbortController();
       const client = new Client();
       const fail = (error: unknown) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        opening.abort(error);
         client.end();
-        sock.destroy();
-        reject(hostKeyError ?? connectError(spec, error, settings.connectTimeoutSeconds));
+        transport?.close();
+        reject(hostKeyError ?? connectError(spec, error, timeoutSeconds));
       };
-      const timer = setTimeout(() => fail(Object.assign(new Error('timeout'), { level: 'client-timeout' })), timeoutMs);
-      // Our own socket, so TCP_NODELAY is set: without it every small SSH request waits ~40 ms (Nagle + delayed ACK).
-      const sock: Socket = tcpConnect({ host: spec.host, port: spec.port });
-      sock.setNoDelay(true);
-      sock.on('error', fail);
-      client.on('error', (error) => (settled ? this.#onLost(live, error) : fail(error)));
-      client.on('close', () => (settled ? this.#onLost(live, null) : fail(new Error('connection closed during handshake'))));
+      const timer = setTimeout(() => fail(Object.assign(new Error('timeout'), { level: 'client-timeout' })), timeoutSeconds * 1000);
+      client.on('error', (error: Error & { level?: string }) => {
+        // A stale SSH_AUTH_SOCK must not cost the identity files their turn (ssh only warns too).
+        if (error.level === 'agent') return this.logger.warn(`${spec.id}: ssh-agent ${spec.agent} not usable (${error.message}): trying identity files`);
+        return settled ? this.#onLost(live, error) : fail(error);
+      });
+      client.on('close', () => {
+        transport?.close();
+        return settled ? this.#onLost(live, null) : fail(new Error('connection closed during handshake'));
+      });
 
       const lost = new AbortController();
       // Every operation in flight on the connection listens (removed when it settles): no limit warning.
       setMaxListeners(0, lost.signal);
       const live: Live = { client, closed: false, lost: lost.signal, markLost: (error) => lost.abort(error) };
 
-      sock.once('connect', () => {
-        const preferred = this.hostKeys.preferredAlgorithms(spec.host, spec.port);
-        const config: ConnectConfig = {
-          sock,
-          username: spec.user,
-          readyTimeout: timeoutMs,
-          keepaliveInterval: settings.keepaliveIntervalSeconds * 1000,
-          keepaliveCountMax: settings.keepaliveCountMax,
-          hostVerifier: (key: Buffer) => {
-            hostKeyError = this.hostKeys.verify(spec.id, spec.host, spec.port, key);
-            return hostKeyError === null;
-          },
-          authHandler: authMethods(spec) as ConnectConfig['authHandler'],
-          ...(preferred.length > 0 ? { algorithms: { serverHostKey: { prepend: preferred } as never } } : {}),
-        };
-        client.once('ready', () => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          resolve(live);
-        });
-        client.connect(config);
-      });
+      // A TCP socket (TCP_NODELAY set), or a channel through the ProxyJump hosts.
+      openTransport(spec, { hostKeys: this.hostKeys, keepalive: settings, logger: this.logger }, opening.signal).then(
+        (opened) => {
+          if (settled) return opened.close();
+          transport = opened;
+          opened.sock.on('error', fail);
+          client.once('ready', () => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
+            resolve(live);
+          });
+          client.connect(clientConfig(spec, opened.sock, this.hostKeys, settings, (error) => (hostKeyError = error)));
+        },
+        (error: unknown) => fail(error),
+      );
     });
   }
 
@@ -172,18 +173,24 @@ export class HostConnection {
     }
   }
 
-  /** Runs `command`; resolves when the channel closes. stdout is drained and ignored (rc files print to it). */
-  async exec(command: string, signal: AbortSignal): Promise<ExecResult> {
+  /**
+   * Runs `command`; resolves when the channel closes. stdout is drained and ignored (rc files print to it).
+   * `env` goes as SSH "env" requests (never on the command line); sshd drops names its AcceptEnv does not list.
+   */
+  async exec(command: string, signal: AbortSignal, options: { env?: Readonly<Record<string, string>> } = {}): Promise<ExecResult> {
     const live = await this.connect(signal);
     const release = await this.#channels.acquire(signal);
     try {
-      const exit: ExitStatus = { code: null, signal: null };
+      // The exit status can arrive in the same packet batch as the exec reply, before
+      // any await resumes: record it from inside ssh2's callback, or it is lost.
+      const exit: ExitRecord = { code: null, signal: null };
+      const execOptions = options.env === undefined ? {} : { env: { ...options.env } };
       const stream = await this.#openChannel<ClientChannel>(live, signal, (cb) =>
-        live.client.exec(command, (err, channel) => {
-          // Listen before returning to the event loop: a command that ends at once can have
-          // its exit-status in the same socket read as the exec reply, and ssh2 emits it
-          // while still parsing that read, before any awaiting caller runs.
-          if (!err) channel.once('exit', (code: number | null, sig?: string) => Object.assign(exit, { code, signal: sig ?? null }));
+        live.client.exec(command, execOptions, (err, channel) => {
+          channel?.on('exit', (code: number | null, sig?: string) => {
+            exit.code = code;
+            exit.signal = sig ?? null;
+          });
           cb(err, channel);
         }),
       );
@@ -217,13 +224,16 @@ export class HostConnection {
         return await raceAbort(opened, signal, live.lost);
       } catch (error) {
         if (!isChannelOpenFailure(error) || live.closed) throw error;
-        if (tries === 0) this.logger.debug(`${this.spec.id}: server refused a channel (MaxSessions?): waiting for a free one`);
+        if (!live.refusedChannel) {
+          live.refusedChannel = true;
+          this.logger.debug(`${this.spec.id}: server refused a channel (MaxSessions?): waiting for free ones`);
+        }
         await sleep(Math.min(250, 5 * 2 ** Math.min(tries, 6)), signal);
       }
     }
   }
 
-  #collect(live: Live, stream: ClientChannel, exit: ExitStatus, signal: AbortSignal): Promise<ExecResult> {
+  #collect(live: Live, stream: ClientChannel, exit: ExitRecord, signal: AbortSignal): Promise<ExecResult> {
     return new Promise<ExecResult>((resolve, reject) => {
       const stderr = new TailBuffer();
       let done = false;
@@ -238,7 +248,16 @@ export class HostConnection {
       stream.on('data', () => {});
       stream.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
       stream.on('close', () =>
-        finish(() => (signal.aborted ? reject(signal.reason) : resolve({ code: exit.code, signal: exit.signal, stderrTail: stderr.text() }))),
+        finish(() => {
+          if (signal.aborted) return reject(signal.reason);
+          // No exit status and no exit signal: the channel was torn down under us
+          // (sshd or its session died, the connection is going): a transport failure.
+          const { code, signal: exitSignal } = exit;
+          if (code === null && exitSignal === null) {
+            return reject(new TeaError('E_CONNECTION_LOST', `${this.spec.id}: the session ended without an exit status (host or connection lost)`, { host: this.spec.id, stderrTail: stderr.text() }));
+          }
+          resolve({ code, signal: exitSignal, stderrTail: stderr.text() });
+        }),
       );
       // Ending the channel is what ends the remote work: the watchdog sees stdin close.
       const onAbort = () => {
@@ -268,17 +287,12 @@ export class HostConnection {
   }
 }
 
-function authMethods(spec: HostSpec): unknown[] {
-  const methods: unknown[] = [];
-  const agent = process.env.SSH_AUTH_SOCK;
-  if (agent) methods.push({ type: 'agent', username: spec.user, agent });
-  for (const identity of spec.identities) methods.push({ type: 'publickey', username: spec.user, key: identity.key });
-  return methods;
-}
-
 /** Settles as `promise` does, or rejects with the reason of the first signal to abort; leaves no listener behind. */
 function raceAbort<T>(promise: Promise<T>, ...maybeSignals: Array<AbortSignal | undefined>): Promise<T> {
   const signals = maybeSignals.filter((s): s is AbortSignal => s !== undefined);
+  // When a signal wins, `promise` may still reject later (ssh2: "No response from
+  // server" as the connection goes): that must not become an unhandled rejection.
+  promise.catch(() => {});
   const aborted = signals.find((s) => s.aborted);
   if (aborted !== undefined) return Promise.reject(aborted.reason);
   if (signals.length === 0) return promise;

@@ -8,20 +8,27 @@ import { classify } from '../scheduler/classify';
 import { TargetHealth } from '../scheduler/health';
 import { runFlows } from '../scheduler/run-flows';
 import type { AttemptContext } from '../scheduler/types';
-import { loadBasefile, type Basefile } from './basefile';
+import { chooseRemoteMethod, logPlan, type RemoteMethod } from '../plan/remote-method';
+import { runPlan } from '../plan/run-plan';
+import { BasefileCatalog } from './basefile';
 import { resolveHosts, type HostSpec } from './hosts';
 import { flowDir } from './layout';
 import { ConnectionPool } from './pool';
 import { buildRunCommand, printableRunCommand } from './remote-command';
-import { FILE_MODE, DIR_MODE, HostStaging, isNoSuchFile } from './staging';
+import { HostPrep } from './host-prep';
+import { FILE_MODE, DIR_MODE, isNoSuchFile } from './staging';
 import { sftpOps } from './sftp-ops';
 import { quote } from './quote';
+import { EnvTransfer, type FlowEnv } from './env-transfer';
+import { selectEnv } from './env-vars';
 
 interface Setup {
   remote: RemoteConfig;
   hosts: HostSpec[];
+  env: EnvTransfer;
   pool: ConnectionPool;
-  staging: Map<string, HostStaging>;
+  /** Per host: preflight once, then staging with the basefile chosen for that host. */
+  staging: Map<string, HostPrep>;
   health: TargetHealth;
 }
 
@@ -34,10 +41,17 @@ export class RemoteExecutor implements ParallelExecutor {
   readonly name = 'remote' as const;
   readonly runId = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
   #setup: Setup | null = null;
+  #method: Promise<RemoteMethod> | null = null;
   #fanouts = 0;
   #closed = false;
+  #finished = 0;
 
   constructor(private readonly context: ExecutorContext) {}
+
+  /** Flows that have a final result so far, over all fan-outs (progress, tests). */
+  finishedCount(): number {
+    return this.#finished;
+  }
 
   /** Connections opened per host so far (one per host unless a connection was lost). */
   connectCounts(): Record<string, number> {
@@ -46,14 +60,23 @@ export class RemoteExecutor implements ParallelExecutor {
 
   async execute(flows: readonly Flow[], config: ParallelConfig, signal?: AbortSignal): Promise<ParallelFlowResult[]> {
     if (this.#closed) throw new TeaError('E_USAGE', 'remote executor is closed');
+    // settings.parallel.remote.gnu_parallel (docs/gnu-parallel.md): decided once per executor.
+    const method = await (this.#method ??= chooseRemoteMethod(config.remote, this.context));
+    if (method.method === 'gnu-parallel') {
+      return runPlan({ flows, config, context: this.context, runId: this.runId, fanout: ++this.#fanouts, signal, command: method.command });
+    }
     const setup = this.#prepare(config);
     const fanout = ++this.#fanouts;
+    if (method.logPlan) logPlan(flows, config, this.runId, fanout, this.context);
     return runFlows({
       flows,
       targets: setup.hosts.map((h) => ({ id: h.id, slots: h.slots })),
       config,
       signal,
-      events: this.context.events,
+      events: (event) => {
+        if (event.type === 'flow:finished') this.#finished += 1;
+        this.context.events(event);
+      },
       logger: this.context.logger,
       health: setup.health,
       reportTarget: true,
@@ -69,17 +92,19 @@ export class RemoteExecutor implements ParallelExecutor {
     if (remote === undefined) {
       throw new TeaError('E_CONFIG_INVALID', 'settings.parallel.remote: required for strategy "remote" (at least `hosts`)');
     }
-    const hosts = resolveHosts(remote);
-    const basefile: Basefile = loadBasefile(remote.basefile);
     const { logger, events } = this.context;
+    const hosts = resolveHosts(remote, { warn: (message) => logger.warn(message) });
+    const catalog = BasefileCatalog.forConfig(remote.basefile);
+    const selection = selectEnv(remote.env_vars, process.env);
     const pool = new ConnectionPool(hosts, remote, logger, events);
-    const staging = new Map(
-      hosts.map((h) => [h.id, new HostStaging(pool.get(h.id), remote.workdir, this.runId, basefile, this.context.workflowText, logger)]),
-    );
+    // Preflight checks that sshd's AcceptEnv passes the names ssh_env mode will send.
+    const acceptEnv = selection.mode === 'ssh_env' ? Object.keys(selection.values) : [];
+    const prep = { remote, runId: this.runId, catalog, workflowText: this.context.workflowText, acceptEnv, logger, events };
+    const staging = new Map(hosts.map((h) => [h.id, new HostPrep(pool.get(h.id), prep)]));
     const health = new TargetHealth(config.circuit_breaker, (e) => classify(e).transport, events, logger);
     logger.info(`remote: pure-Node ssh2 transport, one connection per host, ${hosts.length} host(s), run ${this.runId}`);
-    events({ type: 'method', method: 'ssh2', reason: 'default pure-Node transport (no system ssh, scp or rsync needed)' });
-    this.#setup = { remote, hosts, pool, staging, health };
+    const env = new EnvTransfer(selection, logger);
+    this.#setup = { remote, hosts, env, pool, staging, health };
     return this.#setup;
   }
 
@@ -90,6 +115,7 @@ export class RemoteExecutor implements ParallelExecutor {
     const where = `branch "${flow.entryPoint}" on ${target.id}`;
     const { sftp, guard } = await connection.sftp(signal);
     const ops = sftpOps(sftp);
+    let flowEnv: FlowEnv | undefined;
     try {
       try {
         await guard(ops.mkdir(dir, DIR_MODE));
@@ -98,6 +124,7 @@ export class RemoteExecutor implements ParallelExecutor {
         if (error instanceof TeaError) throw error;
         throw new TeaError('E_STAGING_FAILED', `${where}: cannot write its input under ${dir}: ${errorMessage(error)}`, { host: target.id, flow: flow.entryPoint, cause: error });
       }
+      flowEnv = await setup.env.forFlow(connection, ops, guard, dir, signal, where);
       const spec = {
         tea: staged.tea,
         workflow: staged.layout.workflow,
@@ -105,11 +132,16 @@ export class RemoteExecutor implements ParallelExecutor {
         entryPoint: flow.entryPoint,
         exitPoint: flow.exitPoint,
         killGraceSeconds: setup.remote.kill_grace_seconds,
+        ...(flowEnv.envFile === undefined ? {} : { envFile: flowEnv.envFile }),
       };
-      const result = await connection.exec(buildRunCommand(spec), signal);
+      const result = await connection.exec(buildRunCommand(spec), signal, flowEnv.execEnv === undefined ? {} : { env: flowEnv.execEnv });
       if (result.code !== 0) throw remoteExitError(where, printableRunCommand(spec), result, target.id, flow.entryPoint);
       return await readResult(ops, guard, dir, where, target.id, flow.entryPoint);
     } finally {
+      // The wrapper deletes the env file before tea starts; this covers an exec that never got that far.
+      // Not awaited after an abort: the connection may be gone, and close() removes the run directory.
+      if (flowEnv !== undefined && signal.aborted) void flowEnv.discard(ops);
+      else if (flowEnv !== undefined) await guard(flowEnv.discard(ops)).catch(() => {});
       // Not awaited: the flow's result need not wait for two more SFTP round trips, and
       // close() removes the whole run directory anyway (rm -rf tolerates a racing unlink).
       if (setup.remote.cleanup && !signal.aborted) void removeFlowDir(ops, guard, dir);
@@ -131,7 +163,7 @@ export class RemoteExecutor implements ParallelExecutor {
             const dir = `${setup.remote.workdir}/run-${this.runId}`;
             try {
               const connection = setup.pool.get(h.id);
-              const staged = await setup.staging.get(h.id)!.stage(AbortSignal.timeout(setup.remote.connect_timeout * 1000));
+              const staged = await setup.staging.get(h.id)!.stage(AbortSignal.timeout(h.connectTimeoutSeconds * 1000));
               const result = await connection.exec(`rm -rf -- ${quote(staged.layout.runDir)}`, AbortSignal.timeout(30_000));
               if (result.code !== 0) throw new Error(result.stderrTail || `rm exited ${result.code}`);
             } catch (error) {

@@ -22,7 +22,9 @@ const ALGORITHMS_FOR_TYPE: Record<string, string[]> = {
 
 /**
  * Decides whether a presented host key is trusted, with OpenSSH's
- * StrictHostKeyChecking meanings. A changed or revoked key is always refused.
+ * StrictHostKeyChecking meanings for unknown hosts (yes: refuse; accept-new: record;
+ * no: accept with a warning, record nothing). A changed or revoked key is always
+ * refused, whatever the mode (stricter than ssh, which lets "no" continue).
  */
 export class HostKeyPolicy {
   readonly #path: string;
@@ -58,13 +60,7 @@ export class HostKeyPolicy {
   verify(hostId: string, host: string, port: number, key: Buffer): TeaError | null {
     const name = lookupName(host, port);
     const presented = `${keyTypeOf(key)} ${fingerprint(key)}`;
-    if (this.mode === 'no') {
-      if (!this.#warnedNo.has(hostId)) {
-        this.#warnedNo.add(hostId);
-        this.logger.warn(`${hostId}: strict_host_key_checking is "no": accepting host key ${presented} WITHOUT verification; anyone on the path can impersonate this host`);
-      }
-      return null;
-    }
+    // Even "no" refuses a revoked or changed key: it only skips checking hosts known_hosts does not list.
     const status = checkHostKey(this.#entries(), name, key);
     switch (status.status) {
       case 'known':
@@ -79,6 +75,13 @@ export class HostKeyPolicy {
           { host: hostId },
         );
       case 'unknown':
+        if (this.mode === 'no') {
+          if (!this.#warnedNo.has(hostId)) {
+            this.#warnedNo.add(hostId);
+            this.logger.warn(`${hostId}: strict_host_key_checking is "no": accepting host key ${presented} WITHOUT verification; anyone on the path can impersonate this host`);
+          }
+          return null;
+        }
         if (this.mode === 'yes') {
           return new TeaError(
             'E_HOST_KEY_REJECTED',

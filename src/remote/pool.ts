@@ -14,7 +14,6 @@ export class ConnectionPool {
     const hostKeys = new HostKeyPolicy(config.known_hosts, config.strict_host_key_checking, logger);
     const handshakes = new Semaphore(config.max_concurrent_handshakes);
     const settings = {
-      connectTimeoutSeconds: config.connect_timeout,
       keepaliveIntervalSeconds: config.keepalive_interval,
       keepaliveCountMax: config.keepalive_count_max,
       maxChannels: config.max_channels_per_host,

@@ -33,6 +33,8 @@ export class HostStaging {
     private readonly basefile: Basefile,
     private readonly workflowText: string,
     private readonly logger: Logger,
+    /** The host's cached copy was found not to run (preflight): upload over it even when its size matches. */
+    private readonly replaceCached = false,
   ) {}
 
   get wasStaged(): boolean {
@@ -76,7 +78,8 @@ export class HostStaging {
 
   async #putBasefile(ops: SftpOps, target: string, signal: AbortSignal): Promise<void> {
     const existing = await ops.stat(target).catch(() => null);
-    if (existing !== null && existing.size === this.basefile.size) return; // content-addressed: same name, same bytes
+    // Content-addressed: same name, same bytes (unless the preflight saw that copy fail to run).
+    if (existing !== null && existing.size === this.basefile.size && !this.replaceCached) return;
     const temp = `${target}.tmp-${this.runId}-${randomBytes(4).toString('hex')}`;
     const started = Date.now();
     try {

@@ -1,7 +1,7 @@
 import CircuitBreaker from 'opossum';
 import type { CircuitBreakerConfig } from '../config/parallel';
 import type { EventSink } from '../events';
-import { TeaError } from '../errors';
+import { TeaError, errorMessage } from '../errors';
 import { silentLogger, type Logger } from '../log';
 
 /**
@@ -13,10 +13,17 @@ import { silentLogger, type Logger } from '../log';
  * percentage rule is disabled and we open the breaker ourselves; opossum still owns
  * the open -> half-open (one probe) -> closed cycle, the timers and the events.
  */
+/** An exclusion reason without its leading `<target>: `: the lines that show it name the target already. */
+function reasonText(target: string, reason: unknown): string {
+  const message = errorMessage(reason);
+  return message.startsWith(`${target}: `) ? message.slice(target.length + 2) : message;
+}
+
 export class TargetHealth {
   readonly #breakers = new Map<string, CircuitBreaker>();
   readonly #consecutiveFailures = new Map<string, number>();
-  readonly #excluded = new Map<string, string>();
+  readonly #lastFailure = new Map<string, string>();
+  readonly #excluded = new Map<string, unknown>();
   readonly #listeners = new Set<() => void>();
 
   /**
@@ -36,21 +43,44 @@ export class TargetHealth {
     return () => this.#listeners.delete(listener);
   }
 
-  exclude(target: string, reason: string): void {
+  /** Takes a target out of this run for good; logged once, with the reason. */
+  exclude(target: string, reason: unknown): void {
     if (this.#excluded.has(target)) return;
     this.#excluded.set(target, reason);
-    this.logger.warn(`${target}: excluded from this run: ${reason}`);
-    this.events({ type: 'host:excluded', host: target, reason });
+    const message = reasonText(target, reason);
+    this.logger.warn(`${target}: excluded from this run: ${message}`);
+    this.events({ type: 'host:excluded', host: target, reason: message });
+  }
+
+  /**
+   * The error for flows left when no target can take them. When every target was
+   * excluded for the same kind of reason (say, a refused key), that reason's code
+   * and message are kept, so the user sees the fix, not just "no host".
+   */
+  noneLeftError(targets: readonly string[]): TeaError {
+    if (targets.length === 0) return new TeaError('E_NO_HEALTHY_HOST', 'no hosts configured');
+    const reasons = targets.map((t) => this.#excluded.get(t));
+    const codes = new Set(reasons.map((r) => (r instanceof TeaError ? r.code : null)));
+    const [only] = [...codes];
+    if (codes.size === 1 && only != null && only !== 'E_HOST_UNUSABLE') {
+      return new TeaError(only, reasons.map((r) => errorMessage(r)).join('; '), {
+        ...(targets.length === 1 ? { host: targets[0] } : {}),
+        cause: reasons[0],
+      });
+    }
+    const why = targets.map((t) => `${t}: ${this.unavailableReason(t) ?? 'unavailable'}`).join('; ');
+    return new TeaError('E_NO_HEALTHY_HOST', `no healthy host left (${why})`);
   }
 
   /** Why a target takes no flows now, or null when it does. */
   unavailableReason(target: string): string | null {
-    const excluded = this.#excluded.get(target);
-    if (excluded !== undefined) return `excluded: ${excluded}`;
+    if (this.#excluded.has(target)) return `excluded: ${reasonText(target, this.#excluded.get(target))}`;
     const breaker = this.#breakers.get(target);
     if (breaker === undefined || breaker.closed) return null;
     if (breaker.halfOpen && breaker.pendingClose) return null; // one probe may go
-    return breaker.halfOpen ? 'circuit half-open, probe in flight' : 'circuit open';
+    const last = this.#lastFailure.get(target);
+    const state = breaker.halfOpen ? 'circuit half-open, probe in flight' : 'circuit open';
+    return last === undefined ? state : `${state}, last failure: ${last}`;
   }
 
   /** True when the target can never take a flow again without waiting for a reset timer. */
@@ -76,6 +106,7 @@ export class TargetHealth {
         throw new TeaError('E_CIRCUIT_OPEN', `${target}: circuit open`, { host: target, cause: error });
       }
       if (this.countsAgainst(error)) {
+        this.#lastFailure.set(target, errorMessage(error));
         const count = (this.#consecutiveFailures.get(target) ?? 0) + 1;
         this.#consecutiveFailures.set(target, count);
         if (count >= this.config.failure_threshold && breaker.closed) breaker.open();

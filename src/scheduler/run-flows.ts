@@ -8,9 +8,6 @@ import { failureResult, successResult } from './results';
 import { settleWithGrace } from './settle';
 import type { RunFlowsOptions, Target } from './types';
 
-/** Codes meaning "the flow never started there": requeue without using up a retry. */
-const NOT_STARTED = new Set(['E_CIRCUIT_OPEN', 'E_HOST_UNUSABLE']);
-
 interface Pending {
   index: number;
   flow: Flow;
@@ -89,8 +86,12 @@ export async function runFlows(options: RunFlowsOptions & RunFlowsExtras): Promi
   const elapsed = (item: Pending) => (item.firstStart === undefined ? 0 : Date.now() - item.firstStart);
   const hostOf = (item: Pending) => (options.reportTarget ? item.attempts.at(-1)?.host : undefined);
 
+  // A flow that never started anywhere reports the host its error names (say, the one refusing the key).
   const fail = (item: Pending, error: unknown, code: string) =>
-    settle(item, failureResult(item.flow, error, code, item.attempts, elapsed(item), hostOf(item)));
+    settle(
+      item,
+      failureResult(item.flow, error, code, item.attempts, elapsed(item), hostOf(item) ?? (options.reportTarget && error instanceof TeaError ? error.host : undefined)),
+    );
 
   /** Least loaded available target, preferring ones this flow has not failed on. */
   const pickTarget = (item: Pending): Target | undefined => {
@@ -162,8 +163,10 @@ export async function runFlows(options: RunFlowsOptions & RunFlowsExtras): Promi
 
   const onAttemptFailed = (item: Pending, target: Target, startedAt: number, error: unknown) => {
     const c = classify(error);
-    if (NOT_STARTED.has(c.code)) {
-      if (c.disablesTarget) health.exclude(target.id, errorMessage(error));
+    if (c.notStarted) {
+      // Never started there (bad key, changed host key, unusable host, open breaker):
+      // the host is the problem, not the flow; it moves on without using a retry.
+      if (c.disablesTarget) health.exclude(target.id, error);
       item.tried.add(target.id);
       queue.push(item);
       return;
@@ -177,8 +180,9 @@ export async function runFlows(options: RunFlowsOptions & RunFlowsExtras): Promi
       error_code: c.code as Attempt['error_code'],
       error: errorMessage(error),
       ...(tea?.exitCode === undefined ? {} : { exit_code: tea.exitCode }),
+      ...(tea?.signal === undefined || tea.signal === null ? {} : { signal: tea.signal }),
     });
-    if (c.disablesTarget) health.exclude(target.id, errorMessage(error));
+    if (c.disablesTarget) health.exclude(target.id, error);
     const retriesUsed = item.attempts.length - 1;
     const wantsRetry = c.retry === 'always' || (c.retry === 'if-configured' && config.retry.retry_on_failure);
     if (wantsRetry && retriesUsed < config.retry.max_retries && stopError === null) {
@@ -222,8 +226,7 @@ export async function runFlows(options: RunFlowsOptions & RunFlowsExtras): Promi
         start(item, target);
       }
       if (queue.length > 0 && noTargetCanServe()) {
-        const why = targets.map((t) => `${t.id}: ${health.unavailableReason(t.id) ?? 'unavailable'}`).join('; ');
-        const error = new TeaError('E_NO_HEALTHY_HOST', `no healthy target left (${why || 'no targets configured'})`);
+        const error = health.noneLeftError(targets.map((t) => t.id));
         for (const item of queue.splice(0)) fail(item, error, error.code);
         continue;
       }

@@ -5,6 +5,7 @@ import { formatIssues } from '../config/format-issues';
 import { TeaError } from '../errors';
 import { workflowRequire } from './compile';
 import { buildGraph } from './graph';
+import { collectInterrupts, checkRemoteInterrupts } from './interrupts';
 import { Issues } from './issues';
 import { documentSchema } from './schema';
 import type { Graph, Workflow } from './types';
@@ -31,6 +32,9 @@ export function loadWorkflow(text: string, options: LoadOptions = {}): Workflow 
   const graph = buildGraph(doc.nodes, doc.edges ?? [], workflowRequire(options.path), issues);
   issues.throwIfAny();
   checkRemoteConfigured(graph, parallel);
+  const interrupts = collectInterrupts(doc, graph, issues);
+  checkRemoteInterrupts(interrupts, graph, parallel, issues);
+  issues.throwIfAny();
 
   return Object.freeze({
     ...(doc.name === undefined ? {} : { name: doc.name }),
@@ -40,6 +44,7 @@ export function loadWorkflow(text: string, options: LoadOptions = {}): Workflow 
     variables: deepFreeze(doc.variables ?? {}),
     parallel,
     graph,
+    interrupts: Object.freeze(interrupts),
   });
 }
 

@@ -12,7 +12,11 @@ const expected = (what: string) => ({
 });
 const kind = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a mapping' : `${typeof value} ${JSON.stringify(value)}`);
 
-const name = z.string(expected('a node name')).min(1, 'must not be empty');
+// NUL cannot be passed in an argv (process and remote branches get node names as arguments).
+const name = z.string(expected('a node name')).min(1, 'must not be empty').refine((n) => !n.includes('\0'), 'must not contain a NUL character');
+
+/** Interrupt points (The Edge Agent's human-in-the-loop pauses): node names, or "*" for every node. */
+const nodeList = z.array(name, expected('a list of node names'));
 
 export const nodeSchema = z.strictObject({
   name,
@@ -21,6 +25,8 @@ export const nodeSchema = z.strictObject({
   /** Marks a fan-in node (informational; the parallel edge's `fan_in` is what counts). */
   fan_in: z.boolean().optional(),
   description: z.string().optional(),
+  /** Pause before (true or "before") or after ("after") this node: see interrupts.ts. */
+  interrupt: z.union([z.enum(['before', 'after']), z.boolean()], expected('true, false, "before" or "after"')).optional(),
 });
 export type NodeSpec = z.infer<typeof nodeSchema>;
 
@@ -56,5 +62,9 @@ export const documentSchema = z.looseObject({
   settings: z.looseObject({ parallel: z.unknown().optional() }, expected('a mapping')).nullish(),
   nodes: z.array(nodeSchema, expected('a list of nodes')).min(1, 'a workflow needs at least one node'),
   edges: z.array(edgeSchema, expected('a list of edges')).nullish(),
+  interrupt_before: nodeList.nullish(),
+  interrupt_after: nodeList.nullish(),
+  /** Upstream keeps interrupt points under `config:`; its other keys pass through. */
+  config: z.looseObject({ interrupt_before: nodeList.nullish(), interrupt_after: nodeList.nullish() }, expected('a mapping')).nullish(),
 });
 export type WorkflowDocument = z.infer<typeof documentSchema>;

@@ -1,5 +1,6 @@
 import type { ParallelConfig, Strategy } from '../config/parallel';
 import type { ParallelFlowResult, State } from '../executors/types';
+import type { InterruptPoint } from './interrupts';
 
 /** The implicit first and last vertices of every workflow graph. */
 export const START = '__start__';
@@ -70,4 +71,6 @@ export interface Workflow {
   readonly variables: Readonly<Record<string, unknown>>;
   readonly parallel: ParallelConfig;
   readonly graph: Graph;
+  /** Declared interrupt points; this engine does not pause at them (see README "Interrupts"). */
+  readonly interrupts: readonly InterruptPoint[];
 }

@@ -7,7 +7,7 @@
  * neither can be had this throws a loud, actionable error: tests never skip silently.
  */
 import { existsSync, rmSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, userInfo } from 'node:os';
 import { dockerHostsAvailable, startDockerHosts } from './docker-hosts';
 import { makeRemoteConfig, runShell, uniqueWorkdir } from './fixture-util';
 import { startLocalSshd } from './local-sshd';
@@ -73,6 +73,9 @@ export async function startLocalHosts(opts: {
     remoteConfig: (overrides) => makeRemoteConfig(fx, workdir, overrides),
     exec: (i, command) => {
       cluster.host(i); // throws for a bad index
+      const user = d.hosts[0]!.user;
+      // As root the hosts log in a dedicated user (sshd-core.js loginUser): run as that user too.
+      if (user !== userInfo().username) return runShell('runuser', ['-u', user, '--', '/bin/sh', '-c', command], '/');
       return runShell('/bin/sh', ['-c', command], homedir());
     },
     readLog: (i) => cluster.readLog(i),

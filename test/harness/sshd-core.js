@@ -138,6 +138,30 @@ function runsConfig(/** @type {number} */ pid, /** @type {string} */ configPath)
   }
 }
 
+// ---- the login user -------------------------------------------------------------------
+
+/**
+ * The user the hosts log in. As root it is a dedicated account whose login shell is
+ * /bin/sh (no rc files), like a fleet's deploy user: root's rc files on these machines
+ * run `pyenv init` on every SSH exec (0.3 s, and 60 s when a killed session left
+ * pyenv's rehash lock behind), which would make every fault test a test of pyenv.
+ * TEA_TEST_USER overrides; as an ordinary user the hosts log in that user.
+ */
+const ROOT_LOGIN_USER = 'tea-test';
+
+function loginUser() {
+  if (process.env.TEA_TEST_USER) return process.env.TEA_TEST_USER;
+  if (process.getuid?.() !== 0) return os.userInfo().username;
+  try {
+    execFileSync('id', ['-u', ROOT_LOGIN_USER], { stdio: 'ignore' });
+  } catch {
+    execFileSync('useradd', ['--system', '--create-home', '--shell', '/bin/sh', ROOT_LOGIN_USER], { stdio: 'ignore' });
+  }
+  // useradd leaves the account locked ("!"), which sshd refuses without PAM.
+  execFileSync('usermod', ['-p', '*', ROOT_LOGIN_USER], { stdio: 'ignore' });
+  return ROOT_LOGIN_USER;
+}
+
 // ---- configuration -----------------------------------------------------------------
 
 /**
@@ -213,7 +237,7 @@ class LocalSshdCluster {
     if (process.getuid?.() === 0) fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
 
     const self = os.userInfo().username;
-    const user = opts.user ?? self;
+    const user = opts.user ?? loginUser();
     const clientKeyPath = path.join(dir, 'client_ed25519');
     const clientPub = generateKey(clientKeyPath, 'tea-test-client');
     const wrongOn = new Set(opts.wrongKeyOn ?? []);
@@ -230,7 +254,7 @@ class LocalSshdCluster {
     try {
       for (let i = 0; i < count; i++) {
         const hdir = path.join(dir, `h${i}`);
-        fs.mkdirSync(hdir, { recursive: true });
+        fs.mkdirSync(hdir, { recursive: true, mode: 0o755 });
         const options = (Array.isArray(opts.sshdOptions) ? opts.sshdOptions[i] : opts.sshdOptions) ?? {};
         /** @type {import('./sshd-core').HostState} */
         const h = {

@@ -1,9 +1,15 @@
 import { loadWorkflowFile, runWorkflow, TeaError } from '../../index';
+import type { EventSink, RunEvent } from '../../events';
 import { parseCommandArgs, type Command } from '../command';
+import { formatDryRun, planDryRun } from '../dry-run';
 import { readInput } from '../input';
 import { writeAll } from '../io';
+import { JobLog } from '../joblog';
 import { logEvents, stderrLogger } from '../logger';
 import { checkOutputPath, writeJsonAtomic } from '../output';
+import { Progress } from '../progress';
+import { exitCodeFor } from '../report-error';
+import { SummaryCollector } from '../summary';
 
 const usage = `Usage: tea run <workflow.yaml> [options]
 
@@ -14,10 +20,18 @@ Options:
   --exit-point <node>   node to stop before; it is not run (default: the end)
   --input <x>           initial state: a JSON file path, @path, inline JSON ('{"a":1}'), or - for stdin
   --output <file>       write the final state as JSON to <file> (atomically; nothing on error);
-                        without it the state is printed on stdout
+                        without it the state is printed on stdout (unless --json)
+  --joblog <file>       one tab-separated row per branch attempt (GNU Parallel style columns:
+                        Seq Host Starttime JobRuntime Exitval Signal ErrorCode Branch Attempt FanOut Strategy)
+  --dry-run             validate the workflow and config, resolve hosts and keys, print the fan-outs,
+                        hosts and uploads; run nothing, write nothing, connect to nothing
+  --json                print one JSON object on stdout: the run summary (or, with --dry-run, the plan);
+                        the state then goes only to --output
   -v, --verbose         debug logs, run events, and stack traces on error
-  -q, --quiet           errors only; do not print the state
+  -q, --quiet           errors only; no progress; do not print the state
   -h, --help            this help
+
+Progress of remote fan-outs is shown on stderr: a bar on a terminal, a line every 5 s otherwise.
 
 Exit codes: 0 success, 1 a node or branch failed, 2 bad usage, workflow or input,
 130 interrupted (Ctrl-C).
@@ -28,10 +42,19 @@ const options = {
   'exit-point': { type: 'string' },
   input: { type: 'string' },
   output: { type: 'string' },
+  joblog: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  json: { type: 'boolean' },
   verbose: { type: 'boolean', short: 'v' },
   quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** Seconds between plain progress lines when stderr is not a terminal (TEA_PROGRESS_INTERVAL overrides, for tests and CI logs). */
+function progressIntervalMs(): number {
+  const seconds = Number(process.env.TEA_PROGRESS_INTERVAL);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 5000;
+}
 
 export const runCommand: Command = {
   name: 'run',
@@ -47,21 +70,55 @@ export const runCommand: Command = {
       throw new TeaError('E_USAGE', `tea run: expected one workflow file, got ${positionals.length} (see "tea run --help")`);
     }
     if (values.verbose && values.quiet) throw new TeaError('E_USAGE', 'tea run: --verbose and --quiet cannot be used together');
-    const logger = stderrLogger(io.stderr, values.verbose ? 'verbose' : values.quiet ? 'quiet' : 'normal');
+    // Progress of remote fan-outs on stderr; log lines then go above its bar.
+    const progress = values.quiet || values['dry-run']
+      ? null
+      : new Progress({ stream: io.stderr, tty: (io.stderr as { isTTY?: boolean }).isTTY === true, intervalMs: progressIntervalMs() });
+    const logStream = progress === null ? io.stderr : ({ write: (text: string) => (progress.write(text), true) } as unknown as NodeJS.WritableStream);
+    const logger = stderrLogger(logStream, values.verbose ? 'verbose' : values.quiet ? 'quiet' : 'normal');
 
     const output = values.output === undefined ? undefined : await checkOutputPath(values.output);
     const workflow = await loadWorkflowFile(positionals[0]!);
     const input = await readInput(values.input, io.stdin);
-    const state = await runWorkflow(workflow, {
-      ...(values['entry-point'] === undefined ? {} : { entryPoint: values['entry-point'] }),
-      ...(values['exit-point'] === undefined ? {} : { exitPoint: values['exit-point'] }),
-      input,
-      signal: io.signal,
-      logger,
-      ...(values.verbose ? { events: logEvents(logger) } : {}),
-    });
-    if (output !== undefined) await writeJsonAtomic(output, state);
-    else if (!values.quiet) await writeAll(io.stdout, `${JSON.stringify(state, null, 2)}\n`);
+
+    if (values['dry-run']) {
+      const plan = planDryRun(workflow, values['entry-point'], values['exit-point'], input);
+      await writeAll(io.stdout, values.json ? `${JSON.stringify(plan)}\n` : formatDryRun(plan));
+      return 0;
+    }
+
+    const sinks: EventSink[] = [];
+    if (values.verbose) sinks.push(logEvents(logger));
+    if (progress !== null) sinks.push(progress.onEvent);
+    const joblog = values.joblog === undefined ? null : JobLog.open(values.joblog);
+    if (joblog !== null) sinks.push(joblog.onEvent);
+    const summary = values.json ? new SummaryCollector() : null;
+    if (summary !== null) sinks.push(summary.onEvent);
+    const events = (event: RunEvent) => {
+      for (const sink of sinks) sink(event);
+    };
+
+    let state;
+    try {
+      state = await runWorkflow(workflow, {
+        ...(values['entry-point'] === undefined ? {} : { entryPoint: values['entry-point'] }),
+        ...(values['exit-point'] === undefined ? {} : { exitPoint: values['exit-point'] }),
+        input,
+        signal: io.signal,
+        logger,
+        events,
+      });
+      if (output !== undefined) await writeJsonAtomic(output, state);
+    } catch (error) {
+      progress?.stop();
+      joblog?.close();
+      if (summary !== null) await writeAll(io.stdout, `${JSON.stringify(summary.finish(exitCodeFor(error), null, error))}\n`);
+      throw error;
+    }
+    progress?.stop();
+    joblog?.close();
+    if (summary !== null) await writeAll(io.stdout, `${JSON.stringify(summary.finish(0, output ?? null))}\n`);
+    else if (output === undefined && !values.quiet) await writeAll(io.stdout, `${JSON.stringify(state, null, 2)}\n`);
     return 0;
   },
 };

@@ -26,13 +26,15 @@ export interface TeaRun {
 export interface TeaOptions {
   stdin?: string;
   cwd?: string;
+  /** The child's environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
   /** Called once the child has started, e.g. to signal it. */
   started?: (pid: number) => void;
 }
 
 export function runTea(tea: string, args: string[], options: TeaOptions = {}): Promise<TeaRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(tea, args, { cwd: options.cwd ?? path.dirname(tea), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(tea, args, { cwd: options.cwd ?? path.dirname(tea), env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));

@@ -30,7 +30,7 @@ describe('runCli', () => {
   });
 
   it('rejects unknown commands and options, and bad argument counts, with exit 2 and one line', async () => {
-    expect(await cli('fly')).toEqual({ code: 2, out: '', err: 'Error: unknown command "fly" (commands: run; see "tea --help")\n' });
+    expect(await cli('fly')).toEqual({ code: 2, out: '', err: 'Error: unknown command "fly" (commands: run, plan, hosts; see "tea --help")\n' });
     const unknown = await cli('run', 'wf.yaml', '--fast');
     expect(unknown.code).toBe(2);
     expect(unknown.err).toMatch(/^Error: tea run: Unknown option '--fast'.*\n$/);

@@ -38,9 +38,12 @@ describe('settings.parallel.remote', () => {
       cleanup: true,
       known_hosts: '~/.ssh/known_hosts',
       strict_host_key_checking: 'accept-new',
-      connect_timeout: 20,
       max_channels_per_host: 8,
+      ssh_config: '~/.ssh/config',
+      env_vars: { include: [], exclude_patterns: [], mode: 'export_file' },
     });
+    // Unset so that a host's ssh_config ConnectTimeout can apply (20 s otherwise: resolveHosts).
+    expect(config.connect_timeout).toBeUndefined();
   });
 
   it('accepts sshlogin strings and objects side by side', () => {

@@ -163,7 +163,9 @@ describe('runWorkflow: events', () => {
     await run(`nodes: [{ name: s }, { name: a }, { name: j }]\nedges:\n  - { from: s, to: a, type: parallel, fan_in: j }\n  - { from: a, to: j }\n`, {
       events: (e) => events.push(e),
     });
-    expect(events[0]).toEqual({ type: 'method', method: 'thread', reason: 'parallel strategy "thread"' });
-    expect(events.map((e) => e.type)).toEqual(['method', 'flow:started', 'flow:finished']);
+    expect(events.find((e) => e.type === 'method')).toEqual({ type: 'method', method: 'thread', reason: 'parallel strategy "thread"' });
+    expect(events.map((e) => e.type)).toEqual(['fanout:started', 'method', 'flow:started', 'flow:finished', 'fanout:finished']);
+    expect(events[0]).toEqual({ type: 'fanout:started', node: 's', fan_in: 'j', branches: [{ branch: 'a', strategy: 'thread' }] });
+    expect(events.at(-1)).toMatchObject({ type: 'fanout:finished', node: 's', results: [{ branch: 'a', strategy: 'thread', success: true, attempts: [{ host: 'local', ok: true }] }] });
   });
 });

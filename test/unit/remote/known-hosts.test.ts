@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostKeyPolicy } from '../../../src/remote/host-key-policy';
@@ -88,13 +88,26 @@ describe('known_hosts', () => {
       expect(new HostKeyPolicy(path, 'accept-new', silentLogger).verify('h', 'h', 22, blob(3))?.message).toMatch(/@revoked/);
     });
 
-    it('no: accepts anything but warns once per host', () => {
+    it('no: accepts an unknown host, warning once per host and recording nothing', () => {
       const warnings: string[] = [];
-      const policy = new HostKeyPolicy(file(), 'no', { ...silentLogger, warn: (m) => warnings.push(m) });
+      const path = file();
+      const policy = new HostKeyPolicy(path, 'no', { ...silentLogger, warn: (m) => warnings.push(m) });
       expect(policy.verify('h', 'h', 22, blob(1))).toBeNull();
       expect(policy.verify('h', 'h', 22, blob(2))).toBeNull();
       expect(warnings).toHaveLength(1);
       expect(warnings[0]).toMatch(/WITHOUT verification/);
+      expect(existsSync(path)).toBe(false);
+    });
+
+    it('no: still refuses a changed or revoked key', () => {
+      const path = join(mkdtempSync(join(tmpdir(), 'kh-')), 'known_hosts');
+      writeFileSync(path, `h ssh-ed25519 ${b64(1)}
+@revoked * ssh-ed25519 ${b64(3)}
+`);
+      const policy = new HostKeyPolicy(path, 'no', silentLogger);
+      expect(policy.verify('h', 'h', 22, blob(1))).toBeNull();
+      expect(policy.verify('h', 'h', 22, blob(2))?.message).toMatch(/HOST KEY CHANGED/);
+      expect(policy.verify('x', 'x', 22, blob(3))?.message).toMatch(/@revoked/);
     });
 
     it('asks for the known key type first', () => {

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, chmodSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync, chmodSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { exportFileText } from '../../../src/remote/env-vars';
 import { buildRunCommand, printableRunCommand, runArgv } from '../../../src/remote/remote-command';
 
 const spec = (over: Partial<Parameters<typeof buildRunCommand>[0]> = {}) => ({
@@ -39,11 +40,11 @@ describe('remote command', () => {
   it('is the scoped tea run contract, in order', () => {
     expect(runArgv(spec())).toEqual([
       '/w/.cache/tea-abc', 'run', '/w/run-1/workflow.yaml',
-      '--entry-point', 'branch_a', '--exit-point', 'join',
-      '--input', '/w/run-1/1-0-a1/input.json', '--output', '/w/run-1/1-0-a1/result.json',
+      '--entry-point=branch_a', '--exit-point=join',
+      '--input=/w/run-1/1-0-a1/input.json', '--output=/w/run-1/1-0-a1/result.json',
     ]);
     expect(printableRunCommand(spec())).toBe(
-      '/w/.cache/tea-abc run /w/run-1/workflow.yaml --entry-point branch_a --exit-point join --input /w/run-1/1-0-a1/input.json --output /w/run-1/1-0-a1/result.json',
+      '/w/.cache/tea-abc run /w/run-1/workflow.yaml --entry-point=branch_a --exit-point=join --input=/w/run-1/1-0-a1/input.json --output=/w/run-1/1-0-a1/result.json',
     );
   });
 
@@ -78,6 +79,39 @@ describe('remote command', () => {
     expect(status).toBe(137);
     expect(Date.now() - started).toBeLessThan(5_000);
     const child = Number(readFileSync(join(dir, 'child'), 'utf8'));
-    expect(isGone(child)).toBe(true); // the grandchild is gone too
+    // The grandchild got the same KILL; under load it may take a moment to be scheduled and die.
+    const deadline = Date.now() + 5000;
+    while (!isGone(child) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(isGone(child)).toBe(true);
+  });
+
+  it('sources the env file with every value intact, deletes it first, and keeps values off the command line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tea env $(x) '"));
+    const tea = join(dir, 'tea');
+    // The stand-in records what it sees: its environment values and whether the file is still there.
+    writeFileSync(tea, `#!/bin/sh\nprintf '%s\\0' "$TEA_A" "$TEA_B" "\${TEA_ENV_FILE-unset}" > ./seen\n[ -e '${join(dir, 'tea-env').replace(/'/g, `'\\''`)}' ] && echo left >> ./seen\nexit 0\n`);
+    chmodSync(tea, 0o755);
+    const values = { TEA_A: "it's $(touch /tmp/pwned) `id`;\nline 2 \\ \"q\"", TEA_B: '' };
+    const envFile = join(dir, 'tea-env');
+    writeFileSync(envFile, exportFileText(values), { mode: 0o600 });
+    const command = buildRunCommand(spec({ tea, flowDir: dir, envFile }));
+    expect(command).not.toContain('touch');
+    expect(command).not.toContain('line 2');
+    expect(await runLikeChannel(command)).toBe(0);
+    const seen = readFileSync(join(dir, 'seen'), 'utf8');
+    expect(seen).toBe(`${values.TEA_A}\0\0unset\0`); // no "left": the file was gone before the run
+    expect(existsSync(envFile)).toBe(false);
+  });
+
+  it('fails with 125 and removes the file when the env file cannot be sourced', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tea-env-bad-'));
+    const tea = join(dir, 'tea');
+    writeFileSync(tea, '#!/bin/sh\nexit 0\n');
+    chmodSync(tea, 0o755);
+    const envFile = join(dir, 'tea-env');
+    writeFileSync(envFile, "A='unterminated\n");
+    const status = await runLikeChannel(buildRunCommand(spec({ tea, flowDir: dir, envFile })));
+    expect(status).toBe(125);
+    expect(existsSync(envFile)).toBe(false);
   });
 });

@@ -96,7 +96,7 @@ describe('runFlows', () => {
     expect(calls).toBe(3);
   });
 
-  it('never retries authentication failures and stops sending flows to that target', async () => {
+  it('moves flows off a target whose key is refused, without using a retry, and excludes it', async () => {
     const seen: string[] = [];
     const results = await runFlows({
       flows: flows(4),
@@ -104,16 +104,63 @@ describe('runFlows', () => {
         { id: 'badkey', slots: 1 },
         { id: 'ok', slots: 1 },
       ],
-      config: config(),
+      config: config({ retry: { max_retries: 0 } }),
+      reportTarget: true,
       attempt: async ({ target }) => {
         seen.push(target.id);
-        if (target.id === 'badkey') throw new TeaError('E_AUTH_FAILED', 'denied');
+        if (target.id === 'badkey') throw new TeaError('E_AUTH_FAILED', 'denied: run ssh-copy-id');
         await sleep(5);
         return {};
       },
     });
     expect(seen.filter((t) => t === 'badkey')).toHaveLength(1);
-    expect(results.filter((r) => !r.success).map((r) => r.error_type)).toEqual(['E_AUTH_FAILED']);
+    expect(results.every((r) => r.success && r.host === 'ok' && r.retry_count === 0)).toBe(true);
+  });
+
+  it('fails every flow fast with the refusal itself when every target refuses the key', async () => {
+    let calls = 0;
+    const results = await runFlows({
+      flows: flows(5),
+      targets: [{ id: 'badkey', slots: 2 }],
+      config: config(),
+      attempt: async () => {
+        calls += 1;
+        throw new TeaError('E_AUTH_FAILED', 'badkey: authentication failed; run ssh-copy-id');
+      },
+    });
+    expect(calls).toBeLessThanOrEqual(2); // the flows already dispatched, no retries
+    expect(results.map((r) => r.error_type)).toEqual(Array(5).fill('E_AUTH_FAILED'));
+    expect(results.every((r) => r.error!.includes('ssh-copy-id'))).toBe(true);
+  });
+
+  it('moves the flows of an unusable host to the others without using a retry, excluding it once', async () => {
+    const events: RunEvent[] = [];
+    const results = await runFlows({
+      flows: flows(4),
+      targets: targets('bad', 'ok'),
+      config: config({ retry: { max_retries: 0 } }),
+      events: (e) => events.push(e),
+      attempt: async ({ target }) => {
+        if (target.id === 'bad') throw new TeaError('E_HOST_UNUSABLE', 'bad: unusable (preflight): disk full', { host: 'bad' });
+        return { on: target.id };
+      },
+    });
+    expect(results.map((r) => [r.success, r.host ?? r.state])).toEqual(Array(4).fill([true, { on: 'ok' }]));
+    expect(results.every((r) => r.attempts?.length === 1)).toBe(true);
+    expect(events.filter((e) => e.type === 'host:excluded')).toEqual([{ type: 'host:excluded', host: 'bad', reason: 'unusable (preflight): disk full' }]);
+  });
+
+  it('fails every flow naming each target\'s reason when no target is usable', async () => {
+    const results = await runFlows({
+      flows: flows(2),
+      targets: targets('a', 'b'),
+      config: config(),
+      attempt: async ({ target }) => {
+        throw new TeaError('E_HOST_UNUSABLE', `${target.id}: unusable (preflight): reason of ${target.id}`, { host: target.id });
+      },
+    });
+    expect(results.map((r) => r.error_type)).toEqual(['E_NO_HEALTHY_HOST', 'E_NO_HEALTHY_HOST']);
+    expect(results[0]!.error).toBe('no healthy host left (a: excluded: unusable (preflight): reason of a; b: excluded: unusable (preflight): reason of b)');
   });
 
   it('times out an attempt, aborts its signal and reports timeout', async () => {

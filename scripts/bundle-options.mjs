@@ -1,0 +1,19 @@
+// The esbuild options of the single-file CLI bundle, shared by dist/tea (build.mjs) and
+// the standalone binary's main script (build-binary.mjs), so the two never drift apart.
+import { readFileSync } from 'node:fs';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+
+export const cliBundleOptions = {
+  entryPoints: ['src/cli/main.ts'],
+  bundle: true,
+  platform: 'node',
+  target: 'node18',
+  format: 'cjs',
+  // ssh2's optional native addons: the pure-JS fallbacks are used when they are absent.
+  external: ['cpu-features', '*.node'],
+  // src/version.ts: the bundle runs where no package.json is.
+  define: { __TEA_VERSION__: JSON.stringify(version) },
+  logLevel: 'warning',
+  legalComments: 'none',
+};

@@ -1,0 +1,129 @@
+import { TeaError } from '../errors';
+import { BasefileCatalog, type Basefile } from '../remote/basefile';
+import { resolveHosts } from '../remote/hosts';
+import { basefilePath, runLayout } from '../remote/layout';
+import type { State } from '../executors/types';
+import { nextVertices } from '../workflow/reach';
+import { resolveScope } from '../workflow/scope';
+import { END, START, type Workflow } from '../workflow/types';
+import type { Strategy } from '../config/parallel';
+
+/**
+ * `tea run --dry-run`: what a run would do, worked out from the workflow, the config
+ * and the local files only. It resolves hosts and keys and fingerprints the basefile
+ * but opens no connection. Branches are dispatched dynamically (to the least loaded
+ * healthy host when a slot frees up), so the plan lists the hosts and slots rather
+ * than a fixed branch-to-host assignment.
+ */
+export interface DryRunPlan {
+  workflow: { path: string | null; name: string | null; bytes: number; nodes: number };
+  scope: { entry: string; exit: string };
+  input_bytes: number;
+  fanouts: Array<{ node: string; fan_in: string; branches: Array<{ branch: string; strategy: Strategy }> }>;
+  remote: null | {
+    dispatch: 'dynamic';
+    hosts: Array<{ id: string; slots: number; agent: string | null; identities: string[] }>;
+    total_slots: number;
+    upload: {
+      /** Candidates; with no configured basefile each host gets one at its preflight (JS artifact if it has Node >= 18, else the binary for its platform). */
+      basefiles: Array<{ use: string; local_path: string; bytes: number; sha256: string; remote_path: string }>;
+      workflow: { remote_path: string; bytes: number };
+      per_branch: string;
+    };
+    cleanup: boolean;
+    warnings: string[];
+  };
+}
+
+/** Fan-outs the run can reach from the entry (ignoring conditions), in document order, including nested ones in branches. */
+function reachableFanOuts(workflow: Workflow, entry: string, exit: string): string[] {
+  const { graph } = workflow;
+  const seen = new Set<string>();
+  const stack = entry === START ? nextVertices(graph.routes.get(START)) : [entry];
+  while (stack.length > 0) {
+    const v = stack.pop()!;
+    if (v === exit || v === END || seen.has(v)) continue;
+    seen.add(v);
+    const route = graph.routes.get(v);
+    if (route?.kind === 'fan-out') stack.push(...route.branches.map((b) => b.target));
+    stack.push(...nextVertices(route));
+  }
+  return graph.order.filter((n) => seen.has(n) && graph.routes.get(n)?.kind === 'fan-out');
+}
+
+export function planDryRun(workflow: Workflow, entryPoint: string | undefined, exitPoint: string | undefined, input: State): DryRunPlan {
+  const scope = resolveScope(workflow.graph, entryPoint, exitPoint);
+  const config = workflow.parallel;
+  const fanouts = reachableFanOuts(workflow, scope.entry, scope.exit).map((node) => {
+    const route = workflow.graph.routes.get(node)!;
+    if (route.kind !== 'fan-out') throw new Error('unreachable');
+    return { node, fan_in: route.fanIn, branches: route.branches.map((b) => ({ branch: b.target, strategy: b.strategy ?? config.strategy })) };
+  });
+  const usesRemote = fanouts.some((f) => f.branches.some((b) => b.strategy === 'remote'));
+  let remote: DryRunPlan['remote'] = null;
+  if (usesRemote) {
+    if (config.remote === undefined) {
+      // The same check the remote executor makes, made before anything runs.
+      throw new TeaError('E_CONFIG_INVALID', 'settings.parallel.remote: required for strategy "remote" (at least `hosts`)');
+    }
+    const warnings: string[] = [];
+    const hosts = resolveHosts(config.remote, { warn: (message) => warnings.push(message) });
+    const catalog = BasefileCatalog.forConfig(config.remote.basefile);
+    const layout = runLayout(config.remote.workdir, '<run-id>');
+    const candidates: Array<[string, Basefile | null]> =
+      catalog.configured !== null
+        ? [['every host (settings.parallel.remote.basefile)', catalog.configured]]
+        : [
+            ['hosts with Node >= 18', catalog.jsArtifact()],
+            ['linux-x64 hosts without Node', catalog.binaryFor('linux-x64')],
+            ['linux-arm64 hosts without Node', catalog.binaryFor('linux-arm64')],
+          ];
+    remote = {
+      dispatch: 'dynamic',
+      hosts: hosts.map((h) => ({ id: h.id, slots: h.slots, agent: h.agent ?? null, identities: h.identities.map((i) => i.path) })),
+      total_slots: hosts.reduce((n, h) => n + h.slots, 0),
+      upload: {
+        basefiles: candidates
+          .filter((c): c is [string, Basefile] => c[1] !== null)
+          .map(([use, b]) => ({ use, local_path: b.localPath, bytes: b.size, sha256: b.sha256, remote_path: basefilePath(layout, b.sha256) })),
+        workflow: { remote_path: layout.workflow, bytes: Buffer.byteLength(workflow.text) },
+        per_branch: `${layout.runDir}/<fanout>-<index>-a<attempt>/input.json: the state after the fan-out node (known only at run time); result.json is read back`,
+      },
+      cleanup: config.remote.cleanup,
+      warnings,
+    };
+  }
+  return {
+    workflow: { path: workflow.path ?? null, name: workflow.name ?? null, bytes: Buffer.byteLength(workflow.text), nodes: workflow.graph.nodes.size },
+    scope: { entry: scope.entry, exit: scope.exit },
+    input_bytes: Buffer.byteLength(JSON.stringify(input)),
+    fanouts,
+    remote,
+  };
+}
+
+export function formatDryRun(plan: DryRunPlan): string {
+  const lines: string[] = [];
+  lines.push(`workflow ${plan.workflow.path ?? '(inline)'}: ${plan.workflow.nodes} nodes, valid; scope ${plan.scope.entry} -> ${plan.scope.exit}; input ${plan.input_bytes} bytes`);
+  if (plan.fanouts.length === 0) lines.push('no fan-outs in scope: every node runs in this process');
+  for (const f of plan.fanouts) {
+    lines.push(`fan-out "${f.node}" -> fan-in "${f.fan_in}": ${f.branches.length} branches`);
+    for (const b of f.branches) lines.push(`  ${b.branch}\t${b.strategy}`);
+  }
+  const r = plan.remote;
+  if (r !== null) {
+    lines.push(`remote hosts (${r.total_slots} slots; each remote branch goes to the least loaded healthy host when a slot frees up):`);
+    for (const h of r.hosts) {
+      const auth = [...(h.agent === null ? [] : [`ssh-agent ${h.agent}`]), ...h.identities];
+      lines.push(`  ${h.id}\tslots ${h.slots}\tauth ${auth.length === 0 ? 'none found: set identity_file or load a key into ssh-agent' : auth.join(', ')}`);
+    }
+    lines.push('would upload to each host (files already in the cache are not uploaded again):');
+    for (const b of r.upload.basefiles) lines.push(`  basefile ${b.local_path} (${b.bytes} bytes, sha256 ${b.sha256.slice(0, 12)}) -> ${b.remote_path} for ${b.use}`);
+    lines.push(`  workflow.yaml (${r.upload.workflow.bytes} bytes) -> ${r.upload.workflow.remote_path}`);
+    lines.push(`  per branch: ${r.upload.per_branch}`);
+    lines.push(`cleanup: ${r.cleanup ? 'the run directory is removed when the run ends' : 'off: the run directory stays'}`);
+  }
+  for (const w of r?.warnings ?? []) lines.push(`warning: ${w}`);
+  lines.push('dry run: nothing was run and no connection was opened');
+  return `${lines.join('\n')}\n`;
+}

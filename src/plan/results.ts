@@ -1,0 +1,150 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { constants as os } from 'node:os';
+import { TeaError, errorMessage, type ErrorCode } from '../errors';
+import { teaErrorLine } from '../executors/child';
+import type { Attempt, Flow, ParallelFlowResult, State } from '../executors/types';
+import { failureResult, successResult } from '../scheduler/results';
+import type { JoblogEntry } from './joblog';
+import { flowOutput, flowResult } from './layout';
+import { joblogHostKey, type PlanHost } from './ssh-login';
+
+export interface CollectOptions {
+  /** The staging directory the plan ran in. */
+  dir: string;
+  flows: readonly Flow[];
+  hosts: readonly PlanHost[];
+  entries: ReadonlyMap<number, JoblogEntry>;
+  timeoutSeconds?: number;
+  /** The run was aborted (cancel): what did not finish is E_CANCELLED. */
+  cancelled: boolean;
+  failFast: boolean;
+  /** How GNU Parallel itself ended, for branches it never ran. */
+  parallelExit: { code: number | null; stderrTail: string };
+}
+
+const STDERR_TAIL = 4096;
+
+/**
+ * One ParallelFlowResult per flow, in order, from the joblog and the files GNU
+ * Parallel brought back: success needs Exitval 0, Signal 0 and a JSON object in
+ * flows/<i>/result.json. Failures get the code the ssh2 path would give where the
+ * joblog can tell (exit 255 = ssh failed; -1 = killed by GNU Parallel: timeout or
+ * cancel; >128 = the remote tea died of a signal). The joblog holds only a job's
+ * last try, so retry_count is 0 and `attempts` has that one try.
+ */
+export async function collectResults(options: CollectOptions): Promise<ParallelFlowResult[]> {
+  const hostIds = new Map(options.hosts.map((h) => [joblogHostKey(h), h.id]));
+  const firstFailed = options.flows.find((_, i) => {
+    const entry = options.entries.get(i + 1);
+    return entry !== undefined && (entry.exitval !== 0 || entry.signal !== 0);
+  })?.entryPoint;
+  const results: ParallelFlowResult[] = [];
+  for (const [i, flow] of options.flows.entries()) {
+    const entry = options.entries.get(i + 1);
+    if (entry === undefined) {
+      results.push(failureResult(flow, notRun(flow, options, firstFailed), notRunCode(options, firstFailed), [], 0));
+      continue;
+    }
+    const host = hostIds.get(entry.host.slice(entry.host.lastIndexOf(' ') + 1)) ?? entry.host;
+    const attempt = (ok: boolean, error?: TeaError): Attempt => ({
+      host,
+      started_at: new Date(entry.startTime * 1000).toISOString(),
+      duration_ms: Math.round(entry.runtimeSeconds * 1000),
+      ok,
+      ...(error === undefined ? {} : { error_code: error.code, error: error.message }),
+      ...(error?.exitCode === undefined ? {} : { exit_code: error.exitCode }),
+    });
+    const timing = Math.round(entry.runtimeSeconds * 1000);
+    try {
+      const state = await branchState(flow, entry, host, options);
+      results.push(successResult(flow, state, [attempt(true)], timing, host));
+    } catch (error) {
+      const tea = error instanceof TeaError ? error : new TeaError('E_BRANCH_FAILED', errorMessage(error), { host, flow: flow.entryPoint, cause: error });
+      results.push(failureResult(flow, tea, tea.code, [attempt(false, tea)], timing, host));
+    }
+  }
+  return results;
+}
+
+async function branchState(flow: Flow, entry: JoblogEntry, host: string, options: CollectOptions): Promise<State> {
+  const where = `branch "${flow.entryPoint}" on ${host}`;
+  const i = entry.seq - 1;
+  if (entry.exitval !== 0 || entry.signal !== 0) {
+    const stderrTail = await readStderr(options.dir, i);
+    const context = { host, flow: flow.entryPoint, stderrTail, exitCode: entry.exitval === -1 ? null : entry.exitval };
+    const [code, message] = failure(entry, where, stderrTail, options);
+    throw new TeaError(code, `${message} [GNU Parallel job ${entry.seq}]`, { ...context, ...(entry.signal === 0 ? {} : { signal: signalName(entry.signal) }) });
+  }
+  const file = path.join(options.dir, flowResult(i));
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const stderrTail = await readStderr(options.dir, i);
+    throw new TeaError('E_RESULT_MISSING', `${where}: exited 0 but its result did not come back to ${file}: ${lastLine(stderrTail) || errorMessage(error)}`, { host, flow: flow.entryPoint, stderrTail, cause: error });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new TeaError('E_RESULT_INVALID', `${where}: result.json is not valid JSON (${errorMessage(error)})`, { host, flow: flow.entryPoint, cause: error });
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new TeaError('E_RESULT_INVALID', `${where}: result.json must hold a JSON object, got ${Array.isArray(parsed) ? 'an array' : typeof parsed}`, { host, flow: flow.entryPoint });
+  }
+  return parsed as State;
+}
+
+function failure(entry: JoblogEntry, where: string, stderrTail: string, options: CollectOptions): [ErrorCode, string] {
+  const last = teaErrorLine(stderrTail) ?? lastLine(stderrTail);
+  const said = last === '' ? '' : `: ${last}`;
+  if (entry.exitval === -1) {
+    if (options.cancelled) return ['E_CANCELLED', `${where}: run cancelled before this branch finished`];
+    if (options.timeoutSeconds !== undefined) return ['E_TIMEOUT', `${where}: timed out after ${options.timeoutSeconds}s (GNU Parallel --timeout)`];
+    return ['E_CANCELLED', `${where}: stopped by GNU Parallel (signal ${signalName(entry.signal)})`];
+  }
+  if (entry.exitval === 255) return ['E_CONNECT_FAILED', `${where}: ssh failed (exit 255)${said}`];
+  if (entry.exitval === 126 || entry.exitval === 127) {
+    return ['E_REMOTE_EXIT', `${where}: the tea basefile could not start (exit ${entry.exitval}): is Node >= 18 on the host's PATH, or use a standalone binary basefile${said}`];
+  }
+  if (entry.signal !== 0) return ['E_REMOTE_EXIT', `${where}: ended by signal ${signalName(entry.signal)}${said}`];
+  // GNU Parallel's remote wrapper exits 128+N when the job died of signal N.
+  if (entry.exitval > 128 && entry.exitval < 255) return ['E_REMOTE_EXIT', `${where}: remote tea run ended by signal ${signalName(entry.exitval - 128)}${said}`];
+  return ['E_REMOTE_EXIT', `${where}: failed (exit ${entry.exitval})${said || ': no stderr'}`];
+}
+
+function notRunCode(options: CollectOptions, firstFailed: string | undefined): ErrorCode {
+  return options.cancelled || (options.failFast && firstFailed !== undefined) ? 'E_CANCELLED' : 'E_GNU_PARALLEL_FAILED';
+}
+
+function notRun(flow: Flow, options: CollectOptions, firstFailed: string | undefined): TeaError {
+  const where = `branch "${flow.entryPoint}"`;
+  if (options.cancelled) return new TeaError('E_CANCELLED', `${where}: run cancelled before this branch finished`, { flow: flow.entryPoint });
+  if (options.failFast && firstFailed !== undefined) {
+    return new TeaError('E_CANCELLED', `${where}: not started: fail_fast after branch "${firstFailed}" failed`, { flow: flow.entryPoint });
+  }
+  const { code, stderrTail } = options.parallelExit;
+  const why = lastLine(stderrTail.split('\n').filter((l) => l.startsWith('parallel:')).join('\n')) || lastLine(stderrTail) || 'no message';
+  return new TeaError('E_GNU_PARALLEL_FAILED', `${where}: GNU Parallel (exit ${code ?? 'by signal'}) never ran it: ${why}`, { flow: flow.entryPoint, stderrTail });
+}
+
+/** The job's stderr as GNU Parallel saved it, without the lines of its own rsync (a missing result.json on failure). */
+async function readStderr(dir: string, i: number): Promise<string> {
+  const text = await readFile(path.join(dir, `${flowOutput(i)}.err`), 'utf8').catch(() => '');
+  const kept = text
+    .split('\n')
+    .filter((l) => !/^rsync( error)?: /.test(l) && !l.startsWith('rsync: [sender]'))
+    .join('\n')
+    .trim();
+  return kept.slice(-STDERR_TAIL);
+}
+
+function lastLine(text: string): string {
+  return text.split('\n').map((l) => l.trim()).filter(Boolean).at(-1) ?? '';
+}
+
+function signalName(n: number): string {
+  const name = Object.entries(os.signals).find(([, v]) => v === n)?.[0];
+  return name ?? String(n);
+}
