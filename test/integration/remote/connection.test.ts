@@ -15,8 +15,9 @@ jest.setTimeout(120_000);
 
 let fx: HostsFixture;
 let pool: ConnectionPool;
-// An empty HOME for the sessions: the login shell finds no rc file, so a command ends
-// within milliseconds (root's ~/.bashrc here takes seconds), which the first test needs.
+// An empty HOME for the sessions: whatever the login user, its shell finds no rc file and
+// a command ends within milliseconds, which the first test needs (TEA_TEST_USER may be a
+// user whose ~/.bashrc takes seconds).
 const home = mkdtempSync(join(tmpdir(), 'tea-it-home-'));
 beforeAll(async () => {
   fx = await startLocalHosts({ count: 1, sshdOptions: { SetEnv: `HOME=${home}` } });
