@@ -24,7 +24,7 @@ export const LABELS: Record<Runner, string> = {
   'tea-remote': 'tea-remote (dist/tea, pure-Node ssh2)',
   floor: 'raw ssh2 floor (bench/floor.ts)',
   openssh: 'OpenSSH ssh/scp per step (bench/openssh-fanout.sh)',
-  'gnu-parallel': 'GNU Parallel plan (--basefile/--transferfile/--return/--cleanup)',
+  'gnu-parallel': 'GNU Parallel plan (dist/tea, gnu_parallel: run)',
   local: 'reference: the same `tea run`s locally, no SSH',
 };
 

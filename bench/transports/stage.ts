@@ -7,7 +7,7 @@ import { basefileOf, type BenchEnv, type FanoutJob, type FanoutOutcome } from '.
  * The settings.parallel every transport's workflow.yaml carries (the tea-remote
  * client reads them; the others ship the same text so each host parses the same file).
  */
-export function parallelSettings(job: FanoutJob, env: BenchEnv): Record<string, unknown> {
+export function parallelSettings(job: FanoutJob, env: BenchEnv, remoteExtra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     strategy: 'remote',
     collect_failures: true,
@@ -20,12 +20,13 @@ export function parallelSettings(job: FanoutJob, env: BenchEnv): Record<string, 
       workdir: job.remoteDir,
       cleanup: true,
       basefile: basefileOf(job, env),
+      ...remoteExtra,
     },
   };
 }
 
-export function workflowText(job: FanoutJob, env: BenchEnv): string {
-  return fanoutWorkflow(job.branches, job.work, parallelSettings(job, env));
+export function workflowText(job: FanoutJob, env: BenchEnv, remoteExtra: Record<string, unknown> = {}): string {
+  return fanoutWorkflow(job.branches, job.work, parallelSettings(job, env, remoteExtra));
 }
 
 /**

@@ -6,25 +6,30 @@ import { tail, workflowText } from './stage';
 import type { FanoutRunner } from './types';
 
 /**
- * tea-remote end to end, as a user runs it: `node dist/tea run workflow.yaml`
- * (strategy remote, pure-Node ssh2), timed from process start to exit, so the
- * client's startup, the local start and join nodes, connecting, staging and
- * cleanup are all inside the figure.
+ * `node dist/tea run workflow.yaml` end to end, as a user runs it, timed from process
+ * start to exit: the client's startup, the local start and join nodes, connecting,
+ * staging and cleanup are all inside the figure. `remoteExtra` goes into
+ * settings.parallel.remote (the GNU Parallel row sets `gnu_parallel: run`).
  */
-export const runTeaRemote: FanoutRunner = async (job, env) => {
-  const wf = join(job.scratch, 'workflow.yaml');
-  const out = join(job.scratch, 'out.json');
-  writeFileSync(wf, workflowText(job, env));
-  const r = await node(env.dist, job.scratch, [env.tea, 'run', wf, '--output', out, '-q'], { timeoutMs: job.timeoutMs });
-  const base = { wallMs: r.wallMs, ...(r.peakRss === undefined ? {} : { peakRss: r.peakRss }) };
-  if (r.code !== 0) return { ...base, ok: 0, lost: job.branches, error: `tea exited ${r.code}: ${tail(r.stderr)}` };
-  const summary = (JSON.parse(readFileSync(out, 'utf8')) as { summary: JoinSummary }).summary;
-  return {
-    ...base,
-    ok: summary.ok,
-    lost: job.branches - summary.ok,
-    retries: summary.retries,
-    latencyMs: summary.latency_ms,
-    ...(summary.first_error ? { error: summary.first_error } : {}),
+export function teaCli(remoteExtra: Record<string, unknown>): FanoutRunner {
+  return async (job, env) => {
+    const wf = join(job.scratch, 'workflow.yaml');
+    const out = join(job.scratch, 'out.json');
+    writeFileSync(wf, workflowText(job, env, remoteExtra));
+    const r = await node(env.dist, job.scratch, [env.tea, 'run', wf, '--output', out, '-q'], { timeoutMs: job.timeoutMs });
+    const base = { wallMs: r.wallMs, ...(r.peakRss === undefined ? {} : { peakRss: r.peakRss }) };
+    if (r.code !== 0) return { ...base, ok: 0, lost: job.branches, error: `tea exited ${r.code}: ${tail(r.stderr)}` };
+    const summary = (JSON.parse(readFileSync(out, 'utf8')) as { summary: JoinSummary }).summary;
+    return {
+      ...base,
+      ok: summary.ok,
+      lost: job.branches - summary.ok,
+      retries: summary.retries,
+      latencyMs: summary.latency_ms,
+      ...(summary.first_error ? { error: summary.first_error } : {}),
+    };
   };
-};
+}
+
+/** tea-remote's default transport: pure-Node ssh2. */
+export const runTeaRemote: FanoutRunner = teaCli({});
