@@ -44,7 +44,7 @@ const hostEntrySchema = z.unknown().transform((value, ctx) => {
 export type HostEntry = z.infer<typeof hostObjectSchema>;
 
 /** Names the remote command itself sets: a transferred variable must not replace them. */
-export const RESERVED_ENV_NAMES: ReadonlySet<string> = new Set(['TEA_REMOTE_BRANCH', 'TEA_ENV_FILE']);
+export const RESERVED_ENV_NAMES: ReadonlySet<string> = new Set(['TEA_REMOTE_BRANCH']);
 
 export const envVarsSchema = z.strictObject({
   /** Whitelist of variable names (exact, no globs) taken from this process's environment. */

@@ -1,7 +1,7 @@
 import type { Strategy } from '../config/parallel';
-import { createRemoteExecutor } from '../remote/executor';
 import type { ExecutorContext } from './context';
-import { createProcessExecutor, type ProcessExecutorOptions } from './process';
+import { lazyExecutor } from './lazy';
+import type { ProcessExecutorOptions } from './process';
 import { createThreadExecutor, type BranchRunner } from './thread';
 import type { ParallelExecutor } from './types';
 
@@ -24,7 +24,7 @@ export const createExecutor: ExecutorFactory = (strategy, deps) => {
     case 'thread':
       return createThreadExecutor(deps.context, deps.runBranch);
     case 'process':
-      return createProcessExecutor(deps.context, deps.process);
+      return lazyExecutor('process', async () => (await import('./process')).createProcessExecutor(deps.context, deps.process));
     case 'remote':
       // A branch already running on a remote host does not fan out over SSH again:
       // the host runs its nested fan-outs in-process (see REMOTE_BRANCH_ENV).
@@ -32,6 +32,6 @@ export const createExecutor: ExecutorFactory = (strategy, deps) => {
         deps.context.logger.info('nested remote fan-out inside a remote branch: running it with strategy "thread" on this host');
         return createThreadExecutor(deps.context, deps.runBranch);
       }
-      return createRemoteExecutor(deps.context);
+      return lazyExecutor('remote', async () => (await import('../remote/executor')).createRemoteExecutor(deps.context));
   }
 };

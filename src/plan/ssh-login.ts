@@ -2,7 +2,7 @@ import { userInfo } from 'node:os';
 import { DEFAULT_CONNECT_TIMEOUT_SECONDS, type RemoteConfig } from '../config/remote';
 import { hostLabel } from '../config/sshlogin';
 import { TeaError } from '../errors';
-import { expandHome } from '../remote/hosts';
+import { expandHome } from '../remote/paths';
 import { quote } from '../remote/quote';
 
 /** A host as GNU Parallel gets it. */

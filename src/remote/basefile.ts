@@ -3,7 +3,7 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } fro
 import { basename, dirname, join, resolve } from 'node:path';
 import { TeaError } from '../errors';
 import { parseElfHeader, type ElfInfo } from './elf';
-import { expandHome } from './hosts';
+import { expandHome } from './paths';
 
 /**
  * What a basefile is, read from its first bytes: a script run by node (the JS

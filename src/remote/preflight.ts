@@ -5,7 +5,7 @@ import { describeBasefile, formatBytes, type Basefile, type BasefileCatalog } fr
 import { chooseBasefile } from './basefile-choice';
 import type { HostConnection } from './connection';
 import { buildProbeCommand, ENV_NAME, parseProbeOutput, type CachedFact, type HostFacts } from './host-probe';
-import { expandHome } from './hosts';
+import { expandHome } from './paths';
 import { knownKeyTypes, lookupName, parseKnownHosts } from './known-hosts';
 import { basefilePath, runLayout, sftpPath } from './layout';
 

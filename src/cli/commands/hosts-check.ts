@@ -1,4 +1,6 @@
-import { checkHosts, loadWorkflowFile, TeaError, type PreflightReport } from '../../index';
+import type { PreflightReport } from '../../remote/preflight';
+import { TeaError } from '../../errors';
+import { loadWorkflowFile } from '../../workflow/load';
 import { parseCommandArgs, type Command } from '../command';
 import { writeAll } from '../io';
 import { stderrLogger } from '../logger';
@@ -43,6 +45,8 @@ export const hostsCommand: Command = {
       throw new TeaError('E_USAGE', `tea hosts check: expected one workflow file, got ${positionals.length} (see "tea hosts --help")`);
     }
     const workflow = await loadWorkflowFile(positionals[0]!);
+    // Loaded on use: ssh2 costs every other command (and every remote branch) ~40 ms of startup.
+    const { checkHosts } = await import('../../remote/check-hosts');
     const reports = await checkHosts(workflow, { signal: io.signal, logger: stderrLogger(io.stderr, 'normal') });
     await writeAll(io.stdout, values.json ? `${JSON.stringify(reports.map(toJson), null, 2)}\n` : table(reports));
     return reports.some((r) => r.status === 'unusable') ? 1 : 0;

@@ -1,4 +1,7 @@
-import { detectGnuParallel, loadWorkflowFile, planWorkflow, quote, TeaError, type FanOutPlan, type WorkflowPlan } from '../../index';
+import { TeaError } from '../../errors';
+import type { FanOutPlan, WorkflowPlan } from '../../plan/plan-workflow';
+import { quote } from '../../remote/quote';
+import { loadWorkflowFile } from '../../workflow/load';
 import { parseCommandArgs, type Command } from '../command';
 import { readInput } from '../input';
 import { writeAll } from '../io';
@@ -42,6 +45,8 @@ export const planCommand: Command = {
     }
     const workflow = await loadWorkflowFile(positionals[0]!);
     const input = values.input === undefined ? undefined : await readInput(values.input, io.stdin);
+    // Loaded on use, like every command's heavy parts: `tea run` (every remote branch) starts faster.
+    const [{ planWorkflow }, { detectGnuParallel }] = await Promise.all([import('../../plan/plan-workflow'), import('../../plan/detect')]);
     const [plan, detected] = await Promise.all([
       planWorkflow(workflow, { ...(input === undefined ? {} : { input }), ...(values.dir === undefined ? {} : { dir: values.dir }) }),
       detectGnuParallel(),

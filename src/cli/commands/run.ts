@@ -1,7 +1,8 @@
-import { loadWorkflowFile, runWorkflow, TeaError } from '../../index';
+import { runWorkflow } from '../../engine/run-workflow';
+import { TeaError } from '../../errors';
+import { loadWorkflowFile } from '../../workflow/load';
 import type { EventSink, RunEvent } from '../../events';
 import { parseCommandArgs, type Command } from '../command';
-import { formatDryRun, planDryRun } from '../dry-run';
 import { readInput } from '../input';
 import { writeAll } from '../io';
 import { JobLog } from '../joblog';
@@ -82,6 +83,8 @@ export const runCommand: Command = {
     const input = await readInput(values.input, io.stdin);
 
     if (values['dry-run']) {
+      // Loaded on use: it reads SSH settings (ssh2), which a plain run must not pay for at startup.
+      const { formatDryRun, planDryRun } = await import('../dry-run');
       const plan = planDryRun(workflow, values['entry-point'], values['exit-point'], input);
       await writeAll(io.stdout, values.json ? `${JSON.stringify(plan)}\n` : formatDryRun(plan));
       return 0;

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseParallelConfig } from '../../../src/config/parallel';
@@ -234,7 +234,8 @@ describe('preflight against real sshd', () => {
     // Nothing to upload but the workflow now.
     expect(checkOf(cached!, 'disk_space')!.detail).toMatch(/need 6\d\.\d KiB$|need 6\d KiB$/);
 
-    const cachePath = join(workdir, '.cache', execFileSync('ls', [join(workdir, '.cache')], { encoding: 'utf8' }).trim());
+    // The basefile (its V8 code cache, written by the run, sits beside it).
+    const cachePath = join(workdir, '.cache', readdirSync(join(workdir, '.cache')).find((f) => /^tea-[0-9a-f]{16}$/.test(f))!);
     const size = statSync(cachePath).size;
     const fake = (text: string) => writeFileSync(cachePath, Buffer.concat([Buffer.from(text), Buffer.alloc(size - text.length, 0x20)]));
     fake('#!/bin/sh\necho 0.0.9\nexit 0\n');

@@ -95,11 +95,12 @@ describe('hostile input end to end: tea run (CLI) -> real sshd', () => {
     for (let i = 0; i < fx.hosts.length; i += 1) {
       expect((await fx.exec(i, `test -e ${canary} || test -e ~/${homeCanary}; echo $?`)).stdout.trim()).toBe('1');
     }
-    // The hostile workdir exists, created 0700, holding only the basefile cache (cleanup on).
+    // The hostile workdir exists, created 0700, holding only the basefile cache (cleanup on):
+    // the basefile and the V8 code cache its runs wrote beside it (src/cli/code-cache.ts).
     // (The "/" in the name makes nested directories, as any path would.)
     const w = quote(workdir);
     const listing = await fx.exec(0, `stat -c '%a' ${w} ${w}/.cache && ls -A ${w} && cd ${w}/.cache && stat -c '%a %n' tea-*`);
-    expect(listing.stdout).toMatch(/^700\n700\n\.cache\n700 tea-[0-9a-f]{16}\n$/);
+    expect(listing.stdout).toMatch(/^700\n700\n\.cache\n700 tea-[0-9a-f]{16}\n600 tea-[0-9a-f]{16}\.[0-9a-f]{12}-v[0-9.]+-[a-z0-9]+\.v8cache\n$/);
     await fx.exec(0, `rm -rf ${parent}`);
   });
 
