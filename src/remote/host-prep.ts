@@ -6,6 +6,7 @@ import { VERSION } from '../version';
 import type { BasefileCatalog } from './basefile';
 import type { HostConnection } from './connection';
 import { PROBE_BUDGET_SECONDS, preflight, unusableError, type PreflightReport } from './preflight';
+import { codeCacheToShip } from './code-cache-ship';
 import { HostStaging, type StagedRun } from './staging';
 
 export interface HostPrepDeps {
@@ -77,7 +78,8 @@ export class HostPrep {
     events({ type: 'host:checked', host, status: report.status, basefile: report.basefile?.localPath ?? null, reason: report.reason });
     if (report.status === 'unusable' || report.basefile === undefined) throw unusableError(report);
     logger[report.status === 'warn' ? 'warn' : 'info'](`${host}: preflight ${report.status}: ${report.reason}`);
-    this.#staging = new HostStaging(this.connection, remote.workdir, this.deps.runId, report.basefile, this.deps.workflowText, logger, report.replaceCached);
+    const codeCache = report.facts === undefined ? null : codeCacheToShip(report.basefile, report.facts);
+    this.#staging = new HostStaging(this.connection, remote.workdir, this.deps.runId, report.basefile, this.deps.workflowText, logger, report.replaceCached, codeCache);
     return this.#staging;
   }
 }

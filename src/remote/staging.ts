@@ -3,6 +3,7 @@ import { posix } from 'node:path';
 import { TeaError, errorMessage } from '../errors';
 import type { Logger } from '../log';
 import type { Basefile } from './basefile';
+import type { ShippedCodeCache } from './code-cache-ship';
 import type { HostConnection } from './connection';
 import { basefilePath, runLayout, sftpPath, type RunLayout } from './layout';
 import { quote } from './quote';
@@ -35,6 +36,8 @@ export class HostStaging {
     private readonly logger: Logger,
     /** The host's cached copy was found not to run (preflight): upload over it even when its size matches. */
     private readonly replaceCached = false,
+    /** The basefile's V8 code cache, put beside it when the host has none (code-cache-ship.ts). */
+    private readonly codeCache: ShippedCodeCache | null = null,
   ) {}
 
   get wasStaged(): boolean {
@@ -70,6 +73,7 @@ export class HostStaging {
     await step(`cannot create ${layout.cacheDir}`, () => mkdirp(ops, layout.cacheDir));
     const tea = basefilePath(layout, this.basefile.sha256);
     await step(`cannot upload the basefile to ${tea} (disk full?)`, () => this.#putBasefile(ops, tea, signal));
+    if (this.codeCache !== null) await guard(this.#putCodeCache(ops, this.codeCache, `${tea}${this.codeCache.suffix}`));
     // mkdirp, not mkdir: hosts sharing a filesystem (NFS homes) share the run directory too.
     await step(`cannot create ${layout.runDir}`, () => mkdirp(ops, layout.runDir));
     await step(`cannot write ${layout.workflow} (disk full?)`, () => ops.writeFile(layout.workflow, this.workflowText, FILE_MODE));
@@ -95,6 +99,20 @@ export class HostStaging {
       throw error;
     }
     this.logger.info(`${this.connection.spec.id}: uploaded basefile (${this.basefile.size} bytes) in ${Date.now() - started} ms`);
+  }
+
+  /** Best effort: without it the host's first runs write their own. */
+  async #putCodeCache(ops: SftpOps, cache: ShippedCodeCache, target: string): Promise<void> {
+    if ((await ops.stat(target).catch(() => null)) !== null) return;
+    const temp = `${target}.tmp-${this.runId}-${randomBytes(4).toString('hex')}`;
+    try {
+      await ops.fastPut(cache.localPath, temp, FILE_MODE);
+      await ops.rename(temp, target);
+      this.logger.debug(`${this.connection.spec.id}: staged the basefile's code cache ${target}`);
+    } catch (error) {
+      await ops.unlink(temp).catch(() => {});
+      this.logger.debug(`${this.connection.spec.id}: could not stage the code cache ${target}: ${errorMessage(error)}`);
+    }
   }
 
   /** Checks the upload with the host's sha256sum when it has one (coreutils; busybox has it too). */
