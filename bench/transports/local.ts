@@ -1,5 +1,5 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { pool, timed } from '../lib/spawn';
 import { JOIN } from '../lib/workflow';
 import { collectLocal, stageLocally } from './stage';
@@ -9,9 +9,12 @@ import type { FanoutOutcome, FanoutRunner } from './types';
  * The reference, not a transport: the same scoped `tea run`s on this machine, the
  * same number at a time, no SSH. On loopback the hosts ARE this machine, so this is
  * the remote run time the other rows contain; dispatch overhead = wall - this.
+ * They start warm, as tea-remote's branches do: dist/tea's V8 code cache goes beside
+ * the copy, as tea-remote stages it beside the basefile on hosts with the same Node.
  */
 export const runLocal: FanoutRunner = async (job, env) => {
   const names = stageLocally(job, env);
+  if (job.work === 'tea') copyCodeCache(env.tea, join(job.scratch, 'tea'));
   const latencyMs: number[] = [];
   const started = process.hrtime.bigint();
   await pool(names.length, job.slots * job.hosts.length, async (i) => {
@@ -24,3 +27,11 @@ export const runLocal: FanoutRunner = async (job, env) => {
   const outcome: FanoutOutcome = collectLocal(job, names, wallMs);
   return { ...outcome, latencyMs };
 };
+
+/** Copies `from`'s code cache(s) (`<name>.<hash>-<node>-<arch>.v8cache`) beside `to`. */
+function copyCodeCache(from: string, to: string): void {
+  const name = basename(from);
+  for (const f of readdirSync(dirname(from))) {
+    if (f.startsWith(`${name}.`) && f.endsWith('.v8cache')) copyFileSync(join(dirname(from), f), `${to}${f.slice(name.length)}`);
+  }
+}
