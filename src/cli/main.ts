@@ -1,7 +1,13 @@
+import { config as zodConfig } from 'zod';
 import { TeaError } from '../errors';
 import { runCli } from './program';
 
 // The executable: wires the process (argv, stdio, signals, exit code) to runCli.
+
+// A CLI process validates a few documents once: zod's JIT (a parser compiled with
+// `new Function` per object schema on first use) costs every `tea run` ~10 ms more than it
+// saves. Set here, not in the library, whose zod may be the embedding program's.
+zodConfig({ jitless: true });
 
 const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
 const controller = new AbortController();

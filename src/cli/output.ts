@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { TeaError, errorMessage } from '../errors';
@@ -25,7 +24,7 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
   } catch (error) {
     throw new TeaError('E_NODE_FAILED', `the final state cannot be written as JSON: ${errorMessage(error)}`, { cause: error });
   }
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
   try {
     // Owner-only: a state can hold secrets (and on a remote host this is the branch's result.json).
     const handle = await open(temp, 'wx', 0o600);
