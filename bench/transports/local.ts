@@ -1,5 +1,6 @@
-import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { copyFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { codeCachesBeside } from '../../src/cli/code-cache';
 import { pool, timed } from '../lib/spawn';
 import { JOIN } from '../lib/workflow';
 import { collectLocal, stageLocally } from './stage';
@@ -14,7 +15,8 @@ import type { FanoutOutcome, FanoutRunner } from './types';
  */
 export const runLocal: FanoutRunner = async (job, env) => {
   const names = stageLocally(job, env);
-  if (job.work === 'tea') copyCodeCache(env.tea, join(job.scratch, 'tea'));
+  const cache = job.work === 'tea' ? codeCachesBeside(env.tea, process.version, process.arch)[0] : undefined;
+  if (cache !== undefined) copyFileSync(cache, `${join(job.scratch, 'tea')}${cache.slice(env.tea.length)}`);
   const latencyMs: number[] = [];
   const started = process.hrtime.bigint();
   await pool(names.length, job.slots * job.hosts.length, async (i) => {
@@ -28,10 +30,3 @@ export const runLocal: FanoutRunner = async (job, env) => {
   return { ...outcome, latencyMs };
 };
 
-/** Copies `from`'s code cache(s) (`<name>.<hash>-<node>-<arch>.v8cache`) beside `to`. */
-function copyCodeCache(from: string, to: string): void {
-  const name = basename(from);
-  for (const f of readdirSync(dirname(from))) {
-    if (f.startsWith(`${name}.`) && f.endsWith('.v8cache')) copyFileSync(join(dirname(from), f), `${to}${f.slice(name.length)}`);
-  }
-}

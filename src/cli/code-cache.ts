@@ -1,4 +1,5 @@
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 
 /**
@@ -20,8 +21,40 @@ export const CODE_CACHE_ENV = 'TEA_CODE_CACHE';
  * NFS). The program's hash is in the name because V8 checks only the source's *length*:
  * a rebuilt dist/tea of the same length must not run the previous build's bytecode.
  */
-export function codeCachePath(file: string, programHash: string): string {
-  return `${file}.${programHash}-${process.version}-${process.arch}.v8cache`;
+export function codeCachePath(file: string, programHash: string, nodeVersion = process.version, arch: string = process.arch): string {
+  return `${file}.${programHash}-${nodeVersion}-${arch}.v8cache`;
+}
+
+/**
+ * The code caches beside `file` for that Node version and architecture, newest first:
+ * after rebuilds in place there may be several, and the newest is the current build's.
+ */
+export function codeCachesBeside(file: string, nodeVersion: string, arch: string): string[] {
+  const dir = dirname(file);
+  const hashAt = basename(file).length + 1;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((name) => {
+      const hash = name.slice(hashAt, hashAt + 12);
+      return /^[0-9a-f]{12}$/.test(hash) && name === basename(codeCachePath(file, hash, nodeVersion, arch));
+    })
+    .map((name) => ({ path: join(dir, name), mtime: mtimeOf(join(dir, name)) }))
+    .filter((c): c is { path: string; mtime: number } => c.mtime !== null)
+    .sort((a, b) => b.mtime - a.mtime)
+    .map((c) => c.path);
+}
+
+function mtimeOf(path: string): number | null {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return null; // removed meanwhile
+  }
 }
 
 /** The CommonJS module function of `program`, compiled with the cache at `cachePath` when it is valid. */

@@ -1,5 +1,4 @@
-import { readdirSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { codeCachesBeside } from '../cli/code-cache';
 import type { Basefile } from './basefile';
 import { nodePlatformOf } from './basefile';
 import type { HostPlatform } from './basefile-choice';
@@ -22,27 +21,6 @@ export function codeCacheToShip(basefile: Basefile, host: HostPlatform): Shipped
   if (basefile.kind !== 'js' || host.node === null) return null;
   const arch = nodePlatformOf(host.os, host.machine)?.split('-')[1];
   if (arch === undefined) return null;
-  const prefix = `${basename(basefile.localPath)}.`;
-  const ending = `-${host.node.version}-${arch}.v8cache`;
-  const dir = dirname(basefile.localPath);
-  let names: string[];
-  try {
-    names = readdirSync(dir).filter((f) => f.startsWith(prefix) && f.endsWith(ending) && /^[0-9a-f]{12}$/.test(f.slice(prefix.length, -ending.length)));
-  } catch {
-    return null;
-  }
-  // Several after rebuilds in place: the newest belongs to the current build.
-  const newest = names
-    .map((name) => ({ name, mtime: mtimeOf(join(dir, name)) }))
-    .filter((c) => c.mtime !== null)
-    .sort((a, b) => b.mtime! - a.mtime!)[0];
-  return newest === undefined ? null : { localPath: join(dir, newest.name), suffix: newest.name.slice(prefix.length - 1) };
-}
-
-function mtimeOf(path: string): number | null {
-  try {
-    return statSync(path).mtimeMs;
-  } catch {
-    return null;
-  }
+  const newest = codeCachesBeside(basefile.localPath, host.node.version, arch)[0];
+  return newest === undefined ? null : { localPath: newest, suffix: newest.slice(basefile.localPath.length) };
 }

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { codeCachesBeside } from '../../../src/cli/code-cache';
 import { installTea, runTea, writeIn } from './tea';
 
 // dist/tea runs its bundled program through a V8 code cache kept beside it
@@ -10,10 +11,9 @@ jest.setTimeout(60_000);
 const WORKFLOW = 'nodes:\n  - { name: a, run: "return { out: state.n * 2 }" }\n';
 /** The one code cache beside `tea`, if any (its name holds the build's program hash). */
 function cacheOf(tea: string): string {
-  const dir = path.dirname(tea);
-  const found = readdirSync(dir).filter((f) => f.startsWith(`${path.basename(tea)}.`) && f.endsWith(`-${process.version}-${process.arch}.v8cache`));
+  const found = codeCachesBeside(tea, process.version, process.arch);
   if (found.length > 1) throw new Error(`more than one code cache beside ${tea}: ${found.join(', ')}`);
-  return path.join(dir, found[0] ?? 'none.v8cache');
+  return found[0] ?? path.join(path.dirname(tea), 'none.v8cache');
 }
 
 async function runOnce(tea: string, dir: string, env: NodeJS.ProcessEnv = process.env) {
