@@ -84,34 +84,41 @@ export class HostStaging {
     const existing = await ops.stat(target).catch(() => null);
     // Content-addressed: same name, same bytes (unless the preflight saw that copy fail to run).
     if (existing !== null && existing.size === this.basefile.size && !this.replaceCached) return;
-    const temp = `${target}.tmp-${this.runId}-${randomBytes(4).toString('hex')}`;
     const started = Date.now();
-    try {
-      await ops.fastPut(this.basefile.localPath, temp, 0o700);
+    await this.#putAtomically(ops, this.basefile.localPath, target, 0o700, async (temp) => {
       const uploaded = await ops.stat(temp);
       if (uploaded.size !== this.basefile.size) {
         throw new Error(`size mismatch after upload: ${uploaded.size} of ${this.basefile.size} bytes`);
       }
       await this.#checkHash(temp, signal);
-      await ops.rename(temp, target);
-    } catch (error) {
-      await ops.unlink(temp).catch(() => {});
-      throw error;
-    }
+    });
     this.logger.info(`${this.connection.spec.id}: uploaded basefile (${this.basefile.size} bytes) in ${Date.now() - started} ms`);
   }
 
   /** Best effort: without it the host's first runs write their own. */
   async #putCodeCache(ops: SftpOps, cache: ShippedCodeCache, target: string): Promise<void> {
     if ((await ops.stat(target).catch(() => null)) !== null) return;
-    const temp = `${target}.tmp-${this.runId}-${randomBytes(4).toString('hex')}`;
     try {
-      await ops.fastPut(cache.localPath, temp, FILE_MODE);
-      await ops.rename(temp, target);
+      await this.#putAtomically(ops, cache.localPath, target, FILE_MODE);
       this.logger.debug(`${this.connection.spec.id}: staged the basefile's code cache ${target}`);
     } catch (error) {
-      await ops.unlink(temp).catch(() => {});
       this.logger.debug(`${this.connection.spec.id}: could not stage the code cache ${target}: ${errorMessage(error)}`);
+    }
+  }
+
+  /**
+   * Uploads to a temporary name beside `target`, checks it (`verify`), then renames it into
+   * place, so nothing ever runs or reads half a file; the temporary file goes on failure.
+   */
+  async #putAtomically(ops: SftpOps, localPath: string, target: string, mode: number, verify?: (temp: string) => Promise<void>): Promise<void> {
+    const temp = `${target}.tmp-${this.runId}-${randomBytes(4).toString('hex')}`;
+    try {
+      await ops.fastPut(localPath, temp, mode);
+      await verify?.(temp);
+      await ops.rename(temp, target);
+    } catch (error) {
+      await ops.unlink(temp).catch(() => {});
+      throw error;
     }
   }
 
