@@ -7,20 +7,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DOCKER_SMALL_WORKDIR, startDockerHosts } from '../harness/docker-hosts';
 import type { HostsFixture } from '../harness/hosts';
-import { createServer } from 'node:net';
+import { freePort } from '../harness/sshd-core';
 import { runTea } from '../integration/cli/tea';
-
-/** A loopback port nothing listens on. */
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 jest.setTimeout(300_000);
 

@@ -78,3 +78,5 @@ export declare class LocalSshdCluster {
 /** pid and its live descendants, parents first. */
 export declare function processTree(pid: number): number[];
 export declare function isAlive(pid: number): boolean;
+/** A loopback port nothing listens on (handed out by the kernel, then closed). */
+export declare function freePort(): Promise<number>;

@@ -34,7 +34,11 @@ function generateKey(/** @type {string} */ keyPath, /** @type {string} */ commen
   return fs.readFileSync(`${keyPath}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
 }
 
-/** A port the kernel just handed out. Another process may take it before sshd binds: callers retry. */
+/**
+ * A loopback port the kernel just handed out, closed again: nothing listens on it (tests use it
+ * as a dead host). Another process may take it before sshd binds: callers retry.
+ * @returns {Promise<number>}
+ */
 function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
@@ -478,4 +482,4 @@ function readFrom(/** @type {string} */ file, /** @type {number} */ offset) {
   return buf.subarray(offset).toString('utf8');
 }
 
-module.exports = { LocalSshdCluster, processTree, isAlive };
+module.exports = { LocalSshdCluster, processTree, isAlive, freePort };

@@ -1,21 +1,9 @@
 import { rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { startLocalHosts, type LocalHostsFixture } from '../../harness/hosts';
+import { freePort } from '../../harness/sshd-core';
 import { installTea, runTea, writeIn } from './tea';
 
 jest.setTimeout(120_000);
-
-/** A loopback port nothing listens on. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 let fx: LocalHostsFixture;
 let tea: string;

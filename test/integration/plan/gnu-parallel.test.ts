@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { detectGnuParallel } from '../../../src/plan/detect';
 import { getHosts, type HostsFixture } from '../../harness/hosts';
+import { freePort } from '../../harness/sshd-core';
 import { parseParallelConfig } from '../../../src/config/parallel';
 import { RemoteExecutor } from '../../../src/remote/executor';
 import { capture } from '../remote/helpers';
@@ -105,7 +105,7 @@ describe('GNU Parallel plan, run for real against sshd hosts', () => {
   });
 
   it('reports a host whose ssh fails as E_CONNECT_FAILED, as the ssh2 path does', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const dead = [`1/${fx.hosts[0]!.user}@127.0.0.1:${port}`];
     const viaParallel = await runRemote(fx, [flow('plain', { n: 1 })], gnu({ hosts: dead, connect_timeout: 5 }));
     const viaSsh2 = await runRemote(fx, [flow('plain', { n: 1 })], { hosts: dead, connect_timeout: 5 });
@@ -184,15 +184,3 @@ describe('GNU Parallel plan, run for real against sshd hosts', () => {
     }
   });
 });
-
-/** A loopback port nothing listens on. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { startLocalHosts, type LocalHostsFixture } from '../../harness/hosts';
+import { freePort } from '../../harness/sshd-core';
 import { flow, runFlows, scratch } from './helpers';
 
 jest.setTimeout(120_000);
@@ -9,14 +9,6 @@ jest.setTimeout(120_000);
 let fx: LocalHostsFixture;
 let sshConfig: string;
 const dir = scratch();
-/** A port nothing listens on (taken, then released). */
-const deadPort = () =>
-  new Promise<number>((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 
 beforeAll(async () => {
   // Host 0 logs at DEBUG1, where sshd names each direct-tcpip (ProxyJump) channel's target.
@@ -39,7 +31,7 @@ Host tea-via-jump
   ProxyJump tea-jump
 Host tea-via-jump-to-nowhere
   HostName 127.0.0.1
-  Port ${await deadPort()}
+  Port ${await freePort()}
   ProxyJump tea-jump
 Host tea-*
   User ${target.user}
