@@ -5,10 +5,10 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const { loadWorkflowFile } = require('../dist/lib/index.js');
-const { resolveHosts } = require('../dist/lib/remote/hosts.js');
-const { BasefileCatalog } = require('../dist/lib/remote/basefile.js');
-const { ConnectionPool } = require('../dist/lib/remote/pool.js');
-const { preflight } = require('../dist/lib/remote/preflight.js');
+const { resolveHosts } = require('../dist/lib/remote/trust/hosts.js');
+const { BasefileCatalog } = require('../dist/lib/remote/host/basefile.js');
+const { ConnectionPool } = require('../dist/lib/remote/ssh/pool.js');
+const { preflight } = require('../dist/lib/remote/host/preflight.js');
 
 const [file, runsText = '10'] = process.argv.slice(2);
 const workflow = await loadWorkflowFile(file);

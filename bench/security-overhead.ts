@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { parseParallelConfig } from '../src/config/parallel';
 import { silentLogger } from '../src/log';
 import { RemoteExecutor } from '../src/remote/executor';
-import { resolveHosts } from '../src/remote/hosts';
-import { ConnectionPool } from '../src/remote/pool';
+import { resolveHosts } from '../src/remote/trust/hosts';
+import { ConnectionPool } from '../src/remote/ssh/pool';
 import { startLocalHosts } from '../test/harness/hosts';
 
 const FLOWS = Number(process.argv[2] ?? 200);

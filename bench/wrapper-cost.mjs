@@ -1,4 +1,4 @@
-// What the remote command's watchdog wrapper (src/remote/remote-command.ts) adds to one
+// What the remote command's watchdog wrapper (src/remote/command/remote-command.ts) adds to one
 // exec: the same program run bare (`cd dir && program`) and through buildRunCommand(),
 // alternately, on one open ssh2 connection to a local OpenSSH sshd. The program is
 // /bin/true, so the figures are the exec round trip and the wrapper alone.
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 const require = createRequire(import.meta.url);
 const { Client } = require('ssh2');
 const { LocalSshdCluster } = require('../test/harness/sshd-core.js');
-const { buildRunCommand } = require('../dist/lib/remote/remote-command.js');
+const { buildRunCommand } = require('../dist/lib/remote/command/remote-command.js');
 
 const execs = Number(process.argv[2] ?? 300);
 const dir = mkdtempSync(join(tmpdir(), 'tea-wrapper-cost-'));

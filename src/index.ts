@@ -15,15 +15,15 @@ export { createThreadExecutor, type BranchRunner } from './executors/thread';
 export { createProcessExecutor, type ProcessExecutorOptions } from './executors/process';
 export { selfCliPath } from './executors/self-path';
 export { createRemoteExecutor } from './remote/executor';
-export { checkHosts, type CheckHostsOptions } from './remote/check-hosts';
-export type { PreflightReport, PreflightCheck } from './remote/preflight';
+export { checkHosts, type CheckHostsOptions } from './remote/host/check-hosts';
+export type { PreflightReport, PreflightCheck } from './remote/host/preflight';
 export type { ExecutorContext } from './executors/context';
 export type { Flow, State, Attempt, ParallelFlowResult, ParallelExecutor } from './executors/types';
 
 export { planWorkflow, type WorkflowPlan, type FanOutPlan, type PlanWorkflowOptions } from './plan/plan-workflow';
 export { buildPlan, specFromConfig, type GnuParallelPlan, type PlanSpec, type PlanFlow, type ShellCommand } from './plan/gnu-parallel';
 export { detectGnuParallel, type GnuParallelDetection } from './plan/detect';
-export { quote, shellJoin } from './remote/quote';
+export { quote, shellJoin } from './remote/command/quote';
 
 export { parseParallelConfig, parallelConfigSchema } from './config/parallel';
 export type { ParallelConfig, Strategy, RetryConfig, CircuitBreakerConfig } from './config/parallel';

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { remoteConfigSchema } from '../../src/config/remote';
 import { ignoreEvents } from '../../src/events';
 import { silentLogger } from '../../src/log';
-import { loadBasefile } from '../../src/remote/basefile';
-import { resolveHosts } from '../../src/remote/hosts';
-import { ConnectionPool } from '../../src/remote/pool';
-import { sftpOps } from '../../src/remote/sftp-ops';
-import { HostStaging } from '../../src/remote/staging';
+import { loadBasefile } from '../../src/remote/host/basefile';
+import { resolveHosts } from '../../src/remote/trust/hosts';
+import { ConnectionPool } from '../../src/remote/ssh/pool';
+import { sftpOps } from '../../src/remote/ssh/sftp-ops';
+import { HostStaging } from '../../src/remote/host/staging';
 import { timed } from '../lib/spawn';
 import { round, type RowContext } from './measure';
 

@@ -1,7 +1,7 @@
 import { TeaError } from '../errors';
-import { BasefileCatalog, type Basefile } from '../remote/basefile';
-import { resolveHosts } from '../remote/hosts';
-import { basefilePath, runLayout } from '../remote/layout';
+import { BasefileCatalog, type Basefile } from '../remote/host/basefile';
+import { resolveHosts } from '../remote/trust/hosts';
+import { basefilePath, runLayout } from '../remote/host/layout';
 import type { State } from '../executors/types';
 import { nextVertices } from '../workflow/reach';
 import { resolveScope } from '../workflow/scope';

@@ -1,8 +1,8 @@
 import { posix } from 'node:path';
 import type { ParallelConfig } from '../config/parallel';
 import { TeaError } from '../errors';
-import { sftpPath } from '../remote/layout';
-import { quote, shellJoin } from '../remote/quote';
+import { sftpPath } from '../remote/host/layout';
+import { quote, shellJoin } from '../remote/command/quote';
 import { PLAN_FILES, flowInput, flowOutput, flowResult } from './layout';
 import { planHosts, sshArgv, sshCommand, sshLogin, type PlanHost, type SshSettings } from './ssh-login';
 

@@ -3,7 +3,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TeaError, errorMessage } from '../errors';
 import type { State } from '../executors/types';
-import { loadBasefile } from '../remote/basefile';
+import { loadBasefile } from '../remote/host/basefile';
 import type { Workflow } from '../workflow/types';
 import { remoteFanOuts, type RemoteFanOut } from './fan-outs';
 import { buildPlan, remoteDirFor, specFromConfig, type GnuParallelPlan, type PlanFlow } from './gnu-parallel';

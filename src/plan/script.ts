@@ -1,4 +1,4 @@
-import { quote } from '../remote/quote';
+import { quote } from '../remote/command/quote';
 import type { GnuParallelPlan } from './gnu-parallel';
 
 export interface ScriptInfo {

@@ -2,8 +2,8 @@ import { userInfo } from 'node:os';
 import { DEFAULT_CONNECT_TIMEOUT_SECONDS, type RemoteConfig } from '../config/remote';
 import { hostLabel } from '../config/sshlogin';
 import { TeaError } from '../errors';
-import { expandHome } from '../remote/paths';
-import { quote } from '../remote/quote';
+import { expandHome } from '../util/paths';
+import { quote } from '../remote/command/quote';
 
 /** A host as GNU Parallel gets it. */
 export interface PlanHost {

@@ -10,17 +10,17 @@ import { runFlows } from '../scheduler/run-flows';
 import type { AttemptContext } from '../scheduler/types';
 import { chooseRemoteMethod, logPlan, type RemoteMethod } from '../plan/remote-method';
 import { runPlan } from '../plan/run-plan';
-import { BasefileCatalog } from './basefile';
-import { resolveHosts, type HostSpec } from './hosts';
-import { flowDir } from './layout';
-import { ConnectionPool } from './pool';
-import { buildRunCommand, printableRunCommand } from './remote-command';
-import { HostPrep } from './host-prep';
-import { FILE_MODE, DIR_MODE, isNoSuchFile } from './staging';
-import { sftpOps } from './sftp-ops';
-import { quote } from './quote';
-import { EnvTransfer, type FlowEnv } from './env-transfer';
-import { selectEnv } from './env-vars';
+import { BasefileCatalog } from './host/basefile';
+import { resolveHosts, type HostSpec } from './trust/hosts';
+import { flowDir } from './host/layout';
+import { ConnectionPool } from './ssh/pool';
+import { buildRunCommand, printableRunCommand } from './command/remote-command';
+import { HostPrep } from './host/host-prep';
+import { FILE_MODE, DIR_MODE, isNoSuchFile } from './host/staging';
+import { sftpOps } from './ssh/sftp-ops';
+import { quote } from './command/quote';
+import { EnvTransfer, type FlowEnv } from './host/env-transfer';
+import { selectEnv } from './command/env-vars';
 
 interface Setup {
   remote: RemoteConfig;

@@ -1,4 +1,4 @@
-import type { PreflightReport } from '../../remote/preflight';
+import type { PreflightReport } from '../../remote/host/preflight';
 import { TeaError } from '../../errors';
 import { loadWorkflowFile } from '../../workflow/load';
 import { parseCommandArgs, type Command } from '../command';
@@ -46,7 +46,7 @@ export const hostsCommand: Command = {
     }
     const workflow = await loadWorkflowFile(positionals[0]!);
     // Loaded on use: ssh2 costs every other command (and every remote branch) ~40 ms of startup.
-    const { checkHosts } = await import('../../remote/check-hosts');
+    const { checkHosts } = await import('../../remote/host/check-hosts');
     const reports = await checkHosts(workflow, { signal: io.signal, logger: stderrLogger(io.stderr, 'normal') });
     await writeAll(io.stdout, values.json ? `${JSON.stringify(reports.map(toJson), null, 2)}\n` : table(reports));
     return reports.some((r) => r.status === 'unusable') ? 1 : 0;

@@ -1,6 +1,6 @@
 import { TeaError } from '../../errors';
 import type { FanOutPlan, WorkflowPlan } from '../../plan/plan-workflow';
-import { quote } from '../../remote/quote';
+import { quote } from '../../remote/command/quote';
 import { loadWorkflowFile } from '../../workflow/load';
 import { parseCommandArgs, type Command } from '../command';
 import { readInput } from '../input';

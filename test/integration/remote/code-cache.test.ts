@@ -9,7 +9,7 @@ import { getHosts, type HostsFixture } from '../../harness/hosts';
 import { capture, flow } from './helpers';
 
 // The JS artifact's V8 code cache goes up with the basefile when the host runs the same
-// Node (src/remote/code-cache-ship.ts), and the branches take it as it is.
+// Node (src/remote/host/code-cache-ship.ts), and the branches take it as it is.
 
 jest.setTimeout(120_000);
 

@@ -6,9 +6,9 @@ import { runInNewContext } from 'node:vm';
 import { remoteConfigSchema } from '../../../src/config/remote';
 import { ignoreEvents } from '../../../src/events';
 import { silentLogger } from '../../../src/log';
-import { resolveHosts } from '../../../src/remote/hosts';
-import { ConnectionPool } from '../../../src/remote/pool';
-import { sftpOps } from '../../../src/remote/sftp-ops';
+import { resolveHosts } from '../../../src/remote/trust/hosts';
+import { ConnectionPool } from '../../../src/remote/ssh/pool';
+import { sftpOps } from '../../../src/remote/ssh/sftp-ops';
 import { startLocalHosts, type HostsFixture } from '../../harness/hosts';
 
 jest.setTimeout(120_000);

@@ -3,9 +3,9 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseParallelConfig } from '../../../src/config/parallel';
-import { checkHosts } from '../../../src/remote/check-hosts';
+import { checkHosts } from '../../../src/remote/host/check-hosts';
 import { RemoteExecutor } from '../../../src/remote/executor';
-import type { PreflightReport } from '../../../src/remote/preflight';
+import type { PreflightReport } from '../../../src/remote/host/preflight';
 import { VERSION } from '../../../src/version';
 import { loadWorkflow } from '../../../src/workflow/load';
 import { EM, writeFakeElf } from '../../harness/elf';

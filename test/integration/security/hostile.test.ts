@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
-import { quote } from '../../../src/remote/quote';
+import { quote } from '../../../src/remote/command/quote';
 import { getHosts, type HostsFixture } from '../../harness/hosts';
 import { installTea, runTea } from '../cli/tea';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { parseParallelConfig } from '../../../src/config/parallel';
 import { parseSshLogin } from '../../../src/config/sshlogin';
-import { resolveHosts } from '../../../src/remote/hosts';
+import { resolveHosts } from '../../../src/remote/trust/hosts';
 
 describe('sshlogin', () => {
   it.each([

@@ -1,0 +1,55 @@
+import type { EnvVarsConfig } from '../../config/remote';
+import { quote } from './quote';
+
+/** The variables a run transfers to its hosts, chosen once from this process's environment. */
+export interface EnvSelection {
+  mode: EnvVarsConfig['mode'];
+  /** Name -> value; empty when nothing is to be transferred. */
+  values: Readonly<Record<string, string>>;
+  /** Listed in `include` but not set here (names only). */
+  missing: string[];
+  /** Listed in `include` but removed by an `exclude_patterns` glob. */
+  excluded: string[];
+}
+
+function globToRegExp(glob: string): RegExp {
+  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+}
+
+/** `include` is a whitelist of exact names; `exclude_patterns` (globs) are applied after it. */
+export function selectEnv(config: EnvVarsConfig, env: NodeJS.ProcessEnv): EnvSelection {
+  const excludes = config.exclude_patterns.map(globToRegExp);
+  const values: Record<string, string> = {};
+  const missing: string[] = [];
+  const excluded: string[] = [];
+  if (config.mode !== 'none') {
+    for (const name of new Set(config.include)) {
+      if (excludes.some((re) => re.test(name))) excluded.push(name);
+      else if (env[name] === undefined) missing.push(name);
+      else values[name] = env[name]!;
+    }
+  }
+  return { mode: config.mode, values: Object.freeze(values), missing, excluded };
+}
+
+/** The export file's text: `NAME='value'` lines, every value quoted (sourced by `sh` with `set -a`). */
+export function exportFileText(values: Readonly<Record<string, string>>): string {
+  return Object.entries(values)
+    .map(([name, value]) => `${name}=${quote(value)}\n`)
+    .join('');
+}
+
+/**
+ * A POSIX sh script printing `tea-env-missing NAME` (to stderr) for each name not in
+ * its environment: sent with the names as SSH env requests, it shows what sshd's
+ * AcceptEnv dropped (sshd drops them silently).
+ */
+export const ENV_PROBE_SCRIPT = 'for n in "$@"; do env | grep "^$n=" >/dev/null || printf \'tea-env-missing %s\\n\' "$n" >&2; done';
+
+export function envProbeCommand(names: readonly string[]): string {
+  return `sh -c ${quote(ENV_PROBE_SCRIPT)} tea-env-probe ${names.map(quote).join(' ')}`;
+}
+
+export function parseEnvProbe(stderr: string): string[] {
+  return [...stderr.matchAll(/^tea-env-missing (\S+)$/gm)].map((m) => m[1]!);
+}

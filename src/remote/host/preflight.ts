@@ -1,0 +1,249 @@
+import { readFileSync } from 'node:fs';
+import type { RemoteConfig } from '../../config/remote';
+import { TeaError, errorMessage, isTeaError } from '../../errors';
+import { describeBasefile, formatBytes, type Basefile, type BasefileCatalog } from './basefile';
+import { chooseBasefile } from './basefile-choice';
+import type { HostConnection } from '../ssh/connection';
+import { buildProbeCommand, ENV_NAME, parseProbeOutput, type CachedFact, type HostFacts } from './host-probe';
+import { expandHome } from '../../util/paths';
+import { knownKeyTypes, lookupName, parseKnownHosts } from '../trust/known-hosts';
+import { basefilePath, runLayout, sftpPath } from './layout';
+
+/** Seconds a preflight may take after the handshake (its probe runs `tea --version` of a cached basefile). */
+export const PROBE_BUDGET_SECONDS = 60;
+
+/** Room kept free beyond the basefile and the workflow, for flows' input.json / result.json. */
+export const SPACE_MARGIN_BYTES = 64 * 1024;
+
+export type CheckName = 'reachable' | 'host_key' | 'authenticated' | 'probe' | 'basefile' | 'workdir' | 'disk_space' | 'cached_basefile' | 'accept_env';
+
+export interface PreflightCheck {
+  name: CheckName;
+  level: 'ok' | 'warn' | 'fail';
+  detail: string;
+}
+
+export interface PreflightReport {
+  /** `user@host:port`, as in logs and results. */
+  host: string;
+  /** `host:port`. */
+  address: string;
+  /** unusable: at least one check failed; warn: usable, with something to look at. */
+  status: 'ok' | 'warn' | 'unusable';
+  /** One line: the failed checks (unusable), the warnings (warn), or a summary (ok). */
+  reason: string;
+  checks: PreflightCheck[];
+  facts?: HostFacts;
+  /** The basefile this host gets, and why (usable hosts). */
+  basefile?: Basefile;
+  basefileWhy?: string;
+  /** The cached copy of the chosen basefile does not run: the staging must replace it. */
+  replaceCached?: boolean;
+  /** What stopped the preflight before it had the host's facts (connect, host key, auth, probe exec). */
+  error?: unknown;
+}
+
+export interface PreflightOptions {
+  remote: Pick<RemoteConfig, 'workdir' | 'known_hosts' | 'strict_host_key_checking'>;
+  catalog: BasefileCatalog;
+  /** Bytes of the workflow YAML uploaded once per run. */
+  workflowBytes: number;
+  /** The local tea's version, compared with a cached basefile's `--version`. */
+  localVersion: string;
+  /** Env var names that must reach the remote command through sshd's AcceptEnv (env_vars mode ssh_env). */
+  acceptEnv?: readonly string[];
+  signal: AbortSignal;
+}
+
+/**
+ * Checks one host before anything is uploaded to it, over its (single) connection:
+ * reachable, host key, authentication, then one exec that gathers the facts (OS and
+ * architecture, Node, free space and writability of workdir, cached basefile, AcceptEnv)
+ * against which the basefile is chosen and checked. Never throws for the host's state:
+ * every finding is in the report. Rejects only when `signal` aborts.
+ */
+export async function preflight(connection: HostConnection, options: PreflightOptions): Promise<PreflightReport> {
+  const { spec } = connection;
+  const checks: PreflightCheck[] = [];
+  const report = (facts?: HostFacts, extra: Partial<PreflightReport> = {}): PreflightReport => finish(spec.id, `${spec.host}:${spec.port}`, checks, facts, extra);
+  const hostKeyBefore = knownBefore(options, spec.host, spec.port);
+
+  try {
+    await connection.connect(options.signal);
+  } catch (error) {
+    if (options.signal.aborted) throw options.signal.reason;
+    connectFailure(checks, error);
+    return report(undefined, { error });
+  }
+  checks.push({ name: 'reachable', level: 'ok', detail: 'SSH handshake done' });
+  checks.push(hostKeyCheck(options.remote.strict_host_key_checking, hostKeyBefore));
+  checks.push({ name: 'authenticated', level: 'ok', detail: `as ${spec.user}` });
+
+  const env = [...(options.acceptEnv ?? [])];
+  const bad = env.find((name) => !ENV_NAME.test(name));
+  if (bad !== undefined) throw new TeaError('E_CONFIG_INVALID', `env var name ${JSON.stringify(bad)} is not a valid name`);
+  // Every candidate's cache path: which one is used depends on facts this same exec gathers.
+  const candidates = candidateBasefiles(options.catalog);
+  const workdir = sftpPath(options.remote.workdir);
+  const cachePaths = candidates.map((b) => basefilePath(runLayout(workdir, 'x'), b.sha256));
+  let facts: HostFacts;
+  try {
+    const command = buildProbeCommand({ workdir, cached: cachePaths, env });
+    const result = await connection.exec(command, options.signal, env.length === 0 ? {} : { env: Object.fromEntries(env.map((n) => [n, 'tea-preflight'])) });
+    facts = parseProbeOutput(result.stderrTail);
+  } catch (error) {
+    if (options.signal.aborted) throw options.signal.reason;
+    checks.push({ name: 'probe', level: 'fail', detail: `cannot inspect the host: ${errorMessage(error)}` });
+    return report(undefined, { error });
+  }
+
+  const choice = chooseBasefile(options.catalog, { os: facts.os, machine: facts.machine, node: facts.node });
+  if (!choice.ok) {
+    checks.push({ name: 'basefile', level: 'fail', detail: `${facts.os} ${facts.machine}, ${nodeText(facts)}: ${choice.reason}` });
+  } else {
+    checks.push({ name: 'basefile', level: 'ok', detail: `${facts.os} ${facts.machine}, ${nodeText(facts)}: ${describeBasefile(choice.basefile)}, because ${choice.why}` });
+  }
+
+  const where = facts.dir === workdir || facts.dir === `./${workdir}` ? `workdir ${options.remote.workdir}` : `workdir ${options.remote.workdir} (nearest existing: ${facts.dir})`;
+  if (!facts.writable) {
+    checks.push({ name: 'workdir', level: 'fail', detail: `${where} is not writable by ${spec.user}: choose another workdir or fix its permissions` });
+  } else if (!facts.executable) {
+    checks.push({ name: 'workdir', level: 'fail', detail: `${where} is writable but files there cannot be executed (noexec mount?): choose another workdir` });
+  } else {
+    checks.push({ name: 'workdir', level: 'ok', detail: `${where} is writable and executable` });
+  }
+
+  let replaceCached = false;
+  let uploadBytes = options.workflowBytes;
+  if (choice.ok) {
+    const { basefile } = choice;
+    const index = candidates.indexOf(basefile);
+    const cachePath = basefilePath(runLayout(workdir, 'x'), basefile.sha256);
+    let cached = facts.cached.get(index);
+    if (index < 0 && basefile.kind !== 'other') {
+      // The standalone binary is fingerprinted only once a host needs it: a second, small look.
+      try {
+        const again = await connection.exec(buildProbeCommand({ workdir, cached: [cachePath], env: [] }), options.signal);
+        cached = parseProbeOutput(again.stderrTail).cached.get(0);
+      } catch (error) {
+        if (options.signal.aborted) throw options.signal.reason;
+        checks.push({ name: 'probe', level: 'fail', detail: `cannot inspect the host: ${errorMessage(error)}` });
+        return report(facts, { error });
+      }
+    }
+    const verdict = cachedCheck(basefile, cachePath, cached, options.localVersion);
+    checks.push(verdict.check);
+    replaceCached = verdict.replace;
+    if (verdict.upload) uploadBytes += basefile.size;
+  }
+
+  const needed = uploadBytes + SPACE_MARGIN_BYTES;
+  if (facts.freeBytes === null) {
+    checks.push({ name: 'disk_space', level: 'warn', detail: `free space in ${facts.dir} unknown (df failed): need ${formatBytes(needed)}` });
+  } else if (facts.freeBytes < needed) {
+    checks.push({
+      name: 'disk_space',
+      level: 'fail',
+      detail: `${formatBytes(facts.freeBytes)} free in ${facts.dir}, need ${formatBytes(needed)} (${formatBytes(uploadBytes)} to upload + ${formatBytes(SPACE_MARGIN_BYTES)} margin): free space or choose another workdir`,
+    });
+  } else {
+    checks.push({ name: 'disk_space', level: 'ok', detail: `${formatBytes(facts.freeBytes)} free in ${facts.dir}, need ${formatBytes(needed)}` });
+  }
+
+  if (env.length > 0) {
+    checks.push(
+      facts.envUnset.length === 0
+        ? { name: 'accept_env', level: 'ok', detail: `sshd passes ${env.join(', ')}` }
+        : {
+            // A warning, not a failure: the run goes on without those variables (the
+            // env transfer warns too); export_file mode does not depend on AcceptEnv.
+            name: 'accept_env',
+            level: 'warn',
+            detail: `sshd does not pass ${facts.envUnset.join(', ')} (its AcceptEnv): add "AcceptEnv ${facts.envUnset.join(' ')}" to the host's sshd_config, or use another env_vars mode`,
+          },
+    );
+  }
+
+  return report(facts, choice.ok ? { basefile: choice.basefile, basefileWhy: choice.why, replaceCached } : {});
+}
+
+/**
+ * The basefiles whose cached copy the probe looks at (and runs with `--version`): the
+ * configured one, or the JS artifact. A file that is neither a node script nor an ELF binary
+ * is not run: it may not be a tea at all.
+ */
+function candidateBasefiles(catalog: BasefileCatalog): Basefile[] {
+  if (catalog.configured !== null) return catalog.configured.kind === 'other' ? [] : [catalog.configured];
+  const js = catalog.jsArtifact();
+  return js === null ? [] : [js];
+}
+
+/** What the cached copy of the chosen basefile tells: reuse it, replace it, or upload it. */
+function cachedCheck(basefile: Basefile, path: string, cached: CachedFact | undefined, localVersion: string): { check: PreflightCheck; upload: boolean; replace: boolean } {
+  const name = 'cached_basefile';
+  if (basefile.kind === 'other') {
+    return { check: { name, level: 'ok', detail: 'not checked: the basefile is neither a node script nor an ELF binary' }, upload: true, replace: false };
+  }
+  if (cached === undefined) {
+    return { check: { name, level: 'ok', detail: `none cached yet: ${formatBytes(basefile.size)} to upload` }, upload: true, replace: false };
+  }
+  if (cached.rc !== 0 || cached.size !== basefile.size) {
+    const why = cached.rc !== 0 ? `does not run (tea --version exited ${cached.rc}: ${cached.version || 'no output'})` : `has ${cached.size} bytes, not ${basefile.size}`;
+    return { check: { name, level: 'warn', detail: `cached ${path} ${why}: it will be replaced` }, upload: true, replace: true };
+  }
+  if (cached.version !== localVersion) {
+    return { check: { name, level: 'warn', detail: `cached ${path} is tea ${cached.version}, this tea is ${localVersion}` }, upload: false, replace: false };
+  }
+  return { check: { name, level: 'ok', detail: `cached tea ${cached.version} runs and matches this tea` }, upload: false, replace: false };
+}
+
+function nodeText(facts: HostFacts): string {
+  return facts.node === null ? 'no Node' : `Node ${facts.node.version}`;
+}
+
+function connectFailure(checks: PreflightCheck[], error: unknown): void {
+  const code = isTeaError(error) ? error.code : 'E_CONNECT_FAILED';
+  const detail = errorMessage(error).replace(/^[^:\s]+@[^:\s]+:\d+: /, '');
+  if (code === 'E_HOST_KEY_REJECTED') {
+    checks.push({ name: 'reachable', level: 'ok', detail: 'sshd answers' }, { name: 'host_key', level: 'fail', detail });
+  } else if (code === 'E_AUTH_FAILED') {
+    checks.push({ name: 'reachable', level: 'ok', detail: 'sshd answers' }, { name: 'host_key', level: 'ok', detail: 'accepted' }, { name: 'authenticated', level: 'fail', detail });
+  } else {
+    checks.push({ name: 'reachable', level: 'fail', detail: `unreachable: ${detail}` });
+  }
+}
+
+/** Whether known_hosts had the host before we connected: tells "known" from "added now". */
+function knownBefore(options: PreflightOptions, host: string, port: number): boolean {
+  try {
+    const entries = parseKnownHosts(readFileSync(expandHome(options.remote.known_hosts), 'utf8'));
+    return knownKeyTypes(entries, lookupName(host, port)).length > 0;
+  } catch {
+    return false;
+  }
+}
+
+function hostKeyCheck(mode: 'yes' | 'accept-new' | 'no', known: boolean): PreflightCheck {
+  if (mode === 'no') return { name: 'host_key', level: 'warn', detail: 'NOT verified (strict_host_key_checking is "no")' };
+  return known
+    ? { name: 'host_key', level: 'ok', detail: 'matches known_hosts' }
+    : { name: 'host_key', level: 'ok', detail: 'was unknown: added to known_hosts (strict_host_key_checking accept-new)' };
+}
+
+function finish(host: string, address: string, checks: PreflightCheck[], facts: HostFacts | undefined, extra: Partial<PreflightReport>): PreflightReport {
+  const failed = checks.filter((c) => c.level === 'fail');
+  const warned = checks.filter((c) => c.level === 'warn');
+  const status = failed.length > 0 ? 'unusable' : warned.length > 0 ? 'warn' : 'ok';
+  const reason =
+    status === 'unusable'
+      ? failed.map((c) => c.detail).join('; ')
+      : [checks.find((c) => c.name === 'basefile')?.detail, checks.find((c) => c.name === 'disk_space')?.detail, ...warned.map((c) => c.detail)]
+          .filter((d): d is string => d !== undefined)
+          .join('; ');
+  return { host, address, status, reason, checks, ...(facts === undefined ? {} : { facts }), ...extra };
+}
+
+/** The error an attempt throws on an unusable host: the scheduler requeues its flow and excludes the host. */
+export function unusableError(report: PreflightReport): TeaError {
+  return new TeaError('E_HOST_UNUSABLE', `${report.host}: unusable (preflight): ${report.reason}`, { host: report.host });
+}

@@ -1,0 +1,52 @@
+import type { Duplex } from 'node:stream';
+import type { ConnectConfig } from 'ssh2';
+import type { TeaError } from '../../errors';
+import type { HostKeyPolicy } from '../trust/host-key-policy';
+import type { HostSpec } from '../trust/hosts';
+
+export interface KeepaliveSettings {
+  keepaliveIntervalSeconds: number;
+  keepaliveCountMax: number;
+}
+
+/**
+ * The ssh2 settings every connection uses, a target host's or a ProxyJump host's:
+ * the host key checked by the policy (a refusal is handed to `onHostKeyError`, since
+ * ssh2 only reports a generic failure), and OpenSSH's auth order.
+ */
+export function clientConfig(
+  spec: HostSpec,
+  sock: Duplex,
+  hostKeys: HostKeyPolicy,
+  keepalive: KeepaliveSettings,
+  onHostKeyError: (error: TeaError) => void,
+): ConnectConfig {
+  const preferred = hostKeys.preferredAlgorithms(spec.host, spec.port);
+  return {
+    sock: sock as ConnectConfig['sock'],
+    username: spec.user,
+    readyTimeout: spec.connectTimeoutSeconds * 1000,
+    keepaliveInterval: keepalive.keepaliveIntervalSeconds * 1000,
+    keepaliveCountMax: keepalive.keepaliveCountMax,
+    hostVerifier: (key: Buffer) => {
+      const error = hostKeys.verify(spec.id, spec.host, spec.port, key);
+      if (error !== null) onHostKeyError(error);
+      return error === null;
+    },
+    authHandler: authMethods(spec) as ConnectConfig['authHandler'],
+    ...(preferred.length > 0 ? { algorithms: { serverHostKey: { prepend: preferred } as never } } : {}),
+  };
+}
+
+/**
+ * OpenSSH's order: the agent (its keys, whatever they are), then each identity file.
+ * An agent that cannot be reached is skipped (ssh2 reports it as an 'agent' level error).
+ */
+export function authMethods(spec: HostSpec): unknown[] {
+  const methods: unknown[] = [];
+  if (spec.agent !== undefined) methods.push({ type: 'agent', username: spec.user, agent: spec.agent });
+  for (const identity of spec.identities) {
+    methods.push({ type: 'publickey', username: spec.user, key: identity.key, ...(identity.passphrase === undefined ? {} : { passphrase: identity.passphrase }) });
+  }
+  return methods;
+}
