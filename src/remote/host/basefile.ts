@@ -36,8 +36,8 @@ export function defaultBasefilePath(): string | null {
   const candidates = [
     /[\\/]tea$/.test(__filename) ? __filename : null, // running as the bundle itself
     join(__dirname, 'tea'),
-    join(__dirname, '..', '..', 'tea'), // dist/lib/remote -> dist/tea
-    join(__dirname, '..', '..', 'dist', 'tea'), // src/remote -> dist/tea (tests)
+    join(__dirname, '..', '..', '..', 'tea'), // dist/lib/remote/host -> dist/tea
+    join(__dirname, '..', '..', '..', 'dist', 'tea'), // src/remote/host -> dist/tea (tests)
   ];
   return candidates.find((c): c is string => c !== null && existsSync(c)) ?? null;
 }
