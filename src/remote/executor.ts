@@ -14,12 +14,10 @@ import { BasefileCatalog } from './host/basefile';
 import { resolveHosts, type HostSpec } from './trust/hosts';
 import { flowDir } from './host/layout';
 import { ConnectionPool } from './ssh/pool';
-import { buildRunCommand, printableRunCommand } from './command/remote-command';
 import { HostPrep } from './host/host-prep';
-import { FILE_MODE, DIR_MODE, isNoSuchFile } from './host/staging';
-import { sftpOps } from './ssh/sftp-ops';
-import { quote } from './command/quote';
-import { EnvTransfer, type FlowEnv } from './host/env-transfer';
+import { execRequest } from './command/bootstrap';
+import { EnvTransfer } from './host/env-transfer';
+import { runBranch } from './flow/run-branch';
 import { selectEnv } from './command/env-vars';
 
 interface Setup {
@@ -111,41 +109,25 @@ export class RemoteExecutor implements ParallelExecutor {
   async #attempt(setup: Setup, fanout: number, { flow, index, target, attempt, signal }: AttemptContext): Promise<State> {
     const connection = setup.pool.get(target.id);
     const staged = await setup.staging.get(target.id)!.stage(signal);
-    const dir = flowDir(staged.layout, fanout, index, attempt);
-    const where = `branch "${flow.entryPoint}" on ${target.id}`;
-    const { sftp, guard } = await connection.sftp(signal);
-    const ops = sftpOps(sftp);
-    let flowEnv: FlowEnv | undefined;
-    try {
-      try {
-        await guard(ops.mkdir(dir, DIR_MODE));
-        await guard(ops.writeFile(`${dir}/input.json`, JSON.stringify(flow.state), FILE_MODE));
-      } catch (error) {
-        if (error instanceof TeaError) throw error;
-        throw new TeaError('E_STAGING_FAILED', `${where}: cannot write its input under ${dir}: ${errorMessage(error)}`, { host: target.id, flow: flow.entryPoint, cause: error });
-      }
-      flowEnv = await setup.env.forFlow(connection, ops, guard, dir, signal, where);
-      const spec = {
+    const env = await setup.env.forFlow(connection, signal);
+    return runBranch(
+      connection,
+      {
+        host: target.id,
+        flow: flow.entryPoint,
+        state: flow.state,
         tea: staged.tea,
         workflow: staged.layout.workflow,
-        flowDir: dir,
+        flowDir: flowDir(staged.layout, fanout, index, attempt),
         entryPoint: flow.entryPoint,
         exitPoint: flow.exitPoint,
         killGraceSeconds: setup.remote.kill_grace_seconds,
-        ...(flowEnv.envFile === undefined ? {} : { envFile: flowEnv.envFile }),
-      };
-      const result = await connection.exec(buildRunCommand(spec), signal, flowEnv.execEnv === undefined ? {} : { env: flowEnv.execEnv });
-      if (result.code !== 0) throw remoteExitError(where, printableRunCommand(spec), result, target.id, flow.entryPoint);
-      return await readResult(ops, guard, dir, where, target.id, flow.entryPoint);
-    } finally {
-      // The wrapper deletes the env file before tea starts; this covers an exec that never got that far.
-      // Not awaited after an abort: the connection may be gone, and close() removes the run directory.
-      if (flowEnv !== undefined && signal.aborted) void flowEnv.discard(ops);
-      else if (flowEnv !== undefined) await guard(flowEnv.discard(ops)).catch(() => {});
-      // Not awaited: the flow's result need not wait for two more SFTP round trips, and
-      // close() removes the whole run directory anyway (rm -rf tolerates a racing unlink).
-      if (setup.remote.cleanup && !signal.aborted) void removeFlowDir(ops, guard, dir);
-    }
+        maxResultBytes: setup.remote.max_result_bytes,
+        cleanup: setup.remote.cleanup,
+        env,
+      },
+      signal,
+    );
   }
 
   /** Removes this run's files from every host it staged on (the basefile cache stays), then disconnects. */
@@ -164,7 +146,8 @@ export class RemoteExecutor implements ParallelExecutor {
             try {
               const connection = setup.pool.get(h.id);
               const staged = await setup.staging.get(h.id)!.stage(AbortSignal.timeout(h.connectTimeoutSeconds * 1000));
-              const result = await connection.exec(`rm -rf -- ${quote(staged.layout.runDir)}`, AbortSignal.timeout(30_000));
+              const request = execRequest({ script: 'rm -rf -- "$1"', args: [staged.layout.runDir] });
+              const result = await connection.exec(request.command, AbortSignal.timeout(30_000), { stdin: request.stdin });
               if (result.code !== 0) throw new Error(result.stderrTail || `rm exited ${result.code}`);
             } catch (error) {
               this.context.logger.warn(`${h.id}: cleanup failed, remove ${dir} by hand: ${errorMessage(error)}`);
@@ -173,57 +156,6 @@ export class RemoteExecutor implements ParallelExecutor {
       );
     }
     await setup.pool.close();
-  }
-}
-
-function remoteExitError(where: string, command: string, result: { code: number | null; signal: string | null; stderrTail: string }, host: string, flow: string): TeaError {
-  const lastLine = result.stderrTail.split('\n').filter(Boolean).at(-1) ?? '';
-  let message: string;
-  if (result.code === 127 || result.code === 126) {
-    message = `${where}: the tea basefile could not start (exit ${result.code}): is Node >= 18 on the host's PATH, or use a standalone binary basefile. ${lastLine}`;
-  } else if (result.code === null) {
-    message = `${where}: remote tea run ended by signal ${result.signal ?? 'unknown'}. ${lastLine}`;
-  } else {
-    message = `${where}: failed (exit ${result.code}): ${lastLine || 'no stderr'}`;
-  }
-  return new TeaError('E_REMOTE_EXIT', `${message.trim()} [${command}]`, { host, flow, exitCode: result.code, signal: result.signal, stderrTail: result.stderrTail });
-}
-
-async function readResult(
-  ops: ReturnType<typeof sftpOps>,
-  guard: <T>(p: Promise<T>) => Promise<T>,
-  dir: string,
-  where: string,
-  host: string,
-  flow: string,
-): Promise<State> {
-  let data: Buffer;
-  try {
-    data = await guard(ops.readFile(`${dir}/result.json`));
-  } catch (error) {
-    if (error instanceof TeaError) throw error;
-    const code = isNoSuchFile(error) ? 'E_RESULT_MISSING' : 'E_STAGING_FAILED';
-    throw new TeaError(code, `${where}: exited 0 but ${dir}/result.json cannot be read: ${errorMessage(error)}`, { host, flow, cause: error });
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(data.toString('utf8'));
-  } catch (error) {
-    throw new TeaError('E_RESULT_INVALID', `${where}: result.json is not valid JSON (${errorMessage(error)})`, { host, flow, cause: error });
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new TeaError('E_RESULT_INVALID', `${where}: result.json must hold a JSON object, got ${Array.isArray(parsed) ? 'an array' : typeof parsed}`, { host, flow });
-  }
-  return parsed as State;
-}
-
-/** Best effort, never rejects: a leftover is removed with the run directory at close(). */
-async function removeFlowDir(ops: ReturnType<typeof sftpOps>, guard: <T>(p: Promise<T>) => Promise<T>, dir: string): Promise<void> {
-  try {
-    await guard(Promise.all([ops.unlink(`${dir}/input.json`).catch(() => {}), ops.unlink(`${dir}/result.json`).catch(() => {})]));
-    await guard(ops.rmdir(dir));
-  } catch {
-    /* the run directory is removed as a whole at close() */
   }
 }
 

@@ -1,27 +1,21 @@
-import { TeaError, errorMessage } from '../../errors';
 import type { Logger } from '../../log';
 import type { HostConnection } from '../ssh/connection';
-import { envProbeCommand, exportFileText, parseEnvProbe, type EnvSelection } from '../command/env-vars';
-import { FILE_MODE } from './staging';
-import type { SftpOps } from '../ssh/sftp-ops';
+import { envProbeRequest, parseEnvProbe, type EnvSelection } from '../command/env-vars';
 
-/** What one flow attempt's exec needs: SSH env requests, or the export file the wrapper sources. */
+/** What one flow attempt's exec carries: SSH env requests, or exports in the program line on stdin. */
 export interface FlowEnv {
   execEnv?: Readonly<Record<string, string>>;
-  envFile?: string;
-  /** Removes the export file if the wrapper did not (it never ran, or failed first). Best effort. */
-  discard(ops: SftpOps): Promise<void>;
+  exports?: Readonly<Record<string, string>>;
 }
 
-const NOTHING: FlowEnv = { discard: async () => {} };
-
-/** The export file's name in a flow's directory (0600, in a 0700 directory, deleted before tea starts). */
-export const ENV_FILE_NAME = 'tea-env';
+const NOTHING: FlowEnv = {};
 
 /**
  * Moves the selected variables to the hosts without ever putting a value on a command
- * line, in a log or in an error: `ssh_env` sends them as SSH env requests (checked once
- * per host against what sshd really accepted), `export_file` writes them over SFTP.
+ * line, on the host's disk, in a log or in an error: `stdin` (and its former name
+ * `export_file`) sends them in the program line the wrapper reads from the exec channel's
+ * stdin; `ssh_env` sends them as SSH env requests (checked once per host against what sshd
+ * really accepted).
  */
 export class EnvTransfer {
   readonly #probes = new Map<string, Promise<void>>();
@@ -32,31 +26,20 @@ export class EnvTransfer {
   ) {
     const names = Object.keys(selection.values);
     if (selection.missing.length > 0) logger.warn(`env_vars.include: not set in this environment, not transferred: ${selection.missing.join(', ')}`);
-    if (names.length > 0) logger.info(`remote: transferring ${names.length} environment variable(s) by ${selection.mode}: ${names.join(', ')}`);
+    if (names.length > 0) logger.info(`remote: transferring ${names.length} environment variable(s) by ${selection.mode === 'ssh_env' ? 'ssh_env' : 'stdin'}: ${names.join(', ')}`);
   }
 
   get active(): boolean {
     return Object.keys(this.selection.values).length > 0;
   }
 
-  async forFlow(connection: HostConnection, ops: SftpOps, guard: <T>(p: Promise<T>) => Promise<T>, dir: string, signal: AbortSignal, where: string): Promise<FlowEnv> {
+  async forFlow(connection: HostConnection, signal: AbortSignal): Promise<FlowEnv> {
     if (!this.active) return NOTHING;
     if (this.selection.mode === 'ssh_env') {
       await this.#probe(connection, signal);
-      return { execEnv: this.selection.values, discard: async () => {} };
+      return { execEnv: this.selection.values };
     }
-    const envFile = `${dir}/${ENV_FILE_NAME}`;
-    try {
-      await guard(ops.writeFile(envFile, exportFileText(this.selection.values), FILE_MODE));
-    } catch (error) {
-      if (error instanceof TeaError) throw error;
-      // The SFTP message names the path, never the content.
-      throw new TeaError('E_STAGING_FAILED', `${where}: cannot write its environment file ${envFile}: ${errorMessage(error)}`, { host: connection.spec.id, cause: error });
-    }
-    return {
-      envFile,
-      discard: (sftp) => sftp.unlink(envFile).catch(() => {}),
-    };
+    return { exports: this.selection.values };
   }
 
   /** Once per host: which names sshd's AcceptEnv dropped (it does so silently). */
@@ -67,12 +50,13 @@ export class EnvTransfer {
       const names = Object.keys(this.selection.values);
       // Placeholder values: acceptance depends on the name only, and the real values stay off this extra channel.
       const placeholders = Object.fromEntries(names.map((n) => [n, '1']));
-      probe = connection.exec(envProbeCommand(names), signal, { env: placeholders }).then((result) => {
+      const request = envProbeRequest(names);
+      probe = connection.exec(request.command, signal, { env: placeholders, stdin: request.stdin }).then((result) => {
         const dropped = parseEnvProbe(result.stderrTail);
         if (dropped.length > 0) {
           this.logger.warn(
             `${host}: sshd did not accept the environment variable(s) ${dropped.join(', ')} (env_vars.mode ssh_env): ` +
-              `list them in AcceptEnv in the host's sshd_config, or use env_vars.mode export_file`,
+              `list them in AcceptEnv in the host's sshd_config, or use env_vars.mode stdin`,
           );
         }
       });

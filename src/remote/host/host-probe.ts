@@ -1,4 +1,4 @@
-import { quote, shellJoin } from '../command/quote';
+import { execRequest, type ExecRequest } from '../command/bootstrap';
 
 /**
  * The facts a preflight needs, gathered by ONE exec on the host's connection: a POSIX
@@ -10,6 +10,8 @@ export const PROBE_SCRIPT = [
   'w=$1; n=$2; shift 2',
   "o() { printf '%s=%s\\n' \"$1\" \"$2\" >&2; }",
   "printf '\\n@@tea-probe-begin\\n' >&2",
+  // sshd sets SHELL to the login shell, which ran the bootstrap to get here.
+  'o shell "${SHELL-}"',
   'o uname "$(uname -sm 2>/dev/null)"',
   'if p=$(command -v node 2>/dev/null); then o node_path "$p"; o node_version "$(node --version 2>/dev/null </dev/null)"; fi',
   // workdir may not exist yet: measure and test the nearest directory that does.
@@ -54,6 +56,8 @@ export interface CachedFact {
 }
 
 export interface HostFacts {
+  /** The login shell (sshd's SHELL), '' when unknown. */
+  shell: string;
   os: string;
   machine: string;
   node: { path: string; version: string; major: number } | null;
@@ -76,13 +80,13 @@ function shellPath(path: string): string {
   return path.startsWith('/') || path.startsWith('.') ? path : `./${path}`;
 }
 
-/** The command line for the exec channel; every argument quoted. */
-export function buildProbeCommand(request: ProbeRequest): string {
+/** The exec request: the fixed bootstrap, the script and its arguments on stdin. */
+export function buildProbeRequest(request: ProbeRequest): ExecRequest {
   for (const name of request.env) {
     if (!ENV_NAME.test(name)) throw new Error(`not an environment variable name: ${JSON.stringify(name)}`);
   }
   const args = [shellPath(request.workdir), String(request.cached.length), ...request.cached.map(shellPath), ...request.env];
-  return `sh -c ${quote(PROBE_SCRIPT)} tea-probe ${shellJoin(args)}`;
+  return execRequest({ script: PROBE_SCRIPT, args });
 }
 
 /** Parses what the probe printed on stderr; throws when its markers are missing (the script did not run). */
@@ -91,7 +95,7 @@ export function parseProbeOutput(stderr: string): HostFacts {
   const end = stderr.indexOf('@@tea-probe-end', begin);
   if (begin < 0 || end < 0) {
     const tail = stderr.trim().split('\n').slice(-3).join(' | ');
-    throw new Error(`the host did not run the probe script (is sh a POSIX shell there?)${tail === '' ? '' : `: ${tail}`}`);
+    throw new Error(`the host did not run the probe script${tail === '' ? '' : `: ${tail}`}`);
   }
   const values = new Map<string, string[]>();
   for (const line of stderr.slice(begin, end).split('\n').slice(1)) {
@@ -113,6 +117,7 @@ export function parseProbeOutput(stderr: string): HostFacts {
     cached.set(i, { size: Number(one(key)), rc: Number(one(`cached_${i}_rc`)), version: one(`cached_${i}_version`).trim() });
   }
   return {
+    shell: one('shell').trim(),
     os,
     machine,
     node: one('node_path') === '' ? null : { path: one('node_path'), version: nodeVersion || 'unknown', major: major === undefined ? 0 : Number(major) },

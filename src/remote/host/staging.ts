@@ -6,7 +6,7 @@ import type { Basefile } from './basefile';
 import type { ShippedCodeCache } from './code-cache-ship';
 import type { HostConnection } from '../ssh/connection';
 import { basefilePath, runLayout, sftpPath, type RunLayout } from './layout';
-import { quote } from '../command/quote';
+import { execRequest } from '../command/bootstrap';
 import { isNoSuchFile, sftpOps, type SftpOps } from '../ssh/sftp-ops';
 
 export interface StagedRun {
@@ -124,8 +124,8 @@ export class HostStaging {
 
   /** Checks the upload with the host's sha256sum when it has one (coreutils; busybox has it too). */
   async #checkHash(path: string, signal: AbortSignal): Promise<void> {
-    const command = `if command -v sha256sum >/dev/null 2>&1; then sha256sum -b ${quote(path)} >&2; fi`;
-    const result = await this.connection.exec(command, signal);
+    const request = execRequest({ script: 'if command -v sha256sum >/dev/null 2>&1; then sha256sum -b "$1" >&2; fi', args: [path] });
+    const result = await this.connection.exec(request.command, signal, { stdin: request.stdin });
     const reported = /^([0-9a-f]{64})\s/.exec(result.stderrTail)?.[1];
     if (reported !== undefined && reported !== this.basefile.sha256) {
       throw new Error(`sha256 mismatch after upload: host has ${reported}, expected ${this.basefile.sha256}`);

@@ -24,6 +24,13 @@ interface ExitRecord {
   signal: string | null;
 }
 
+export interface ExecOptions {
+  env?: Readonly<Record<string, string>>;
+  stdin?: Buffer;
+  keepStdinOpen?: boolean;
+  onStdout?: (chunk: Buffer) => void;
+}
+
 export interface ExecResult {
   code: number | null;
   signal: string | null;
@@ -174,10 +181,13 @@ export class HostConnection {
   }
 
   /**
-   * Runs `command`; resolves when the channel closes. stdout is drained and ignored (rc files print to it).
-   * `env` goes as SSH "env" requests (never on the command line); sshd drops names its AcceptEnv does not list.
+   * Runs `command`; resolves when the channel closes. stdout goes to `onStdout`, else is drained
+   * and ignored (rc files print to it). `env` goes as SSH "env" requests (never on the command
+   * line); sshd drops names its AcceptEnv does not list. `stdin` is written once the channel is
+   * open; then stdin is ended, unless `keepStdinOpen` (the run wrapper's watchdog reads the end
+   * of stdin as "the channel closed").
    */
-  async exec(command: string, signal: AbortSignal, options: { env?: Readonly<Record<string, string>> } = {}): Promise<ExecResult> {
+  async exec(command: string, signal: AbortSignal, options: ExecOptions = {}): Promise<ExecResult> {
     const live = await this.connect(signal);
     const release = await this.#channels.acquire(signal);
     try {
@@ -194,7 +204,9 @@ export class HostConnection {
           cb(err, channel);
         }),
       );
-      return await this.#collect(live, stream, exit, signal);
+      if (options.stdin !== undefined) stream.write(options.stdin);
+      if (!options.keepStdinOpen) stream.end();
+      return await this.#collect(live, stream, exit, signal, options.onStdout);
     } finally {
       release();
     }
@@ -233,7 +245,7 @@ export class HostConnection {
     }
   }
 
-  #collect(live: Live, stream: ClientChannel, exit: ExitRecord, signal: AbortSignal): Promise<ExecResult> {
+  #collect(live: Live, stream: ClientChannel, exit: ExitRecord, signal: AbortSignal, onStdout?: (chunk: Buffer) => void): Promise<ExecResult> {
     return new Promise<ExecResult>((resolve, reject) => {
       const stderr = new TailBuffer();
       let done = false;
@@ -245,7 +257,7 @@ export class HostConnection {
         fn();
       };
       const onLost = () => finish(() => reject(live.lost.reason));
-      stream.on('data', () => {});
+      stream.on('data', onStdout ?? (() => {}));
       stream.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
       stream.on('close', () =>
         finish(() => {

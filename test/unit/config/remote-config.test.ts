@@ -40,7 +40,8 @@ describe('settings.parallel.remote', () => {
       strict_host_key_checking: 'accept-new',
       max_channels_per_host: 8,
       ssh_config: '~/.ssh/config',
-      env_vars: { include: [], exclude_patterns: [], mode: 'export_file' },
+      env_vars: { include: [], exclude_patterns: [], mode: 'stdin' },
+      max_result_bytes: 256 * 1024 * 1024,
     });
     // Unset so that a host's ssh_config ConnectTimeout can apply (20 s otherwise: resolveHosts).
     expect(config.connect_timeout).toBeUndefined();

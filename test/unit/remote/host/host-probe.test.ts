@@ -2,14 +2,17 @@ import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildProbeCommand, parseProbeOutput } from '../../../../src/remote/host/host-probe';
+import { buildProbeRequest, parseProbeOutput } from '../../../../src/remote/host/host-probe';
+import { BOOTSTRAP_COMMAND } from '../../../../src/remote/command/bootstrap';
 
-/** Runs the probe command line as a login shell would, here; returns its stderr. */
-function runProbe(command: string, env: Record<string, string> = {}): Promise<string> {
+/** Runs the probe's exec request as a login shell would, here (stdin: the program); returns its stderr. */
+function runProbe(request: { command: string; stdin: Buffer } | string, env: Record<string, string> = {}): Promise<string> {
+  const { command, stdin } = typeof request === 'string' ? { command: request, stdin: Buffer.alloc(0) } : request;
   return new Promise((resolve, reject) => {
-    execFile('/bin/sh', ['-c', command], { env: { ...process.env, ...env } }, (error, _stdout, stderr) =>
+    const child = execFile('/bin/sh', ['-c', command], { env: { ...process.env, ...env } }, (error, _stdout, stderr) =>
       error ? reject(error) : resolve(stderr),
     );
+    child.stdin!.end(stdin);
   });
 }
 
@@ -21,7 +24,7 @@ describe('host probe', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('reports this machine: uname, node, free space and writability of the nearest existing directory', async () => {
-    const facts = parseProbeOutput(await runProbe(buildProbeCommand({ workdir: join(dir, 'not', 'yet'), cached: [], env: [] })));
+    const facts = parseProbeOutput(await runProbe(buildProbeRequest({ workdir: join(dir, 'not', 'yet'), cached: [], env: [] })));
     expect(facts.os).toBe('Linux');
     expect(facts.machine).toBe(process.arch === 'x64' ? 'x86_64' : 'aarch64');
     expect(facts.node).toMatchObject({ version: process.version, major: Number(process.versions.node.split('.')[0]) });
@@ -41,7 +44,7 @@ describe('host probe', () => {
     chmodSync(join(cache, 'good'), 0o700);
     chmodSync(join(cache, 'broken'), 0o700);
     const cached = [join(cache, 'missing'), join(cache, 'good'), join(cache, 'broken')];
-    const facts = parseProbeOutput(await runProbe(buildProbeCommand({ workdir: dir, cached, env: [] })));
+    const facts = parseProbeOutput(await runProbe(buildProbeRequest({ workdir: dir, cached, env: [] })));
     expect(facts.cached.has(0)).toBe(false);
     expect(facts.cached.get(1)).toEqual({ size: good.length, rc: 0, version: '0.1.0' });
     expect(facts.cached.get(2)).toEqual({ size: broken.length, rc: 126, version: 'cannot run' });
@@ -51,22 +54,24 @@ describe('host probe', () => {
   });
 
   it('tells which env var names arrived, printing names only', async () => {
-    const stderr = await runProbe(buildProbeCommand({ workdir: dir, cached: [], env: ['TEA_PROBE_SET', 'TEA_PROBE_UNSET'] }), { TEA_PROBE_SET: 'secret-value' });
+    const stderr = await runProbe(buildProbeRequest({ workdir: dir, cached: [], env: ['TEA_PROBE_SET', 'TEA_PROBE_UNSET'] }), { TEA_PROBE_SET: 'secret-value' });
     expect(stderr).not.toContain('secret-value');
     const facts = parseProbeOutput(stderr);
     expect([facts.envSet, facts.envUnset]).toEqual([['TEA_PROBE_SET'], ['TEA_PROBE_UNSET']]);
   });
 
-  it('quotes every argument and refuses names that are not env var names', () => {
-    const command = buildProbeCommand({ workdir: "/tmp/it's here", cached: ['-x'], env: [] });
-    expect(command).toContain("'/tmp/it'\\''s here'");
-    expect(command).toContain(' ./-x');
-    expect(() => buildProbeCommand({ workdir: '/tmp', cached: [], env: ['A; rm -rf /'] })).toThrow('not an environment variable name');
+  it('sends every argument on stdin, quoted for sh, and refuses names that are not env var names', () => {
+    const request = buildProbeRequest({ workdir: "/tmp/it's here", cached: ['-x'], env: [] });
+    expect(request.command).toBe(BOOTSTRAP_COMMAND);
+    const line = request.stdin.toString('utf8');
+    expect(line).toContain("'/tmp/it'\\''s here'");
+    expect(line).toContain(' ./-x');
+    expect(() => buildProbeRequest({ workdir: '/tmp', cached: [], env: ['A; rm -rf /'] })).toThrow('not an environment variable name');
   });
 
   it('parses around whatever rc files print, and fails loudly without its markers', () => {
     const noisy = 'welcome!\n@@tea-probe-begin\nuname=Linux aarch64\nfree_kib=12\nwritable=yes\nexecutable=no\n@@tea-probe-end\n';
     expect(parseProbeOutput(noisy)).toMatchObject({ os: 'Linux', machine: 'aarch64', node: null, freeBytes: 12 * 1024, writable: true, executable: false });
-    expect(() => parseProbeOutput('fish: Unknown command\n')).toThrow('the host did not run the probe script (is sh a POSIX shell there?): fish: Unknown command');
+    expect(() => parseProbeOutput('fish: Unknown command\n')).toThrow('the host did not run the probe script: fish: Unknown command');
   });
 });
