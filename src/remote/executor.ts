@@ -2,9 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { ParallelConfig } from '../config/parallel';
 import type { RemoteConfig } from '../config/remote';
 import { TeaError, errorMessage } from '../errors';
-import type { ExecutorContext } from '../executors/context';
+import { guardContext, type ExecutorContext } from '../executors/context';
 import type { Flow, ParallelExecutor, ParallelFlowResult, State } from '../executors/types';
-import { classify } from '../scheduler/classify';
 import { TargetHealth } from '../scheduler/health';
 import { runFlows } from '../scheduler/run-flows';
 import type { AttemptContext } from '../scheduler/types';
@@ -44,7 +43,11 @@ export class RemoteExecutor implements ParallelExecutor {
   #closed = false;
   #finished = 0;
 
-  constructor(private readonly context: ExecutorContext) {}
+  private readonly context: ExecutorContext;
+
+  constructor(context: ExecutorContext) {
+    this.context = guardContext(context);
+  }
 
   /** Flows that have a final result so far, over all fan-outs (progress, tests). */
   finishedCount(): number {
@@ -99,7 +102,7 @@ export class RemoteExecutor implements ParallelExecutor {
     const acceptEnv = selection.mode === 'ssh_env' ? Object.keys(selection.values) : [];
     const prep = { remote, runId: this.runId, catalog, workflowText: this.context.workflowText, acceptEnv, logger, events };
     const staging = new Map(hosts.map((h) => [h.id, new HostPrep(pool.get(h.id), prep)]));
-    const health = new TargetHealth(config.circuit_breaker, (e) => classify(e).transport, events, logger);
+    const health = new TargetHealth(config.circuit_breaker, events, logger);
     logger.info(`remote: pure-Node ssh2 transport, one connection per host, ${hosts.length} host(s), run ${this.runId}`);
     const env = new EnvTransfer(selection, logger);
     this.#setup = { remote, hosts, env, pool, staging, health };

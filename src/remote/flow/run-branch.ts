@@ -1,4 +1,6 @@
-import { TeaError, errorMessage } from '../../errors';
+import { TeaError } from '../../errors';
+import { exitError } from '../../core/exit-status';
+import { parseBranchResult } from '../../core/branch-result';
 import type { State } from '../../executors/types';
 import type { HostConnection } from '../ssh/connection';
 import { buildFlowRequest, printableRunCommand, type RunCommandSpec } from '../command/remote-command';
@@ -32,7 +34,7 @@ export async function runBranch(connection: HostConnection, run: BranchRun, sign
     onStdout: (chunk) => reader.push(chunk),
     ...(run.env.execEnv === undefined ? {} : { env: run.env.execEnv }),
   });
-  if (result.code !== 0) throw remoteExitError(where, printableRunCommand(run), result, run.host, run.flow);
+  if (result.code !== 0) throw exitError(result, { where, flow: run.flow, host: run.host, runner: 'remote', command: printableRunCommand(run) });
   return parseResult(reader.finish(), where, `${run.flowDir}/result.json`, run);
 }
 
@@ -50,27 +52,5 @@ function parseResult(frame: ResultFrame, where: string, path: string, run: Branc
     case 'ok':
       break;
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(frame.data.toString('utf8'));
-  } catch (error) {
-    throw new TeaError('E_RESULT_INVALID', `${where}: result.json is not valid JSON (${errorMessage(error)})`, { ...at, cause: error });
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new TeaError('E_RESULT_INVALID', `${where}: result.json must hold a JSON object, got ${Array.isArray(parsed) ? 'an array' : typeof parsed}`, at);
-  }
-  return parsed as State;
-}
-
-function remoteExitError(where: string, command: string, result: { code: number | null; signal: string | null; stderrTail: string }, host: string, flow: string): TeaError {
-  const lastLine = result.stderrTail.split('\n').filter(Boolean).at(-1) ?? '';
-  let message: string;
-  if (result.code === 127 || result.code === 126) {
-    message = `${where}: the tea basefile could not start (exit ${result.code}): is Node >= 18 on the host's PATH, or use a standalone binary basefile. ${lastLine}`;
-  } else if (result.code === null) {
-    message = `${where}: remote tea run ended by signal ${result.signal ?? 'unknown'}. ${lastLine}`;
-  } else {
-    message = `${where}: failed (exit ${result.code}): ${lastLine || 'no stderr'}`;
-  }
-  return new TeaError('E_REMOTE_EXIT', `${message.trim()} [${command}]`, { host, flow, exitCode: result.code, signal: result.signal, stderrTail: result.stderrTail });
+  return parseBranchResult(frame.data.toString('utf8'), { where, ...at });
 }

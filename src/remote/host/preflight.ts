@@ -104,7 +104,7 @@ export async function preflight(connection: HostConnection, options: PreflightOp
     checks.push({ name: 'login_shell', level: 'fail', detail: bootstrapFailure(spec.user, shell, errorMessage(error)) });
     return report(undefined, {});
   }
-  checks.push({ name: 'login_shell', level: 'ok', detail: `${facts.shell === '' ? 'the login shell' : facts.shell} runs the bootstrap` });
+  checks.push({ name: 'login_shell', level: 'ok', detail: `login shell ${facts.shell === '' ? '(SHELL unset)' : facts.shell} runs the bootstrap` });
 
   const choice = chooseBasefile(options.catalog, { os: facts.os, machine: facts.machine, node: facts.node });
   if (!choice.ok) {
@@ -267,7 +267,7 @@ function finish(host: string, address: string, checks: PreflightCheck[], facts: 
   const reason =
     status === 'unusable'
       ? failed.map((c) => c.detail).join('; ')
-      : [checks.find((c) => c.name === 'basefile')?.detail, checks.find((c) => c.name === 'disk_space')?.detail, ...warned.map((c) => c.detail)]
+      : [checks.find((c) => c.name === 'basefile')?.detail, checks.find((c) => c.name === 'disk_space')?.detail, ...warned.map((c) => c.detail), checks.find((c) => c.name === 'login_shell')?.detail]
           .filter((d): d is string => d !== undefined)
           .join('; ');
   return { host, address, status, reason, checks, ...(facts === undefined ? {} : { facts }), ...extra };
