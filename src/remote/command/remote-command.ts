@@ -23,6 +23,7 @@ import { shellJoin } from './quote';
  *   `m` bytes, checked before reading. rc files may print on stdout too: they cannot know
  *   the nonce, and what precedes the marker is ignored;
  * - removes the flow directory when `c` is 1 (no SFTP round trips after the result).
+ * Before tea starts, a failure exits 125 with a `tea-wrapper: ` line on stderr (E_STAGING_FAILED).
  * Arguments: <grace> <flow dir> <input bytes> <result bound> <nonce> <cleanup 0|1> <argv...>
  */
 export const RUN_SCRIPT = [
@@ -30,12 +31,12 @@ export const RUN_SCRIPT = [
   'export TEA_REMOTE_BRANCH=1',
   'umask 077',
   // tea runs in its flow directory, as branches always have.
-  'mkdir -- "$d" && cd -- "$d" || exit 125',
+  'mkdir -- "$d" && cd -- "$d" || { echo "tea-wrapper: cannot create the flow directory" >&2; exit 125; }',
   'if ! dd bs=65536 count="$n" iflag=fullblock,count_bytes of="$d/input.json" 2>/dev/null; then',
   '  [ -s "$d/input.json" ] || dd bs=1 count="$n" of="$d/input.json" 2>/dev/null',
   'fi',
   's=$(wc -c <"$d/input.json" 2>/dev/null) || s=-1',
-  'if [ "$((s))" -ne "$n" ]; then echo "tea: the branch input did not arrive whole ($((s)) of $n bytes)" >&2; [ "$c" = 1 ] && rm -rf -- "$d"; exit 125; fi',
+  'if [ "$((s))" -ne "$n" ]; then echo "tea-wrapper: $((s)) of $n bytes written (disk full?)" >&2; cd /; [ "$c" = 1 ] && rm -rf -- "$d"; exit 125; fi',
   'exec 3<&0',
   'if kill -0 -$$ 2>/dev/null; then "$@" </dev/null 3<&- >&2 & p=$!; t=-$$',
   'elif command -v setsid >/dev/null 2>&1; then setsid "$@" </dev/null 3<&- >&2 & p=$!; t=-$p',

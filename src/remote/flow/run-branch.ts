@@ -7,6 +7,9 @@ import { buildFlowRequest, printableRunCommand, type RunCommandSpec } from '../c
 import { ResultFrameReader, type ResultFrame } from '../command/result-frame';
 import type { FlowEnv } from '../host/env-transfer';
 
+/** The wrapper's status when it fails before tea starts (RUN_SCRIPT). */
+const WRAPPER_FAILED = 125;
+
 export interface BranchRun extends RunCommandSpec {
   host: string;
   /** The flow's name in messages: its entry point. */
@@ -34,6 +37,10 @@ export async function runBranch(connection: HostConnection, run: BranchRun, sign
     onStdout: (chunk) => reader.push(chunk),
     ...(run.env.execEnv === undefined ? {} : { env: run.env.execEnv }),
   });
+  const wrapper = result.code === WRAPPER_FAILED ? /^tea-wrapper: (.*)$/m.exec(result.stderrTail) : null;
+  if (wrapper !== null) {
+    throw new TeaError('E_STAGING_FAILED', `${where}: cannot write its input under ${run.flowDir}: ${wrapper[1]}`, { host: run.host, flow: run.flow, stderrTail: result.stderrTail });
+  }
   if (result.code !== 0) throw exitError(result, { where, flow: run.flow, host: run.host, runner: 'remote', command: printableRunCommand(run) });
   return parseResult(reader.finish(), where, `${run.flowDir}/result.json`, run);
 }
