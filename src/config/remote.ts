@@ -78,8 +78,8 @@ export const remoteConfigSchema = z.strictObject({
   /** Environment variable holding the passphrase of an encrypted key (never the passphrase itself). */
   passphrase_env: envNameSchema.optional(),
   /**
-   * ssh-agent to try first: a socket path, `pageant` or a Windows pipe (`\\.\pipe\openssh-ssh-agent`),
-   * or false for none. Default: ssh_config IdentityAgent, else $SSH_AUTH_SOCK.
+   * ssh-agent to try first: a socket path; on Windows also `pageant` or the OpenSSH agent pipe
+   * (`\\.\pipe\openssh-ssh-agent`; both refused elsewhere); false for none. Default: ssh_config IdentityAgent, else $SSH_AUTH_SOCK.
    */
   agent: z.union([safePath, z.literal(false)]).optional(),
   /** OpenSSH client config read for Host aliases (HostName, User, Port, IdentityFile, ConnectTimeout, ProxyJump); false: none. A missing default file is fine. */
