@@ -11,6 +11,7 @@ import { homedir, userInfo } from 'node:os';
 import { dockerHostsAvailable, startDockerHosts } from './docker-hosts';
 import { makeRemoteConfig, runShell, uniqueWorkdir } from './fixture-util';
 import { startLocalSshd } from './local-sshd';
+import { SHELLS } from './users';
 
 export interface TestHost {
   name: string;
@@ -43,6 +44,8 @@ export interface HostsFixture {
 }
 
 export interface LocalHostsFixture extends HostsFixture {
+  /** The login user's shell, as in /etc/passwd (e.g. /usr/bin/fish). */
+  loginShell: string;
   /** SIGSTOP the host's sshd and its sessions: connects and open connections hang. */
   pause(i: number): void;
   resume(i: number): void;
@@ -54,11 +57,25 @@ export interface LocalHostsFixture extends HostsFixture {
 
 export const SSHD_PATH = process.env.TEA_SSHD ?? '/usr/sbin/sshd';
 
-export async function startLocalHosts(opts: {
+export type LoginShell = keyof typeof SHELLS;
+
+export interface LocalHostsOptions {
   count: number;
   sshdOptions?: Record<string, string> | Array<Record<string, string>>;
   wrongKeyOn?: number[];
-}): Promise<LocalHostsFixture> {
+  /**
+   * The login user's shell (as root; Debian's packages): the hosts log in a harness account
+   * `tea-<shell>` with that shell, created when missing (users.js). Default: `tea-test`, /bin/sh.
+   */
+  loginShell?: LoginShell;
+  /**
+   * Text the login user's rc file prints on stdout (bash ~/.bashrc, zsh ~/.zshenv, fish
+   * config.fish, tcsh ~/.tcshrc; dash/ash/sh read none for exec). A separate account per text.
+   */
+  rcOutput?: string;
+}
+
+export async function startLocalHosts(opts: LocalHostsOptions): Promise<LocalHostsFixture> {
   const cluster = await startLocalSshd(opts);
   const d = cluster.describe();
   const hosts: TestHost[] = d.hosts.map(({ name, host, port, user, sshlogin, hostPublicKey, logPath }) => ({
@@ -70,6 +87,7 @@ export async function startLocalHosts(opts: {
     hosts,
     clientKeyPath: d.clientKeyPath,
     knownHostsPath: d.knownHostsPath,
+    loginShell: d.loginShell,
     remoteConfig: (overrides) => makeRemoteConfig(fx, workdir, overrides),
     exec: (i, command) => {
       cluster.host(i); // throws for a bad index

@@ -15,6 +15,10 @@ export interface StartOptions {
    * the benchmarks use one whose login shell reads no rc files.
    */
   user?: string;
+  /** Log in a harness account with this login shell (users.js SHELLS; needs root). */
+  loginShell?: string;
+  /** Text the login user's rc file prints (a separate account per text; needs root). */
+  rcOutput?: string;
   /** Do not stop the hosts when this process exits (the CLI's `start`). */
   keepRunning?: boolean;
 }
@@ -65,7 +69,7 @@ export declare class LocalSshdCluster {
   static fromDir(dir: string): LocalSshdCluster;
   /** Throws for an index the cluster does not have. */
   host(i: number): HostState;
-  describe(): { backend: 'local'; dir: string; clientKeyPath: string; knownHostsPath: string; hosts: HostDescription[] };
+  describe(): { backend: 'local'; dir: string; clientKeyPath: string; knownHostsPath: string; loginShell: string; hosts: HostDescription[] };
   pause(i: number): void;
   resume(i: number): void;
   kill(i: number): Promise<void>;

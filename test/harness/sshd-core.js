@@ -17,6 +17,7 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { spawn, execFileSync } = require('node:child_process');
+const { ensureLoginUser, isRoot } = require('./users');
 
 const SSHD = process.env.TEA_SSHD || '/usr/sbin/sshd';
 const SSH_KEYGEN = process.env.TEA_SSH_KEYGEN || 'ssh-keygen';
@@ -149,21 +150,24 @@ function runsConfig(/** @type {number} */ pid, /** @type {string} */ configPath)
  * /bin/sh (no rc files), like a fleet's deploy user: root's rc files on these machines
  * run `pyenv init` on every SSH exec (0.3 s, and 60 s when a killed session left
  * pyenv's rehash lock behind), which would make every fault test a test of pyenv.
- * TEA_TEST_USER overrides; as an ordinary user the hosts log in that user.
+ * `loginShell`/`rcOutput` pick another account (users.js: created as root, race-safe).
+ * TEA_TEST_USER overrides the default; as an ordinary user the hosts log in that user.
+ * @param {{ loginShell?: string, rcOutput?: string }} opts
  */
-const ROOT_LOGIN_USER = 'tea-test';
-
-function loginUser() {
+function loginUser(opts) {
+  if (opts.loginShell !== undefined || opts.rcOutput !== undefined) return ensureLoginUser(opts).name;
   if (process.env.TEA_TEST_USER) return process.env.TEA_TEST_USER;
-  if (process.getuid?.() !== 0) return os.userInfo().username;
+  if (!isRoot()) return os.userInfo().username;
+  return ensureLoginUser({}).name;
+}
+
+/** The user's shell from the passwd database ('' when the lookup fails). */
+function loginShellOf(/** @type {string} */ user) {
   try {
-    execFileSync('id', ['-u', ROOT_LOGIN_USER], { stdio: 'ignore' });
+    return execFileSync('getent', ['passwd', user], { encoding: 'utf8' }).trim().split(':')[6] ?? '';
   } catch {
-    execFileSync('useradd', ['--system', '--create-home', '--shell', '/bin/sh', ROOT_LOGIN_USER], { stdio: 'ignore' });
+    return '';
   }
-  // useradd leaves the account locked ("!"), which sshd refuses without PAM.
-  execFileSync('usermod', ['-p', '*', ROOT_LOGIN_USER], { stdio: 'ignore' });
-  return ROOT_LOGIN_USER;
 }
 
 // ---- configuration -----------------------------------------------------------------
@@ -241,7 +245,10 @@ class LocalSshdCluster {
     if (process.getuid?.() === 0) fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
 
     const self = os.userInfo().username;
-    const user = opts.user ?? loginUser();
+    if (opts.user !== undefined && (opts.loginShell !== undefined || opts.rcOutput !== undefined)) {
+      throw new Error('give either user or loginShell/rcOutput, not both');
+    }
+    const user = opts.user ?? loginUser(opts);
     const clientKeyPath = path.join(dir, 'client_ed25519');
     const clientPub = generateKey(clientKeyPath, 'tea-test-client');
     const wrongOn = new Set(opts.wrongKeyOn ?? []);
@@ -307,7 +314,7 @@ class LocalSshdCluster {
   describe() {
     const { dir, user, clientKeyPath, knownHostsPath } = this.state;
     return {
-      backend: 'local', dir, clientKeyPath, knownHostsPath,
+      backend: 'local', dir, clientKeyPath, knownHostsPath, loginShell: loginShellOf(user),
       hosts: this.hosts.map((h) => ({
         name: h.name, host: '127.0.0.1', port: h.port, user, sshlogin: `${user}@127.0.0.1:${h.port}`,
         hostPublicKey: h.hostPublicKey, logPath: h.logPath, pid: h.pid, configPath: h.configPath,
