@@ -49,23 +49,40 @@ function connect(b: Backend, o: { user?: string; key?: string | Buffer } = {}): 
   });
 }
 
-function openExec(client: Client, command: string): Promise<ClientChannel> {
-  return new Promise((resolve, reject) => client.exec(command, (err, ch) => (err ? reject(err) : resolve(ch))));
+interface ExecEnd {
+  code: number | null;
+  signal: string | undefined;
+  stdout: string;
 }
 
-/** Resolves with the channel's exit (code or signal) once it closes; collects stdout. */
-function finished(ch: ClientChannel): Promise<{ code: number | null; signal: string | undefined; stdout: string }> {
-  let stdout = '';
-  let code: number | null = null;
-  let signal: string | undefined;
-  ch.on('data', (d: Buffer) => (stdout += d.toString()));
-  ch.stderr.resume();
-  ch.on('exit', (c: number | null, s?: string) => { code = c; signal = s; });
-  return new Promise((resolve) => ch.on('close', () => resolve({ code, signal, stdout })));
+interface Exec {
+  ch: ClientChannel;
+  /** The exit (code or signal) and stdout, once the channel closes. */
+  done: Promise<ExecEnd>;
+  /** Resolves at the first stdout data. */
+  output: Promise<void>;
 }
 
-function firstOutput(ch: ClientChannel): Promise<void> {
-  return new Promise((resolve) => ch.once('data', () => resolve()));
+/**
+ * Listeners go on in the exec callback itself: ssh2 parses every packet of a TCP read at
+ * once, so a fast command's exit-signal and close can be emitted before a promise continuation.
+ */
+function openExec(client: Client, command: string): Promise<Exec> {
+  return new Promise((resolve, reject) =>
+    client.exec(command, (err, ch) => {
+      if (err) return reject(err);
+      let stdout = '';
+      let code: number | null = null;
+      let signal: string | undefined;
+      let gotOutput: () => void = () => {};
+      const output = new Promise<void>((r) => (gotOutput = r));
+      ch.on('data', (d: Buffer) => { stdout += d.toString(); gotOutput(); });
+      ch.stderr.resume();
+      ch.on('exit', (c: number | null, sg?: string) => { code = c; signal = sg; });
+      const done = new Promise<ExecEnd>((r) => ch.on('close', () => r({ code, signal, stdout })));
+      resolve({ ch, done, output });
+    }),
+  );
 }
 
 async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
@@ -99,17 +116,14 @@ describe.each(Object.keys(backends))('SSH semantics on the %s host', (name) => {
   });
 
   it('exec: stdin in, stdout and stderr apart, the exit status', async () => {
-    const ch = await openExec(client, 'cat; echo err >&2; exit 3');
-    let stderr = '';
-    ch.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const done = finished(ch);
+    const { ch, done } = await openExec(client, 'cat; echo err >&2; exit 3');
     ch.end('from stdin\n');
     expect(await done).toEqual({ code: 3, signal: undefined, stdout: 'from stdin\n' });
-    expect(stderr).toBe('err\n');
+    expect(await execOn(client, 'echo err >&2; exit 4')).toEqual({ code: 4, stdout: '', stderr: 'err\n' });
   });
 
   it('exec: a command killed by a signal is reported as exit-signal', async () => {
-    const res = await finished(await openExec(client, 'kill -TERM $$'));
+    const res = await (await openExec(client, 'kill -TERM $$')).done;
     expect(res.signal).toBe('SIGTERM');
   });
 
@@ -120,17 +134,16 @@ describe.each(Object.keys(backends))('SSH semantics on the %s host', (name) => {
   });
 
   it('a channel closed without EOF ends the command\'s stdin; the command itself is not killed', async () => {
-    const ch = await openExec(client, `echo ready; cat >/dev/null; echo got-eof > '${dir}/eof'`);
-    await firstOutput(ch);
+    const { ch, output } = await openExec(client, `echo ready; cat >/dev/null; echo got-eof > '${dir}/eof'`);
+    await output;
     ch.close();
     const res = await eventually(() => execOn(client, `cat '${dir}/eof' 2>/dev/null`), (r) => r.stdout === 'got-eof\n');
     expect(res.stdout).toBe('got-eof\n');
   });
 
   it('a signal request reaches the session\'s whole process group', async () => {
-    const ch = await openExec(client, `sleep 30 & echo $! > '${dir}/bg'; echo ready; wait`);
-    const done = finished(ch);
-    await firstOutput(ch);
+    const { ch, done, output } = await openExec(client, `sleep 30 & echo $! > '${dir}/bg'; echo ready; wait`);
+    await output;
     ch.signal('TERM');
     expect((await done).signal).toBe('SIGTERM');
     const bg = (await execOn(client, `cat '${dir}/bg'`)).stdout.trim();
@@ -154,7 +167,7 @@ describe.each(Object.keys(backends))('SSH semantics on the %s host', (name) => {
     const c = await connect(b);
     try {
       const open: ClientChannel[] = [];
-      for (let i = 0; i < 10; i++) open.push(await openExec(c, 'cat'));
+      for (let i = 0; i < 10; i++) open.push((await openExec(c, 'cat')).ch);
       // Reason 2 (SSH_OPEN_CONNECT_FAILED), as OpenSSH; its text ("open failed") ssh2's Server cannot set.
       await expect(openExec(c, 'cat')).rejects.toMatchObject({ message: expect.stringMatching(/^\(SSH\) Channel open failure/), reason: 2 });
       open.forEach((ch) => ch.end());
