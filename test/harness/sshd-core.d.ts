@@ -1,11 +1,22 @@
 // Types for sshd-core.js (plain CommonJS so scripts/local-hosts.mjs runs without a compile).
 
+/**
+ * The sftp subsystem a host offers: `internal` (internal-sftp, the default), `external`
+ * (Debian's stock `Subsystem sftp /usr/lib/openssh/sftp-server`, started through the login
+ * shell), `none` (no Subsystem line), `stalled` (accepts the channel, never answers).
+ */
+export type SftpMode = 'internal' | 'external' | 'none' | 'stalled';
+
 export interface StartOptions {
   count: number;
   /** Directory for keys, configs, logs and state.json; a fresh temp dir when omitted. */
   dir?: string;
   /** Extra sshd_config options for every host (object) or per host index (array). */
   sshdOptions?: Record<string, string> | Array<Record<string, string> | undefined>;
+  /** sftp subsystem for every host, or per host index (undefined: internal). */
+  sftp?: SftpMode | Array<SftpMode | undefined>;
+  /** sshd MaxSessions for every host, or per host index (undefined: OpenSSH's default, 10). */
+  maxSessions?: number | Array<number | undefined>;
   /** Host indexes whose authorized_keys holds a different key, so the client key is refused. */
   wrongKeyOn?: number[];
   /** Stop the hosts when this pid is gone (survives a SIGKILLed jest worker). */
@@ -31,6 +42,7 @@ export interface HostState {
   /** Listener pid; 0 while killed. */
   pid: number;
   options: Record<string, string>;
+  sftp: SftpMode;
   configPath: string;
   logPath: string;
   pidPath: string;

@@ -172,6 +172,41 @@ function loginShellOf(/** @type {string} */ user) {
 
 // ---- configuration -----------------------------------------------------------------
 
+/** Debian's stock sftp-server (package openssh-sftp-server), run through the login shell. */
+const SFTP_SERVER = '/usr/lib/openssh/sftp-server';
+const SFTP_MODES = ['internal', 'external', 'none', 'stalled'];
+
+/**
+ * The sftp Subsystem line a host's `sftp` mode asks for: internal-sftp (in-process, no shell),
+ * Debian's stock external server (started through the login shell, so rc output corrupts it),
+ * none at all (hardened hosts), or a server that takes the channel and never answers.
+ * @param {import('./sshd-core').HostState} h
+ * @returns {Array<[string, string]>}
+ */
+function subsystemLine(h) {
+  switch (h.sftp) {
+    case 'external': return [['Subsystem', `sftp ${SFTP_SERVER}`]];
+    case 'stalled': return [['Subsystem', `sftp ${stalledServerPath(h)}`]];
+    case 'none': return [];
+    default: return [['Subsystem', 'sftp internal-sftp']];
+  }
+}
+
+function stalledServerPath(/** @type {import('./sshd-core').HostState} */ h) {
+  return path.join(h.dir, 'stalled-sftp-server');
+}
+
+/**
+ * Reads the client's requests and never answers; `cat` ends at EOF, i.e. when the channel
+ * or connection closes, so a stalled server never outlives its session.
+ */
+const STALLED_SERVER = '#!/bin/sh\n# test/harness: an sftp subsystem that accepts the channel and never answers\nexec cat >/dev/null\n';
+
+/** @template T @param {T | Array<T | undefined> | undefined} opt @param {number} i @returns {T | undefined} */
+function perHost(opt, i) {
+  return Array.isArray(opt) ? opt[i] : opt;
+}
+
 /**
  * sshd keeps the FIRST value it reads for an option, so overrides replace defaults
  * (matched case-insensitively) instead of being appended.
@@ -196,7 +231,7 @@ function sshdConfig(h, user) {
     ['UsePAM', 'no'],
     // Keys and dirs live in a temp dir whose owner/modes sshd would otherwise reject.
     ['StrictModes', 'no'],
-    ['Subsystem', 'sftp internal-sftp'],
+    ...subsystemLine(h),
     ['AcceptEnv', 'TEA_*'],
     // VERBOSE logs "Connection from" and "Accepted publickey": tests count logins.
     ['LogLevel', 'VERBOSE'],
@@ -266,15 +301,26 @@ class LocalSshdCluster {
       for (let i = 0; i < count; i++) {
         const hdir = path.join(dir, `h${i}`);
         fs.mkdirSync(hdir, { recursive: true, mode: 0o755 });
-        const options = (Array.isArray(opts.sshdOptions) ? opts.sshdOptions[i] : opts.sshdOptions) ?? {};
+        const options = { ...(perHost(opts.sshdOptions, i) ?? {}) };
+        const sftp = perHost(opts.sftp, i) ?? 'internal';
+        if (!SFTP_MODES.includes(sftp)) throw new Error(`sftp must be one of ${SFTP_MODES.join(', ')} (got "${sftp}" for host ${i})`);
+        if (sftp === 'external' && !fs.existsSync(SFTP_SERVER)) {
+          throw new Error(`${SFTP_SERVER} is missing: apt-get install -y openssh-sftp-server`);
+        }
+        const maxSessions = perHost(opts.maxSessions, i);
+        if (maxSessions !== undefined) {
+          if (!Number.isInteger(maxSessions) || maxSessions < 0) throw new Error(`maxSessions must be a non-negative integer (got ${maxSessions} for host ${i})`);
+          options.MaxSessions = String(maxSessions);
+        }
         /** @type {import('./sshd-core').HostState} */
         const h = {
-          index: i, name: `local${i}`, port: 0, dir: hdir, pid: 0, options,
+          index: i, name: `local${i}`, port: 0, dir: hdir, pid: 0, options, sftp,
           configPath: path.join(hdir, 'sshd_config'), logPath: path.join(hdir, 'sshd.log'),
           pidPath: path.join(hdir, 'sshd.pid'), hostKeyPath: path.join(hdir, 'ssh_host_ed25519_key'),
           authorizedKeysPath: path.join(hdir, 'authorized_keys'), hostPublicKey: '',
         };
         h.hostPublicKey = generateKey(h.hostKeyPath, h.name);
+        if (sftp === 'stalled') fs.writeFileSync(stalledServerPath(h), STALLED_SERVER, { mode: 0o755 });
         fs.writeFileSync(h.authorizedKeysPath, `${wrongOn.has(i) ? wrongPub : clientPub}\n`, { mode: 0o600 });
         // sshd reads authorized_keys as the login user: another user needs to reach it
         // (traverse-only dirs; the client's private key stays private).
