@@ -1,10 +1,10 @@
 import type { EventSink } from '../events';
-import { ignoreEvents } from '../events';
+import { guardEvents, ignoreEvents } from '../events';
 import { TeaError } from '../errors';
 import type { ExecutorFactory } from '../executors/registry';
 import type { ProcessExecutorOptions } from '../executors/process';
 import type { State } from '../executors/types';
-import { silentLogger, type Logger } from '../log';
+import { guardLogger, silentLogger, type Logger } from '../log';
 import { resolveScope } from '../workflow/scope';
 import { START, type Workflow } from '../workflow/types';
 import { Runner } from './runner';
@@ -43,7 +43,9 @@ export async function runWorkflow(workflow: Workflow, options: RunOptions = {}):
     throw new TeaError('E_INPUT_INVALID', 'the input state must be a JSON object');
   }
   const state = scope.entry === START ? { ...structuredClone(workflow.initialState), ...input } : input;
-  const logger = options.logger ?? silentLogger;
+  // An embedder's logger or event sink that throws cannot break the run.
+  const logger = guardLogger(options.logger ?? silentLogger);
+  const events = guardEvents(options.events ?? ignoreEvents, logger);
   // Said once, by the top-level run (not again by every scoped branch run).
   if (scope.entry === START && workflow.interrupts.length > 0) {
     const names = [...new Set(workflow.interrupts.map((p) => `${p.when} "${p.node}"`))].join(', ');
@@ -51,7 +53,7 @@ export async function runWorkflow(workflow: Workflow, options: RunOptions = {}):
   }
   const runner = new Runner(workflow, {
     logger,
-    events: options.events ?? ignoreEvents,
+    events,
     ...(options.executorFactory === undefined ? {} : { executorFactory: options.executorFactory }),
     ...(options.process === undefined ? {} : { process: options.process }),
   });
