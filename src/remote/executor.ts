@@ -135,7 +135,11 @@ export class RemoteExecutor implements ParallelExecutor {
         ...(flowEnv.envFile === undefined ? {} : { envFile: flowEnv.envFile }),
       };
       const result = await connection.exec(buildRunCommand(spec), signal, flowEnv.execEnv === undefined ? {} : { env: flowEnv.execEnv });
-      if (result.code !== 0) throw remoteExitError(where, printableRunCommand(spec), result, target.id, flow.entryPoint);
+      if (result.code !== 0) {
+        // The command line is for debugging (--verbose), not for the one-line error.
+        this.context.logger.debug(`${where}: remote command: ${printableRunCommand(spec)}`);
+        throw remoteExitError(where, result, target.id, flow.entryPoint);
+      }
       return await readResult(ops, guard, dir, where, target.id, flow.entryPoint);
     } finally {
       // The wrapper deletes the env file before tea starts; this covers an exec that never got that far.
@@ -176,17 +180,18 @@ export class RemoteExecutor implements ParallelExecutor {
   }
 }
 
-function remoteExitError(where: string, command: string, result: { code: number | null; signal: string | null; stderrTail: string }, host: string, flow: string): TeaError {
-  const lastLine = result.stderrTail.split('\n').filter(Boolean).at(-1) ?? '';
+function remoteExitError(where: string, result: { code: number | null; signal: string | null; stderrTail: string }, host: string, flow: string): TeaError {
+  // The remote tea's own `Error: ...` line says why; its prefix would only repeat "Error".
+  const lastLine = (result.stderrTail.split('\n').filter(Boolean).at(-1) ?? '').replace(/^Error: /, '');
   let message: string;
   if (result.code === 127 || result.code === 126) {
     message = `${where}: the tea basefile could not start (exit ${result.code}): is Node >= 18 on the host's PATH, or use a standalone binary basefile. ${lastLine}`;
   } else if (result.code === null) {
     message = `${where}: remote tea run ended by signal ${result.signal ?? 'unknown'}. ${lastLine}`;
   } else {
-    message = `${where}: failed (exit ${result.code}): ${lastLine || 'no stderr'}`;
+    message = `branch "${flow}" failed on ${host} (exit ${result.code}): ${lastLine || 'no stderr'}`;
   }
-  return new TeaError('E_REMOTE_EXIT', `${message.trim()} [${command}]`, { host, flow, exitCode: result.code, signal: result.signal, stderrTail: result.stderrTail });
+  return new TeaError('E_REMOTE_EXIT', message.trim(), { host, flow, exitCode: result.code, signal: result.signal, stderrTail: result.stderrTail });
 }
 
 async function readResult(

@@ -6,6 +6,7 @@ import { classify } from './classify';
 import { TargetHealth } from './health';
 import { failureResult, successResult } from './results';
 import { settleWithGrace } from './settle';
+import { branchTimeoutError } from './timeout-error';
 import type { RunFlowsOptions, Target } from './types';
 
 interface Pending {
@@ -125,12 +126,7 @@ export async function runFlows(options: RunFlowsOptions & RunFlowsExtras): Promi
         ? undefined
         : setTimeout(
             () =>
-              controller.abort(
-                new TeaError('E_TIMEOUT', `branch "${item.flow.entryPoint}" timed out after ${config.timeout_seconds}s on ${target.id}`, {
-                  host: target.id,
-                  flow: item.flow.entryPoint,
-                }),
-              ),
+              controller.abort(branchTimeoutError(item.flow.entryPoint, target.id, config.timeout_seconds!, attemptNo, config.retry.max_retries + 1)),
             config.timeout_seconds * 1000,
           );
     events({ type: 'flow:started', index: item.index, branch: item.flow.entryPoint, target: target.id, attempt: attemptNo });
