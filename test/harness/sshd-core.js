@@ -17,6 +17,7 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { spawn, execFileSync } = require('node:child_process');
+const { ensureLoginUser, isRoot } = require('./users');
 
 const SSHD = process.env.TEA_SSHD || '/usr/sbin/sshd';
 const SSH_KEYGEN = process.env.TEA_SSH_KEYGEN || 'ssh-keygen';
@@ -149,24 +150,62 @@ function runsConfig(/** @type {number} */ pid, /** @type {string} */ configPath)
  * /bin/sh (no rc files), like a fleet's deploy user: root's rc files on these machines
  * run `pyenv init` on every SSH exec (0.3 s, and 60 s when a killed session left
  * pyenv's rehash lock behind), which would make every fault test a test of pyenv.
- * TEA_TEST_USER overrides; as an ordinary user the hosts log in that user.
+ * `loginShell`/`rcOutput` pick another account (users.js: created as root, race-safe).
+ * TEA_TEST_USER overrides the default; as an ordinary user the hosts log in that user.
+ * @param {{ loginShell?: string, rcOutput?: string }} opts
  */
-const ROOT_LOGIN_USER = 'tea-test';
-
-function loginUser() {
+function loginUser(opts) {
+  if (opts.loginShell !== undefined || opts.rcOutput !== undefined) return ensureLoginUser(opts).name;
   if (process.env.TEA_TEST_USER) return process.env.TEA_TEST_USER;
-  if (process.getuid?.() !== 0) return os.userInfo().username;
+  if (!isRoot()) return os.userInfo().username;
+  return ensureLoginUser({}).name;
+}
+
+/** The user's shell from the passwd database ('' when the lookup fails). */
+function loginShellOf(/** @type {string} */ user) {
   try {
-    execFileSync('id', ['-u', ROOT_LOGIN_USER], { stdio: 'ignore' });
+    return execFileSync('getent', ['passwd', user], { encoding: 'utf8' }).trim().split(':')[6] ?? '';
   } catch {
-    execFileSync('useradd', ['--system', '--create-home', '--shell', '/bin/sh', ROOT_LOGIN_USER], { stdio: 'ignore' });
+    return '';
   }
-  // useradd leaves the account locked ("!"), which sshd refuses without PAM.
-  execFileSync('usermod', ['-p', '*', ROOT_LOGIN_USER], { stdio: 'ignore' });
-  return ROOT_LOGIN_USER;
 }
 
 // ---- configuration -----------------------------------------------------------------
+
+/** Debian's stock sftp-server (package openssh-sftp-server), run through the login shell. */
+const SFTP_SERVER = '/usr/lib/openssh/sftp-server';
+const SFTP_MODES = ['internal', 'external', 'none', 'stalled'];
+
+/**
+ * The sftp Subsystem line a host's `sftp` mode asks for: internal-sftp (in-process, no shell),
+ * Debian's stock external server (started through the login shell, so rc output corrupts it),
+ * none at all (hardened hosts), or a server that takes the channel and never answers.
+ * @param {import('./sshd-core').HostState} h
+ * @returns {Array<[string, string]>}
+ */
+function subsystemLine(h) {
+  switch (h.sftp) {
+    case 'external': return [['Subsystem', `sftp ${SFTP_SERVER}`]];
+    case 'stalled': return [['Subsystem', `sftp ${stalledServerPath(h)}`]];
+    case 'none': return [];
+    default: return [['Subsystem', 'sftp internal-sftp']];
+  }
+}
+
+function stalledServerPath(/** @type {import('./sshd-core').HostState} */ h) {
+  return path.join(h.dir, 'stalled-sftp-server');
+}
+
+/**
+ * Reads the client's requests and never answers; `cat` ends at EOF, i.e. when the channel
+ * or connection closes, so a stalled server never outlives its session.
+ */
+const STALLED_SERVER = '#!/bin/sh\n# test/harness: an sftp subsystem that accepts the channel and never answers\nexec cat >/dev/null\n';
+
+/** @template T @param {T | Array<T | undefined> | undefined} opt @param {number} i @returns {T | undefined} */
+function perHost(opt, i) {
+  return Array.isArray(opt) ? opt[i] : opt;
+}
 
 /**
  * sshd keeps the FIRST value it reads for an option, so overrides replace defaults
@@ -192,7 +231,7 @@ function sshdConfig(h, user) {
     ['UsePAM', 'no'],
     // Keys and dirs live in a temp dir whose owner/modes sshd would otherwise reject.
     ['StrictModes', 'no'],
-    ['Subsystem', 'sftp internal-sftp'],
+    ...subsystemLine(h),
     ['AcceptEnv', 'TEA_*'],
     // VERBOSE logs "Connection from" and "Accepted publickey": tests count logins.
     ['LogLevel', 'VERBOSE'],
@@ -241,7 +280,10 @@ class LocalSshdCluster {
     if (process.getuid?.() === 0) fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
 
     const self = os.userInfo().username;
-    const user = opts.user ?? loginUser();
+    if (opts.user !== undefined && (opts.loginShell !== undefined || opts.rcOutput !== undefined)) {
+      throw new Error('give either user or loginShell/rcOutput, not both');
+    }
+    const user = opts.user ?? loginUser(opts);
     const clientKeyPath = path.join(dir, 'client_ed25519');
     const clientPub = generateKey(clientKeyPath, 'tea-test-client');
     const wrongOn = new Set(opts.wrongKeyOn ?? []);
@@ -259,15 +301,26 @@ class LocalSshdCluster {
       for (let i = 0; i < count; i++) {
         const hdir = path.join(dir, `h${i}`);
         fs.mkdirSync(hdir, { recursive: true, mode: 0o755 });
-        const options = (Array.isArray(opts.sshdOptions) ? opts.sshdOptions[i] : opts.sshdOptions) ?? {};
+        const options = { ...(perHost(opts.sshdOptions, i) ?? {}) };
+        const sftp = perHost(opts.sftp, i) ?? 'internal';
+        if (!SFTP_MODES.includes(sftp)) throw new Error(`sftp must be one of ${SFTP_MODES.join(', ')} (got "${sftp}" for host ${i})`);
+        if (sftp === 'external' && !fs.existsSync(SFTP_SERVER)) {
+          throw new Error(`${SFTP_SERVER} is missing: apt-get install -y openssh-sftp-server`);
+        }
+        const maxSessions = perHost(opts.maxSessions, i);
+        if (maxSessions !== undefined) {
+          if (!Number.isInteger(maxSessions) || maxSessions < 0) throw new Error(`maxSessions must be a non-negative integer (got ${maxSessions} for host ${i})`);
+          options.MaxSessions = String(maxSessions);
+        }
         /** @type {import('./sshd-core').HostState} */
         const h = {
-          index: i, name: `local${i}`, port: 0, dir: hdir, pid: 0, options,
+          index: i, name: `local${i}`, port: 0, dir: hdir, pid: 0, options, sftp,
           configPath: path.join(hdir, 'sshd_config'), logPath: path.join(hdir, 'sshd.log'),
           pidPath: path.join(hdir, 'sshd.pid'), hostKeyPath: path.join(hdir, 'ssh_host_ed25519_key'),
           authorizedKeysPath: path.join(hdir, 'authorized_keys'), hostPublicKey: '',
         };
         h.hostPublicKey = generateKey(h.hostKeyPath, h.name);
+        if (sftp === 'stalled') fs.writeFileSync(stalledServerPath(h), STALLED_SERVER, { mode: 0o755 });
         fs.writeFileSync(h.authorizedKeysPath, `${wrongOn.has(i) ? wrongPub : clientPub}\n`, { mode: 0o600 });
         // sshd reads authorized_keys as the login user: another user needs to reach it
         // (traverse-only dirs; the client's private key stays private).
@@ -307,7 +360,7 @@ class LocalSshdCluster {
   describe() {
     const { dir, user, clientKeyPath, knownHostsPath } = this.state;
     return {
-      backend: 'local', dir, clientKeyPath, knownHostsPath,
+      backend: 'local', dir, clientKeyPath, knownHostsPath, loginShell: loginShellOf(user),
       hosts: this.hosts.map((h) => ({
         name: h.name, host: '127.0.0.1', port: h.port, user, sshlogin: `${user}@127.0.0.1:${h.port}`,
         hostPublicKey: h.hostPublicKey, logPath: h.logPath, pid: h.pid, configPath: h.configPath,

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostKeyPolicy } from '../../../../src/remote/trust/host-key-policy';
@@ -93,8 +93,9 @@ describe('known_hosts', () => {
       const path = file();
       const policy = new HostKeyPolicy(path, 'no', { ...silentLogger, warn: (m) => warnings.push(m) });
       expect(policy.verify('h', 'h', 22, blob(1))).toBeNull();
-      expect(policy.verify('h', 'h', 22, blob(2))).toBeNull();
-      expect(warnings).toHaveLength(1);
+      expect(policy.verify('h', 'h', 22, blob(1))).toBeNull();
+      expect(policy.verify('h2', 'h2', 22, blob(2))).toBeNull();
+      expect(warnings).toHaveLength(2);
       expect(warnings[0]).toMatch(/WITHOUT verification/);
       expect(existsSync(path)).toBe(false);
     });
@@ -108,6 +109,26 @@ describe('known_hosts', () => {
       expect(policy.verify('h', 'h', 22, blob(1))).toBeNull();
       expect(policy.verify('h', 'h', 22, blob(2))?.message).toMatch(/HOST KEY CHANGED/);
       expect(policy.verify('x', 'x', 22, blob(3))?.message).toMatch(/@revoked/);
+    });
+
+    it.each(['yes', 'accept-new', 'no'] as const)('%s: pins the first accepted key for the rest of the run, even when known_hosts has none', (mode) => {
+      const path = file();
+      const policy = new HostKeyPolicy(path, 'no', silentLogger);
+      const strict = new HostKeyPolicy(path, mode, silentLogger);
+      // "yes" needs the host listed: list it through a first accept-new policy.
+      if (mode === 'yes') expect(new HostKeyPolicy(path, 'accept-new', silentLogger).verify('h', 'h', 22, blob(1))).toBeNull();
+      expect(strict.verify('u@h:22', 'h', 22, blob(1))).toBeNull();
+      expect(strict.pinnedKeys().get('h')?.equals(blob(1))).toBe(true);
+      // known_hosts edited mid-run (or "no" with no entry): the pin still decides.
+      rmSync(path, { force: true });
+      const changed = strict.verify('u@h:22', 'h', 22, blob(2));
+      expect(changed?.code).toBe('E_HOST_KEY_REJECTED');
+      expect(changed?.message).toContain('HOST KEY CHANGED during this run for h');
+      expect(changed?.message).toContain(fingerprint(blob(1)));
+      expect(changed?.message).toContain(fingerprint(blob(2)));
+      expect(strict.verify('u@h:22', 'h', 22, blob(1))).toBeNull();
+      // Another run (another policy) starts with no pins.
+      expect(policy.verify('h', 'h', 22, blob(2))).toBeNull();
     });
 
     it('asks for the known key type first', () => {
