@@ -1,10 +1,10 @@
 import type { EventSink } from '../events';
-import { ignoreEvents } from '../events';
+import { guardEvents, ignoreEvents } from '../events';
 import { TeaError } from '../errors';
 import type { ExecutorFactory } from '../executors/registry';
 import type { ProcessExecutorOptions } from '../executors/process';
 import type { State } from '../executors/types';
-import { silentLogger, type Logger } from '../log';
+import { guardLogger, silentLogger, type Logger } from '../log';
 import { REMOTE_BRANCH_ENV } from '../executors/registry';
 import { reachableFanOuts } from '../workflow/reach';
 import { resolveScope } from '../workflow/scope';
@@ -45,7 +45,9 @@ export async function runWorkflow(workflow: Workflow, options: RunOptions = {}):
     throw new TeaError('E_INPUT_INVALID', 'the input state must be a JSON object');
   }
   const state = scope.entry === START ? { ...structuredClone(workflow.initialState), ...input } : input;
-  const logger = options.logger ?? silentLogger;
+  // An embedder's logger or event sink that throws cannot break the run.
+  const logger = guardLogger(options.logger ?? silentLogger);
+  const events = guardEvents(options.events ?? ignoreEvents, logger);
   // Said once, by the top-level run (not again by every scoped branch run).
   if (scope.entry === START && workflow.interrupts.length > 0) {
     const names = [...new Set(workflow.interrupts.map((p) => `${p.when} "${p.node}"`))].join(', ');
@@ -54,7 +56,7 @@ export async function runWorkflow(workflow: Workflow, options: RunOptions = {}):
   if (options.executorFactory === undefined) await checkRemoteBeforeRun(workflow, scope.entry, scope.exit, logger);
   const runner = new Runner(workflow, {
     logger,
-    events: options.events ?? ignoreEvents,
+    events,
     ...(options.executorFactory === undefined ? {} : { executorFactory: options.executorFactory }),
     ...(options.process === undefined ? {} : { process: options.process }),
   });
