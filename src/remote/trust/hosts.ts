@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import { DEFAULT_CONNECT_TIMEOUT_SECONDS, type RemoteConfig } from '../../config/remote';
-import { hostLabel, parsePort, parseSshLogin } from '../../config/sshlogin';
+import { hostLabel, isHostName, parsePort, parseSshLogin } from '../../config/sshlogin';
 import { TeaError } from '../../errors';
 import { readIdentity, type Identity, type PassphraseSource } from './identities';
 import { expandHome, isWindowsPipe } from '../../util/paths';
@@ -26,13 +26,14 @@ export interface HostSpec {
   skippedIdentities: string[];
   /** ssh-agent socket, Windows pipe or `pageant`, tried before the keys. */
   agent?: string;
+  /** Keys the agent held when tea asked before the run (local checks); unknown when absent. */
+  agentKeys?: number;
   connectTimeoutSeconds: number;
   /** ProxyJump hosts, in the order they are hopped through; empty for a direct connection. */
   jumps: HostSpec[];
 }
 
 const DEFAULT_IDENTITIES = ['~/.ssh/id_ed25519', '~/.ssh/id_ecdsa', '~/.ssh/id_rsa'];
-const HOST_RE = /^[A-Za-z0-9._:-]+$/;
 const USER_RE = /^[A-Za-z0-9._][A-Za-z0-9._-]*$/;
 const MAX_JUMPS = 8;
 
@@ -117,7 +118,7 @@ class Resolver {
     const bad = (what: string) => new TeaError('E_CONFIG_INVALID', `${from}: ${what}`);
 
     const host = found.hostName === undefined ? alias : expandHostName(found.hostName, alias);
-    if (!HOST_RE.test(host)) throw bad(`HostName "${host}" is not a valid host name`);
+    if (!isHostName(host)) throw bad(`HostName "${host}" is not a valid host name`);
     let port = explicit.port;
     if (port === undefined && found.port !== undefined) {
       const parsed = parsePort(found.port);
