@@ -128,6 +128,7 @@ export class RemoteExecutor implements ParallelExecutor {
         maxResultBytes: setup.remote.max_result_bytes,
         cleanup: setup.remote.cleanup,
         env,
+        debug: (message) => this.context.logger.debug(message),
       },
       signal,
     );

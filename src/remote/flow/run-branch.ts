@@ -18,6 +18,8 @@ export interface BranchRun extends RunCommandSpec {
   maxResultBytes: number;
   cleanup: boolean;
   env: FlowEnv;
+  /** Debug log (--verbose): the remote command of a failed branch. */
+  debug: (message: string) => void;
 }
 
 /**
@@ -41,7 +43,11 @@ export async function runBranch(connection: HostConnection, run: BranchRun, sign
   if (wrapper !== null) {
     throw new TeaError('E_STAGING_FAILED', `${where}: cannot write its input under ${run.flowDir}: ${wrapper[1]}`, { host: run.host, flow: run.flow, stderrTail: result.stderrTail });
   }
-  if (result.code !== 0) throw exitError(result, { where, flow: run.flow, host: run.host, runner: 'remote', command: printableRunCommand(run) });
+  if (result.code !== 0) {
+    // The command line is for debugging (--verbose), not for the one-line error.
+    run.debug(`${where}: remote command: ${printableRunCommand(run)}`);
+    throw exitError(result, { where, flow: run.flow, host: run.host, runner: 'remote' });
+  }
   return parseResult(reader.finish(), where, `${run.flowDir}/result.json`, run);
 }
 
