@@ -21,7 +21,9 @@ const TABLE: Partial<Record<ErrorCode, Omit<Classification, 'code'>>> = {
   E_CONNECTION_LOST: { retry: 'always', transport: true, disablesTarget: false, notStarted: false },
   E_TIMEOUT: { retry: 'always', transport: true, disablesTarget: false, notStarted: false },
   E_STAGING_FAILED: { retry: 'always', transport: false, disablesTarget: false, notStarted: false },
-  E_CHANNEL_UNAVAILABLE: { retry: 'always', transport: false, disablesTarget: false, notStarted: false },
+  // Transport-side: the host could not give a channel or a working SFTP session; charged to the host.
+  E_CHANNEL_UNAVAILABLE: { retry: 'always', transport: true, disablesTarget: false, notStarted: false },
+  E_TRANSFER_FAILED: { retry: 'always', transport: true, disablesTarget: false, notStarted: false },
   E_AUTH_FAILED: { retry: 'never', transport: false, disablesTarget: true, notStarted: true },
   E_HOST_KEY_REJECTED: { retry: 'never', transport: false, disablesTarget: true, notStarted: true },
   E_HOST_UNUSABLE: { retry: 'never', transport: false, disablesTarget: true, notStarted: true },
