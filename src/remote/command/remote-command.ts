@@ -36,7 +36,7 @@ export const WATCHDOG_SCRIPT = [
   'export TEA_REMOTE_BRANCH=1',
   'exec 3<&0',
   'if kill -0 -$$ 2>/dev/null; then',
-  "  ( trap '' TERM INT HUP; while read -r _; do :; done <&3; kill -TERM -$$; i=0; while kill -0 $$ && [ $i -lt $g ]; do sleep 1; i=$((i+1)); done; kill -KILL -$$; tea_reap ) >/dev/null 2>&1 &",
+  "  ( trap '' TERM INT HUP; while read -r _; do :; done <&3; kill -TERM -$$; i=0; while kill -0 $$ && [ $i -lt $g ]; do sleep 1; i=$((i+1)); done; tea_reap; kill -KILL -$$ ) >/dev/null 2>&1 &",
   '  exec "$@" </dev/null 3<&-',
   'fi',
   'if command -v setsid >/dev/null 2>&1; then setsid "$@" </dev/null & p=$!; t="-$p"; else "$@" </dev/null & p=$!; t=$p; fi',

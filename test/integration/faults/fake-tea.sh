@@ -22,6 +22,10 @@ case "$branch" in
   array) printf '[1,2]' > "$out"; exit 0 ;;
   fail) echo "fake tea: branch failed with a reason" >&2; exit 3 ;;
   slow*) sleep 2 ;;
+  daemon*)
+    # leaves its process group and session, outputs detached: only the wrapper's mark finds it
+    setsid nohup sleep 1001 </dev/null >/dev/null 2>&1 &
+    ;;
   hang)
     # ignores TERM, and so does its child: only KILL ends them
     trap '' TERM
