@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Real OpenSSH test hosts on loopback, outside jest (demo, manual runs, GNU Parallel checks).
 //
-//   node scripts/local-hosts.mjs start --count 3 --dir DIR [--option Key=Value ...] [--wrong-key-on I ...] [--user NAME]
+//   node scripts/local-hosts.mjs start --count 3 --dir DIR [--option Key=Value ...] [--wrong-key-on I ...]
+//       [--user NAME | --shell sh|bash|dash|zsh|fish|tcsh|busybox-ash [--rc-output TEXT]]
+//       [--server openssh|dropbear] [--sftp internal|external|none|stalled] [--max-sessions N]
 //       prints a JSON description of the hosts and leaves them running detached
 //   node scripts/local-hosts.mjs stop --dir DIR [--rm]
 //       kills them (and every session under them); --rm also deletes DIR
@@ -13,11 +15,13 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const { LocalSshdCluster } = require('../test/harness/sshd-core.js');
 
-const USAGE = 'usage: local-hosts.mjs start --count N --dir DIR [--option Key=Value]... [--wrong-key-on I]... [--user NAME]\n'
+const USAGE = 'usage: local-hosts.mjs start --count N --dir DIR [--option Key=Value]... [--wrong-key-on I]...\n'
+  + '         [--user NAME | --shell sh|bash|dash|zsh|fish|tcsh|busybox-ash [--rc-output TEXT]]\n'
+  + '         [--server openssh|dropbear] [--sftp internal|external|none|stalled] [--max-sessions N]\n'
   + '       local-hosts.mjs stop --dir DIR [--rm]';
 
 function parseArgs(argv) {
-  const out = { command: argv[0], count: 3, dir: undefined, options: {}, wrongKeyOn: [], rm: false, user: undefined };
+  const out = { command: argv[0], count: 3, dir: undefined, options: {}, wrongKeyOn: [], rm: false, user: undefined, loginShell: undefined, rcOutput: undefined, sftp: undefined, maxSessions: undefined, server: undefined };
   for (let i = 1; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -32,6 +36,11 @@ function parseArgs(argv) {
       out.options[key] = rest.join('=');
     } else if (arg === '--wrong-key-on') out.wrongKeyOn.push(Number(value()));
     else if (arg === '--user') out.user = value();
+    else if (arg === '--shell') out.loginShell = value();
+    else if (arg === '--rc-output') out.rcOutput = value();
+    else if (arg === '--sftp') out.sftp = value();
+    else if (arg === '--server') out.server = value();
+    else if (arg === '--max-sessions') out.maxSessions = Number(value());
     else if (arg === '--rm') out.rm = true;
     else throw new Error(`unknown argument "${arg}"`);
   }
@@ -45,6 +54,11 @@ async function main() {
     const cluster = await LocalSshdCluster.start({
       count: args.count, dir: args.dir, sshdOptions: args.options, wrongKeyOn: args.wrongKeyOn, keepRunning: true,
       ...(args.user ? { user: args.user } : {}),
+      ...(args.loginShell ? { loginShell: args.loginShell } : {}),
+      ...(args.rcOutput !== undefined ? { rcOutput: args.rcOutput } : {}),
+      ...(args.sftp ? { sftp: args.sftp } : {}),
+      ...(args.server ? { server: args.server } : {}),
+      ...(args.maxSessions !== undefined ? { maxSessions: args.maxSessions } : {}),
     });
     process.stdout.write(`${JSON.stringify(cluster.describe(), null, 2)}\n`);
   } else if (args.command === 'stop') {

@@ -2,6 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startLocalHosts, type LocalHostsFixture } from '../../harness/hosts';
+import { parseParallelConfig } from '../../../src/config/parallel';
+import { RemoteExecutor } from '../../../src/remote/executor';
+import { capture } from '../remote/helpers';
 import { flow, runFlows, scratch } from './helpers';
 
 jest.setTimeout(120_000);
@@ -88,4 +91,30 @@ describe('host keys against real sshd', () => {
     expect(fx.countConnections(1)).toBe(logins); // refused before authenticating
     expect(readFileSync(knownHosts, 'utf8')).toBe(`${name(1)} ${oldKey}\n`); // the old key stays
   });
+
+  it.each(['no', 'accept-new', 'yes'])('"%s": a key that changes on reconnect within a run is refused (pinned at the first connection)', async (mode) => {
+    const knownHosts = join(dir, `pinned-${mode}`);
+    // "no": no entry at all, so only the pin can refuse; "yes": the key as served now.
+    if (mode === 'yes') writeFileSync(knownHosts, `${name(0)} ${fx.hosts[0]!.hostPublicKey}\n`);
+    const firstKey = fx.hosts[0]!.hostPublicKey;
+    const captured = capture();
+    const executor = new RemoteExecutor(captured.context);
+    try {
+      const config = parseParallelConfig({ strategy: 'remote', retry: { max_retries: 0 }, remote: fx.remoteConfig({ ...only(0), known_hosts: knownHosts, strict_host_key_checking: mode }) });
+      const before = await executor.execute([flow('work')], config);
+      expect(before[0]!.success).toBe(true);
+
+      await fx.restart(0, { newHostKey: true }); // the connection is lost; the next flow reconnects
+      if (mode === 'no') expect(existsSync(knownHosts)).toBe(false);
+      const logins = fx.countConnections(0);
+      const after = await executor.execute([flow('work')], config);
+      expect(after[0]).toMatchObject({ success: false, error_type: 'E_HOST_KEY_REJECTED', host: fx.hosts[0]!.sshlogin });
+      expect(after[0]!.error).toContain(`presented ssh-ed25519 ${opensshFingerprint(fx.hosts[0]!.hostPublicKey)}`);
+      expect(after[0]!.error).toContain(opensshFingerprint(firstKey));
+      expect(fx.countConnections(0)).toBe(logins); // refused before authenticating: nothing ran there
+    } finally {
+      await executor.close();
+    }
+  });
 });
+

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostKeyPolicy } from '../../../../src/remote/trust/host-key-policy';
@@ -60,8 +60,27 @@ describe('known_hosts', () => {
     expect(fingerprint(blob(1))).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
   });
 
+  it('reads a CRLF file (saved by a Windows editor) with the right line numbers', () => {
+    const entries = parseKnownHosts(`# made on Windows\r\n[h]:2222 ssh-ed25519 ${b64(1)}\r\n\r\nother ssh-ed25519 ${b64(2)}\r\n`);
+    expect(entries.map((e) => [e.patterns, e.line])).toEqual([['[h]:2222', 2], ['other', 4]]);
+    expect(checkHostKey(entries, '[h]:2222', blob(1))).toEqual({ status: 'known' });
+    expect(checkHostKey(entries, 'other', blob(2))).toEqual({ status: 'known' });
+  });
+
   describe('HostKeyPolicy', () => {
     const file = () => join(mkdtempSync(join(tmpdir(), 'kh-')), 'sub', 'known_hosts');
+
+    it('accept-new: appends on a line of its own to a file without a final newline, in its line ending', () => {
+      for (const [eol, before] of [['\n', `a ssh-ed25519 ${b64(4)}`], ['\r\n', `# w\r\na ssh-ed25519 ${b64(4)}`]] as const) {
+        const path = join(mkdtempSync(join(tmpdir(), 'kh-')), 'known_hosts');
+        writeFileSync(path, before);
+        expect(new HostKeyPolicy(path, 'accept-new', silentLogger).verify('h', 'h', 22, blob(1))).toBeNull();
+        expect(readFileSync(path, 'utf8')).toBe(`${before}${eol}h ssh-ed25519 ${b64(1)}\n`);
+        const policy = new HostKeyPolicy(path, 'yes', silentLogger);
+        expect(policy.verify('a', 'a', 22, blob(4))).toBeNull();
+        expect(policy.verify('h', 'h', 22, blob(1))).toBeNull();
+      }
+    });
 
     it('yes: refuses an unknown host and says how to add it', () => {
       const err = new HostKeyPolicy(file(), 'yes', silentLogger).verify('u@h:2222', 'h', 2222, blob(1));
@@ -93,8 +112,9 @@ describe('known_hosts', () => {
       const path = file();
       const policy = new HostKeyPolicy(path, 'no', { ...silentLogger, warn: (m) => warnings.push(m) });
       expect(policy.verify('h', 'h', 22, blob(1))).toBeNull();
-      expect(policy.verify('h', 'h', 22, blob(2))).toBeNull();
-      expect(warnings).toHaveLength(1);
+      expect(policy.verify('h', 'h', 22, blob(1))).toBeNull();
+      expect(policy.verify('h2', 'h2', 22, blob(2))).toBeNull();
+      expect(warnings).toHaveLength(2);
       expect(warnings[0]).toMatch(/WITHOUT verification/);
       expect(existsSync(path)).toBe(false);
     });
@@ -108,6 +128,26 @@ describe('known_hosts', () => {
       expect(policy.verify('h', 'h', 22, blob(1))).toBeNull();
       expect(policy.verify('h', 'h', 22, blob(2))?.message).toMatch(/HOST KEY CHANGED/);
       expect(policy.verify('x', 'x', 22, blob(3))?.message).toMatch(/@revoked/);
+    });
+
+    it.each(['yes', 'accept-new', 'no'] as const)('%s: pins the first accepted key for the rest of the run, even when known_hosts has none', (mode) => {
+      const path = file();
+      const policy = new HostKeyPolicy(path, 'no', silentLogger);
+      const strict = new HostKeyPolicy(path, mode, silentLogger);
+      // "yes" needs the host listed: list it through a first accept-new policy.
+      if (mode === 'yes') expect(new HostKeyPolicy(path, 'accept-new', silentLogger).verify('h', 'h', 22, blob(1))).toBeNull();
+      expect(strict.verify('u@h:22', 'h', 22, blob(1))).toBeNull();
+      expect(strict.pinnedKeys().get('h')?.equals(blob(1))).toBe(true);
+      // known_hosts edited mid-run (or "no" with no entry): the pin still decides.
+      rmSync(path, { force: true });
+      const changed = strict.verify('u@h:22', 'h', 22, blob(2));
+      expect(changed?.code).toBe('E_HOST_KEY_REJECTED');
+      expect(changed?.message).toContain('HOST KEY CHANGED during this run for h');
+      expect(changed?.message).toContain(fingerprint(blob(1)));
+      expect(changed?.message).toContain(fingerprint(blob(2)));
+      expect(strict.verify('u@h:22', 'h', 22, blob(1))).toBeNull();
+      // Another run (another policy) starts with no pins.
+      expect(policy.verify('h', 'h', 22, blob(2))).toBeNull();
     });
 
     it('asks for the known key type first', () => {
