@@ -16,7 +16,7 @@ import { ConnectionPool } from './ssh/pool';
 import { HostPrep } from './host/host-prep';
 import { execRequest } from './command/bootstrap';
 import { EnvTransfer } from './host/env-transfer';
-import { runBranch } from './flow/run-branch';
+import { BasefileMissing, runBranch, type BranchRun } from './flow/run-branch';
 import { selectEnv } from './command/env-vars';
 
 interface Setup {
@@ -111,27 +111,38 @@ export class RemoteExecutor implements ParallelExecutor {
 
   async #attempt(setup: Setup, fanout: number, { flow, index, target, attempt, signal }: AttemptContext): Promise<State> {
     const connection = setup.pool.get(target.id);
-    const staged = await setup.staging.get(target.id)!.stage(signal);
+    const prep = setup.staging.get(target.id)!;
+    let staged = await prep.stage(signal);
     const env = await setup.env.forFlow(connection, signal);
-    return runBranch(
-      connection,
-      {
-        host: target.id,
-        flow: flow.entryPoint,
-        state: flow.state,
-        tea: staged.tea,
-        workflow: staged.layout.workflow,
-        flowDir: flowDir(staged.layout, fanout, index, attempt),
-        entryPoint: flow.entryPoint,
-        exitPoint: flow.exitPoint,
-        killGraceSeconds: setup.remote.kill_grace_seconds,
-        maxResultBytes: setup.remote.max_result_bytes,
-        cleanup: setup.remote.cleanup,
-        env,
-        debug: (message) => this.context.logger.debug(message),
-      },
-      signal,
-    );
+    const run = (): BranchRun => ({
+      host: target.id,
+      flow: flow.entryPoint,
+      state: flow.state,
+      tea: staged.tea,
+      workflow: staged.layout.workflow,
+      flowDir: flowDir(staged.layout, fanout, index, attempt),
+      entryPoint: flow.entryPoint,
+      exitPoint: flow.exitPoint,
+      killGraceSeconds: setup.remote.kill_grace_seconds,
+      maxResultBytes: setup.remote.max_result_bytes,
+      cleanup: setup.remote.cleanup,
+      env,
+      debug: (message) => this.context.logger.debug(message),
+    });
+    try {
+      return await runBranch(connection, run(), signal);
+    } catch (error) {
+      if (!(error instanceof BasefileMissing)) throw error;
+      // A tmp cleaner took the cached basefile: the host's housekeeping, not the branch's failure
+      // and not "no Node". Stage again (once for every flow that saw it) and run this attempt again.
+      staged = await prep.restage(staged.generation, signal);
+      try {
+        return await runBranch(connection, run(), signal);
+      } catch (again) {
+        if (!(again instanceof BasefileMissing)) throw again;
+        throw new TeaError('E_STAGING_FAILED', `branch "${flow.entryPoint}" on ${target.id}: the basefile ${staged.tea} vanished again right after staging: is something on the host deleting files under the workdir?`, { host: target.id, flow: flow.entryPoint });
+      }
+    }
   }
 
   /** Removes this run's files from every host it staged on (the basefile cache stays), then disconnects. */

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { execRequest, type ExecRequest } from './bootstrap';
 import { shellJoin } from './quote';
+import { BASEFILE_CHECK, REAPER_SETUP } from './reaper';
+
+export { BASEFILE_MISSING_STATUS } from './reaper';
 
 /**
  * The POSIX sh wrapper every remote `tea run` runs under (read from the exec channel's
@@ -28,10 +31,14 @@ import { shellJoin } from './quote';
  */
 export const RUN_SCRIPT = [
   'g=$1 d=$2 n=$3 m=$4 k=$5 c=$6; shift 6',
+  // reaper.ts: exit 86 when the basefile vanished (before anything is created or read).
+  BASEFILE_CHECK,
   'export TEA_REMOTE_BRANCH=1',
   'umask 077',
   // tea runs in its flow directory, as branches always have.
   'mkdir -- "$d" && cd -- "$d" || { echo "tea-wrapper: cannot create the flow directory" >&2; exit 125; }',
+  // reaper.ts: the flow's mark (from $PWD) and tea_reap for processes that left the group.
+  REAPER_SETUP,
   'if ! dd bs=65536 count="$n" iflag=fullblock,count_bytes of="$d/input.json" 2>/dev/null; then',
   '  [ -s "$d/input.json" ] || dd bs=1 count="$n" of="$d/input.json" 2>/dev/null',
   'fi',
@@ -41,7 +48,7 @@ export const RUN_SCRIPT = [
   'if kill -0 -$$ 2>/dev/null; then "$@" </dev/null 3<&- >&2 & p=$!; t=-$$',
   'elif command -v setsid >/dev/null 2>&1; then setsid "$@" </dev/null 3<&- >&2 & p=$!; t=-$p',
   'else "$@" </dev/null 3<&- >&2 & p=$!; t=$p; fi',
-  "( trap '' TERM INT HUP; while read -r _; do :; done <&3; kill -TERM $t; i=0; while kill -0 $p && [ $i -lt $g ]; do sleep 1; i=$((i+1)); done; kill -KILL $t ) >/dev/null 2>&1 &",
+  "( trap '' TERM INT HUP; while read -r _; do :; done <&3; kill -TERM $t; i=0; while kill -0 $p && [ $i -lt $g ]; do sleep 1; i=$((i+1)); done; tea_reap; kill -KILL $t ) >/dev/null 2>&1 &",
   'exec 3<&- </dev/null',
   // As group leader, sshd's signal already reached the whole group: only stop waiting.
   `if [ "$t" = "-$$" ]; then trap : TERM INT HUP; else trap 'kill -TERM $t 2>/dev/null || kill -TERM $p 2>/dev/null' TERM INT HUP; fi`,
@@ -57,6 +64,9 @@ export const RUN_SCRIPT = [
   "    else printf '\\n@@tea-result-%s %s\\n' \"$k\" \"$((s))\"; head -c \"$((s))\" -- \"$f\"; printf '\\n@@tea-end-%s\\n' \"$k\"; fi",
   '  fi',
   'fi',
+  // After the result: escaped processes are looked for once tea is done, off the result's path.
+  'tea_reap >/dev/null 2>&1',
+  'cd /',
   '[ "$c" = 1 ] && rm -rf -- "$d"',
   'exit $rc',
 ].join('\n');

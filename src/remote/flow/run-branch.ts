@@ -3,9 +3,12 @@ import { exitError } from '../../core/exit-status';
 import { parseBranchResult } from '../../core/branch-result';
 import type { State } from '../../executors/types';
 import type { HostConnection } from '../ssh/connection';
-import { buildFlowRequest, printableRunCommand, type RunCommandSpec } from '../command/remote-command';
+import { BASEFILE_MISSING_STATUS, buildFlowRequest, printableRunCommand, type RunCommandSpec } from '../command/remote-command';
 import { ResultFrameReader, type ResultFrame } from '../command/result-frame';
 import type { FlowEnv } from '../host/env-transfer';
+
+/** The cached basefile is gone (a tmp cleaner): the caller stages again and reruns the attempt. */
+export class BasefileMissing extends Error {}
 
 /** The wrapper's status when it fails before tea starts (RUN_SCRIPT). */
 const WRAPPER_FAILED = 125;
@@ -39,6 +42,7 @@ export async function runBranch(connection: HostConnection, run: BranchRun, sign
     onStdout: (chunk) => reader.push(chunk),
     ...(run.env.execEnv === undefined ? {} : { env: run.env.execEnv }),
   });
+  if (result.code === BASEFILE_MISSING_STATUS) throw new BasefileMissing(`${where}: the basefile ${run.tea} is missing`);
   const wrapper = result.code === WRAPPER_FAILED ? /^tea-wrapper: (.*)$/m.exec(result.stderrTail) : null;
   if (wrapper !== null) {
     throw new TeaError('E_STAGING_FAILED', `${where}: cannot write its input under ${run.flowDir}: ${wrapper[1]}`, { host: run.host, flow: run.flow, stderrTail: result.stderrTail });

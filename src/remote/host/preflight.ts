@@ -3,13 +3,13 @@ import type { RemoteConfig } from '../../config/remote';
 import { TeaError, errorMessage, isTeaError } from '../../errors';
 import { describeBasefile, formatBytes, type Basefile, type BasefileCatalog } from './basefile';
 import { chooseBasefile } from './basefile-choice';
-import type { HostConnection } from '../ssh/connection';
+import type { HostConnection, SftpLease } from '../ssh/connection';
 import { buildProbeRequest, ENV_NAME, parseProbeOutput, type CachedFact, type HostFacts } from './host-probe';
 import { expandHome } from '../../util/paths';
 import { knownKeyTypes, lookupName, parseKnownHosts } from '../trust/known-hosts';
 import { basefilePath, runLayout, sftpPath } from './layout';
 import { BOOTSTRAP_COMMAND } from '../command/bootstrap';
-import { sftpOps } from '../ssh/sftp-ops';
+import { decideTransfer, probeSftp, type SftpProbe, type TransferChoice } from '../transfer/transfer-choice';
 
 /** Seconds a preflight may take after the handshake (its probe runs `tea --version` of a cached basefile). */
 export const PROBE_BUDGET_SECONDS = 60;
@@ -17,7 +17,7 @@ export const PROBE_BUDGET_SECONDS = 60;
 /** Room kept free beyond the basefile and the workflow, for flows' input.json / result.json. */
 export const SPACE_MARGIN_BYTES = 64 * 1024;
 
-export type CheckName = 'reachable' | 'host_key' | 'authenticated' | 'login_shell' | 'probe' | 'basefile' | 'workdir' | 'disk_space' | 'cached_basefile' | 'accept_env';
+export type CheckName = 'reachable' | 'host_key' | 'authenticated' | 'login_shell' | 'probe' | 'basefile' | 'workdir' | 'disk_space' | 'cached_basefile' | 'accept_env' | 'transfer';
 
 export interface PreflightCheck {
   name: CheckName;
@@ -39,6 +39,8 @@ export interface PreflightReport {
   /** The basefile this host gets, and why (usable hosts). */
   basefile?: Basefile;
   basefileWhy?: string;
+  /** How files reach this host (SFTP or exec channels), and why. */
+  transfer?: TransferChoice;
   /** The cached copy of the chosen basefile does not run: the staging must replace it. */
   replaceCached?: boolean;
   /** What stopped the preflight before it had the host's facts (connect, host key, auth, probe exec). */
@@ -46,7 +48,7 @@ export interface PreflightReport {
 }
 
 export interface PreflightOptions {
-  remote: Pick<RemoteConfig, 'workdir' | 'known_hosts' | 'strict_host_key_checking'>;
+  remote: Pick<RemoteConfig, 'workdir' | 'known_hosts' | 'strict_host_key_checking'> & Partial<Pick<RemoteConfig, 'transfer'>>;
   catalog: BasefileCatalog;
   /** Bytes of the workflow YAML uploaded once per run. */
   workflowBytes: number;
@@ -81,6 +83,20 @@ export async function preflight(connection: HostConnection, options: PreflightOp
   checks.push(hostKeyCheck(options.remote.strict_host_key_checking, hostKeyBefore));
   checks.push({ name: 'authenticated', level: 'ok', detail: `as ${spec.user}` });
 
+  // SFTP first, held open during the probe's exec: a server that then refuses the exec
+  // (MaxSessions 1) shows that an SFTP channel would starve the branches.
+  const mode = options.remote.transfer ?? 'auto';
+  let sftp: SftpProbe | null = null;
+  if (mode !== 'exec') {
+    try {
+      sftp = await probeSftp(connection, options.signal);
+    } catch (error) {
+      if (options.signal.aborted) throw options.signal.reason;
+      checks.push({ name: 'probe', level: 'fail', detail: `cannot inspect the host: ${errorMessage(error)}` });
+      return report(undefined, { error });
+    }
+  }
+
   const env = [...(options.acceptEnv ?? [])];
   const bad = env.find((name) => !ENV_NAME.test(name));
   if (bad !== undefined) throw new TeaError('E_CONFIG_INVALID', `env var name ${JSON.stringify(bad)} is not a valid name`);
@@ -105,6 +121,9 @@ export async function preflight(connection: HostConnection, options: PreflightOp
     return report(undefined, {});
   }
   checks.push({ name: 'login_shell', level: 'ok', detail: `login shell ${facts.shell === '' ? '(SHELL unset)' : facts.shell} runs the bootstrap` });
+
+  const transfer = decideTransfer(mode, sftp, connection.sftpCrowdsExec);
+  checks.push({ name: 'transfer', level: transfer.level, detail: transfer.detail });
 
   const choice = chooseBasefile(options.catalog, { os: facts.os, machine: facts.machine, node: facts.node });
   if (!choice.ok) {
@@ -174,7 +193,7 @@ export async function preflight(connection: HostConnection, options: PreflightOp
     );
   }
 
-  return report(facts, choice.ok ? { basefile: choice.basefile, basefileWhy: choice.why, replaceCached } : {});
+  return report(facts, { transfer, ...(choice.ok ? { basefile: choice.basefile, basefileWhy: choice.why, replaceCached } : {}) });
 }
 
 /**
@@ -182,13 +201,16 @@ export async function preflight(connection: HostConnection, options: PreflightOp
  * cannot be read: the message then says "the login shell" without a name.
  */
 async function loginShell(connection: HostConnection, signal: AbortSignal): Promise<string | null> {
+  let lease: SftpLease | undefined;
   try {
-    const { sftp, guard } = await connection.sftp(signal);
-    const passwd = await guard(sftpOps(sftp).readFile('/etc/passwd'));
+    lease = await connection.sftpLease(signal);
+    const passwd = await lease.ops.readFile('/etc/passwd');
     const line = passwd.toString('utf8').split('\n').find((l) => l.split(':')[0] === connection.spec.user);
     return line?.split(':')[6]?.trim() || null;
   } catch {
     return null;
+  } finally {
+    lease?.release();
   }
 }
 
@@ -267,7 +289,13 @@ function finish(host: string, address: string, checks: PreflightCheck[], facts: 
   const reason =
     status === 'unusable'
       ? failed.map((c) => c.detail).join('; ')
-      : [checks.find((c) => c.name === 'basefile')?.detail, checks.find((c) => c.name === 'disk_space')?.detail, ...warned.map((c) => c.detail), checks.find((c) => c.name === 'login_shell')?.detail]
+      : [
+          checks.find((c) => c.name === 'basefile')?.detail,
+          checks.find((c) => c.name === 'disk_space')?.detail,
+          checks.find((c) => c.name === 'transfer' && c.level === 'ok')?.detail,
+          ...warned.map((c) => c.detail),
+          checks.find((c) => c.name === 'login_shell')?.detail,
+        ]
           .filter((d): d is string => d !== undefined)
           .join('; ');
   return { host, address, status, reason, checks, ...(facts === undefined ? {} : { facts }), ...extra };
