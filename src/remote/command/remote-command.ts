@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { execRequest, type ExecRequest } from './bootstrap';
 import { shellJoin } from './quote';
-import { BASEFILE_CHECK, REAPER_SETUP } from './reaper';
+import { BASEFILE_CHECK, BASEFILE_MISSING_STATUS, REAPER_SETUP } from './reaper';
 
-export { BASEFILE_MISSING_STATUS } from './reaper';
+export { BASEFILE_MISSING_STATUS };
 
 /**
  * The POSIX sh wrapper every remote `tea run` runs under (read from the exec channel's
@@ -31,8 +31,6 @@ export { BASEFILE_MISSING_STATUS } from './reaper';
  */
 export const RUN_SCRIPT = [
   'g=$1 d=$2 n=$3 m=$4 k=$5 c=$6; shift 6',
-  // reaper.ts: exit 86 when the basefile vanished (before anything is created or read).
-  BASEFILE_CHECK,
   'export TEA_REMOTE_BRANCH=1',
   'umask 077',
   // tea runs in its flow directory, as branches always have.
@@ -44,6 +42,9 @@ export const RUN_SCRIPT = [
   'fi',
   's=$(wc -c <"$d/input.json" 2>/dev/null) || s=-1',
   'if [ "$((s))" -ne "$n" ]; then echo "tea-wrapper: $((s)) of $n bytes written (disk full?)" >&2; cd /; [ "$c" = 1 ] && rm -rf -- "$d"; exit 125; fi',
+  // reaper.ts: exit 86 when the basefile vanished (a tmp cleaner), not 127 ("no Node").
+  // The directory goes whatever `cleanup` says: the attempt runs again in it once restaged.
+  `${BASEFILE_CHECK.replace(/exit /, 'cd /; rm -rf -- "$d"; exit ')}`,
   'exec 3<&0',
   'if kill -0 -$$ 2>/dev/null; then "$@" </dev/null 3<&- >&2 & p=$!; t=-$$',
   'elif command -v setsid >/dev/null 2>&1; then setsid "$@" </dev/null 3<&- >&2 & p=$!; t=-$p',
@@ -54,6 +55,8 @@ export const RUN_SCRIPT = [
   `if [ "$t" = "-$$" ]; then trap : TERM INT HUP; else trap 'kill -TERM $t 2>/dev/null || kill -TERM $p 2>/dev/null' TERM INT HUP; fi`,
   'wait $p; rc=$?',
   'while kill -0 $p 2>/dev/null; do wait $p; rc=$?; done',
+  // Removed between the check and the exec: the same answer as the check.
+  `case $rc in 126|127) [ -f "$1" ] || rc=${BASEFILE_MISSING_STATUS};; esac`,
   'f=$d/result.json',
   'if [ $rc -eq 0 ]; then',
   "  if [ -h \"$f\" ] || { [ -e \"$f\" ] && [ ! -f \"$f\" ]; }; then printf '\\n@@tea-result-%s invalid\\n' \"$k\"",
@@ -67,7 +70,7 @@ export const RUN_SCRIPT = [
   // After the result: escaped processes are looked for once tea is done, off the result's path.
   'tea_reap >/dev/null 2>&1',
   'cd /',
-  '[ "$c" = 1 ] && rm -rf -- "$d"',
+  `{ [ "$c" = 1 ] || [ $rc -eq ${BASEFILE_MISSING_STATUS} ]; } && rm -rf -- "$d"`,
   'exit $rc',
 ].join('\n');
 

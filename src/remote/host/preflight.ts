@@ -292,9 +292,9 @@ function finish(host: string, address: string, checks: PreflightCheck[], facts: 
       : [
           checks.find((c) => c.name === 'basefile')?.detail,
           checks.find((c) => c.name === 'disk_space')?.detail,
+          checks.find((c) => c.name === 'login_shell')?.detail,
           checks.find((c) => c.name === 'transfer' && c.level === 'ok')?.detail,
           ...warned.map((c) => c.detail),
-          checks.find((c) => c.name === 'login_shell')?.detail,
         ]
           .filter((d): d is string => d !== undefined)
           .join('; ');
