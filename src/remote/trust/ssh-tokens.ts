@@ -11,6 +11,8 @@ export interface TokenContext {
   port: number;
   /** The remote login user (`%r`). */
   user: string;
+  /** The local account name (`%u`; default: os.userInfo()). */
+  localUser?: string;
 }
 
 /**
@@ -33,7 +35,7 @@ export function expandSshPath(value: string, ctx: TokenContext, env: NodeJS.Proc
     n: ctx.alias,
     p: String(ctx.port),
     r: ctx.user,
-    u: userInfo().username,
+    u: ctx.localUser ?? userInfo().username,
   };
   let error: string | undefined;
   const dollars = expandHome(value).replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => {

@@ -35,7 +35,7 @@ function setup(configBody: (h: HostsFixture['hosts'][number]) => string, remote:
       { from: 'a', to: 'j' },
     ],
   };
-  const env = { ...process.env, HOME: home };
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
   delete env.SSH_AUTH_SOCK;
   return { file: writeIn(dir, `wf${n}.yaml`, JSON.stringify(doc)), home, env, h };
 }
