@@ -191,6 +191,24 @@ async function scenarios({ node, cluster, winHome, sshDir, work, out }) {
     kh,
   );
 
+  // The three strategies in one fan-out (examples/strategies.yaml on host win0): a thread, a
+  // child process on the Windows client (node.exe spawning node.exe) and a remote branch.
+  const example = readFileSync(path.join(ROOT, 'examples', 'strategies.yaml'), 'utf8').replace(/      hosts:\n(        - .*\n)+/, '      hosts:\n        - win0\n');
+  writeCrlf(path.join(work, 'strategies.yaml'), example.split('\n'));
+  r = await node('strategies', [TEA, 'run', 'strategies.yaml', '--output', 'strategies.json', '-q'], { timeoutMs: 240_000 });
+  let mixed;
+  try {
+    mixed = JSON.parse(readFileSync(path.join(work, 'strategies.json'), 'utf8'));
+  } catch {
+    mixed = undefined;
+  }
+  check(
+    'examples/strategies.yaml: thread, process (a child node.exe) and remote branches in one fan-out',
+    r.code === 0 && mixed?.sum === 31 && mixed.sorted?.join(',') === '1,1,2,3,4,5,6,9' && mixed.max === 9 &&
+      mixed.pids.thread === mixed.pids.tea && mixed.pids.process !== mixed.pids.tea && mixed.ran.every((b) => b.ok),
+    `${show(r)}\nstate: ${JSON.stringify(mixed)}`,
+  );
+
   // tea plan (prints the GNU Parallel command; --dir writes its scripts under a C:\ path).
   r = await node('plan', [TEA, 'plan', 'fanout.yaml', '--dir', `${winHome}\\tea-win-stage\\plan`]);
   check(
