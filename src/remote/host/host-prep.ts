@@ -76,10 +76,14 @@ export class HostPrep {
       throw report.error;
     }
     events({ type: 'host:checked', host, status: report.status, basefile: report.basefile?.localPath ?? null, reason: report.reason });
-    if (report.status === 'unusable' || report.basefile === undefined) throw unusableError(report);
+    if (report.status === 'unusable' || report.basefile === undefined || report.facts === undefined) throw unusableError(report);
     logger[report.status === 'warn' ? 'warn' : 'info'](`${host}: preflight ${report.status}: ${report.reason}`);
-    const codeCache = report.facts === undefined ? null : codeCacheToShip(report.basefile, report.facts);
-    this.#staging = new HostStaging(this.connection, remote.workdir, this.deps.runId, report.basefile, this.deps.workflowText, logger, report.replaceCached, codeCache);
+    const codeCache = codeCacheToShip(report.basefile, report.facts);
+    this.#staging = new HostStaging(this.connection, remote.workdir, this.deps.runId, report.basefile, this.deps.workflowText, logger, {
+      reuseCached: report.reuseCached === true,
+      codeCache,
+      loginUid: report.facts.uid,
+    });
     return this.#staging;
   }
 }

@@ -7,7 +7,17 @@ import type { ShippedCodeCache } from './code-cache-ship';
 import type { HostConnection } from '../ssh/connection';
 import { basefilePath, runLayout, sftpPath, type RunLayout } from './layout';
 import { quote } from '../command/quote';
+import { ensureTrustedDirs, type TrustRole } from './workdir-trust';
 import { isNoSuchFile, sftpOps, type SftpOps } from '../ssh/sftp-ops';
+
+export interface StagingOptions {
+  /** The preflight verified the host's cached basefile (trusted directory, sha256, runs): keep it. */
+  reuseCached?: boolean;
+  /** The basefile's V8 code cache, put beside it when the host has none (code-cache-ship.ts). */
+  codeCache?: ShippedCodeCache | null;
+  /** The login user's uid (preflight): every directory is checked against it. */
+  loginUid: number;
+}
 
 export interface StagedRun {
   layout: RunLayout;
@@ -34,10 +44,7 @@ export class HostStaging {
     private readonly basefile: Basefile,
     private readonly workflowText: string,
     private readonly logger: Logger,
-    /** The host's cached copy was found not to run (preflight): upload over it even when its size matches. */
-    private readonly replaceCached = false,
-    /** The basefile's V8 code cache, put beside it when the host has none (code-cache-ship.ts). */
-    private readonly codeCache: ShippedCodeCache | null = null,
+    private readonly options: StagingOptions,
   ) {}
 
   get wasStaged(): boolean {
@@ -65,25 +72,31 @@ export class HostStaging {
         throw new TeaError('E_STAGING_FAILED', `${host}: ${what}: ${errorMessage(error)}`, { host, cause: error });
       }
     };
-    const root = await step(`cannot create workdir ${this.workdir} (is it writable?)`, async () => {
-      await mkdirp(ops, sftpPath(this.workdir));
-      return ops.realpath(sftpPath(this.workdir));
-    });
+    // Every directory on the way is created 0700 or checked (lstat: owner, mode, no symlink)
+    // before anything is written into it: the preflight checked what existed then.
+    const relative = sftpPath(this.workdir);
+    const names = relative.split('/').filter((p) => p !== '' && p !== '.');
+    const trusted = (base: string, more: readonly string[], roleOf: (index: number) => TrustRole) =>
+      ensureTrustedDirs(ops, base, more, { loginUid: this.options.loginUid, host, workdir: this.workdir, roleOf });
+    const root = await step(`cannot create workdir ${this.workdir} (is it writable?)`, async () =>
+      ops.realpath(await trusted(relative.startsWith('/') ? '' : '.', names, (i) => (i === names.length - 1 ? 'workdir' : 'anc'))),
+    );
     const layout = runLayout(root, this.runId);
-    await step(`cannot create ${layout.cacheDir}`, () => mkdirp(ops, layout.cacheDir));
+    await step(`cannot create ${layout.cacheDir}`, () => trusted(root, ['.cache'], () => 'cache'));
     const tea = basefilePath(layout, this.basefile.sha256);
     await step(`cannot upload the basefile to ${tea} (disk full?)`, () => this.#putBasefile(ops, tea, signal));
-    if (this.codeCache !== null) await guard(this.#putCodeCache(ops, this.codeCache, `${tea}${this.codeCache.suffix}`));
-    // mkdirp, not mkdir: hosts sharing a filesystem (NFS homes) share the run directory too.
-    await step(`cannot create ${layout.runDir}`, () => mkdirp(ops, layout.runDir));
+    const codeCache = this.options.codeCache ?? null;
+    if (codeCache !== null) await guard(this.#putCodeCache(ops, codeCache, `${tea}${codeCache.suffix}`));
+    // Checked like the rest: hosts sharing a filesystem (NFS homes) may share the run directory too.
+    await step(`cannot create ${layout.runDir}`, () => trusted(root, [posix.basename(layout.runDir)], () => 'run'));
     await step(`cannot write ${layout.workflow} (disk full?)`, () => ops.writeFile(layout.workflow, this.workflowText, FILE_MODE));
     return { layout, tea };
   }
 
   async #putBasefile(ops: SftpOps, target: string, signal: AbortSignal): Promise<void> {
-    const existing = await ops.stat(target).catch(() => null);
-    // Content-addressed: same name, same bytes (unless the preflight saw that copy fail to run).
-    if (existing !== null && existing.size === this.basefile.size && !this.replaceCached) return;
+    // Kept only when the preflight verified it (trusted directory, owner, sha256, runs);
+    // anything else there is replaced by an atomic rename, never run.
+    if (this.options.reuseCached === true) return;
     const started = Date.now();
     await this.#putAtomically(ops, this.basefile.localPath, target, 0o700, async (temp) => {
       const uploaded = await ops.stat(temp);
@@ -129,22 +142,6 @@ export class HostStaging {
     const reported = /^([0-9a-f]{64})\s/.exec(result.stderrTail)?.[1];
     if (reported !== undefined && reported !== this.basefile.sha256) {
       throw new Error(`sha256 mismatch after upload: host has ${reported}, expected ${this.basefile.sha256}`);
-    }
-  }
-}
-
-/** `mkdir -p` over SFTP: creates missing components with mode 0700. */
-async function mkdirp(ops: SftpOps, path: string): Promise<void> {
-  const absolute = path.startsWith('/');
-  const parts = path.split('/').filter((p) => p !== '' && p !== '.');
-  let current = absolute ? '/' : '';
-  for (const part of parts) {
-    current = current === '' ? part : posix.join(current, part);
-    try {
-      await ops.mkdir(current, DIR_MODE);
-    } catch (error) {
-      const stat = await ops.stat(current).catch(() => null);
-      if (stat === null || !stat.isDirectory()) throw error;
     }
   }
 }
