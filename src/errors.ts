@@ -16,6 +16,10 @@ export type ErrorCode =
   | 'E_TIMEOUT'
   | 'E_CANCELLED'
   | 'E_CIRCUIT_OPEN'
+  // the branch's tea run refused its invocation (exit 2: workflow, input or scope rejected)
+  | 'E_BRANCH_REJECTED'
+  // the state handed to branches is not JSON (BigInt, cycle, function...)
+  | 'E_STATE_INVALID'
   // remote transport
   | 'E_AUTH_FAILED'
   | 'E_HOST_KEY_REJECTED'

@@ -1,6 +1,8 @@
 import type { Strategy } from './config/parallel';
 import type { ErrorCode } from './errors';
 import type { Attempt } from './executors/types';
+import { errorMessage } from './errors';
+import type { Logger } from './log';
 
 /**
  * The closed set of events a run emits, so embedders (and the CLI's progress
@@ -51,3 +53,28 @@ export type RunEvent =
 export type RunEventType = RunEvent['type'];
 export type EventSink = (event: RunEvent) => void;
 export const ignoreEvents: EventSink = () => {};
+
+const GUARDED = Symbol('tea.guarded');
+
+/**
+ * An event sink that cannot break a run: a sink that throws is reported once on
+ * `logger` and otherwise ignored, so the run's results (and its promise) stand.
+ */
+export function guardEvents(sink: EventSink, logger: Pick<Logger, 'warn'>): EventSink {
+  if ((sink as { [GUARDED]?: true })[GUARDED]) return sink;
+  let warned = false;
+  const guarded: EventSink = (event) => {
+    try {
+      sink(event);
+    } catch (error) {
+      if (warned) return;
+      warned = true;
+      try {
+        logger.warn(`an event handler threw on "${event.type}" (ignored, the run goes on): ${errorMessage(error)}`);
+      } catch {
+        /* nor can the logger */
+      }
+    }
+  };
+  return Object.assign(guarded, { [GUARDED]: true as const });
+}

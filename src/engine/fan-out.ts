@@ -1,5 +1,6 @@
 import type { ParallelConfig, Strategy } from '../config/parallel';
-import { TeaError, errorMessage } from '../errors';
+import { branchState } from '../core/json-state';
+import { TeaError } from '../errors';
 import type { EventSink } from '../events';
 import type { Flow, ParallelFlowResult, State } from '../executors/types';
 import type { Route } from '../workflow/types';
@@ -10,7 +11,8 @@ type FanOutRoute = Extract<Route, { kind: 'fan-out' }>;
 
 /**
  * Runs the branches of a fan-out and returns one result per branch, in edge order.
- * Each branch starts on its own deep copy of `state` and runs to the fan-in node.
+ * Each branch starts on its own JSON copy of `state` (the same on every strategy:
+ * core/json-state.ts) and runs to the fan-in node.
  * Branches with different `parallel_strategy` run at the same time on their
  * executors. A failed branch fails the fan-out unless `collect_failures` is set.
  */
@@ -23,7 +25,7 @@ export async function fanOut(
   signal: AbortSignal,
   events: EventSink = () => {},
 ): Promise<ParallelFlowResult[]> {
-  const flows: Flow[] = route.branches.map((b) => ({ entryPoint: b.target, exitPoint: route.fanIn, state: copyState(state, from) }));
+  const flows: Flow[] = route.branches.map((b) => ({ entryPoint: b.target, exitPoint: route.fanIn, state: branchState(state, from) }));
   const groups = new Map<Strategy, number[]>();
   const strategies = route.branches.map((b) => b.strategy ?? config.strategy);
   strategies.forEach((strategy, i) => groups.set(strategy, [...(groups.get(strategy) ?? []), i]));
@@ -41,6 +43,13 @@ export async function fanOut(
         try {
           const executor = executors.get(strategy);
           const out = await executor.execute(indexes.map((i) => flows[i]!), { ...config, strategy }, stop.signal);
+          // Exactly one result per flow: an executor that returns fewer (or more) is broken, not "partly done".
+          if (out.length !== indexes.length || indexes.some((_, k) => out[k] == null)) {
+            throw new TeaError(
+              'E_RESULT_MISSING',
+              `the ${executor.name} executor returned ${out.filter((r) => r != null).length} result(s) for ${indexes.length} branch(es) of node "${from}": every branch must get exactly one`,
+            );
+          }
           out.forEach((result, k) => (results[indexes[k]!] = result));
         } catch (error) {
           stop.abort(error);
@@ -70,7 +79,10 @@ export async function fanOut(
     const first = failed.find((r) => r.error_type !== 'E_CANCELLED') ?? failed[0];
     if (first !== undefined) {
       const more = failed.length > 1 ? ` (${failed.length - 1} more branch${failed.length > 2 ? 'es' : ''} failed)` : '';
-      throw new TeaError('E_BRANCH_FAILED', `branch "${first.branch}" failed: ${first.error ?? 'unknown error'}${more}`, {
+      const error = first.error ?? 'unknown error';
+      // Most branch errors already start with `branch "<name>"`: say it once.
+      const message = error.startsWith(`branch "${first.branch}"`) ? error : `branch "${first.branch}" failed: ${error}`;
+      throw new TeaError('E_BRANCH_FAILED', `${message}${more}`, {
         flow: first.branch,
         ...(first.host === undefined ? {} : { host: first.host }),
         ...(first.exit_code === undefined ? {} : { exitCode: first.exit_code }),
@@ -79,12 +91,4 @@ export async function fanOut(
     }
   }
   return results;
-}
-
-function copyState(state: State, from: string): State {
-  try {
-    return structuredClone(state);
-  } catch (error) {
-    throw new TeaError('E_NODE_FAILED', `the state after node "${from}" cannot be copied for its branches: ${errorMessage(error)}`, { cause: error });
-  }
 }

@@ -90,8 +90,4 @@ export function runChild(command: string, args: readonly string[], options: Chil
   });
 }
 
-/** The message of a tea CLI's `Error: ...` line, if its stderr has one. */
-export function teaErrorLine(stderr: string): string | undefined {
-  const lines = stderr.split('\n').filter((l) => l.startsWith('Error: '));
-  return lines.at(-1)?.slice('Error: '.length).trim();
-}
+export { teaErrorLine } from '../core/exit-status';

@@ -1,6 +1,5 @@
 import type { ParallelConfig } from '../config/parallel';
 import { TargetHealth } from '../scheduler/health';
-import { classify } from '../scheduler/classify';
 import { runFlows } from '../scheduler/run-flows';
 import type { AttemptFn, Target } from '../scheduler/types';
 import type { ExecutorContext } from './context';
@@ -26,7 +25,7 @@ export class LocalFlows {
 
   run(flows: readonly Flow[], config: ParallelConfig, signal?: AbortSignal): Promise<ParallelFlowResult[]> {
     const { events, logger } = this.context;
-    this.#health ??= new TargetHealth(config.circuit_breaker, (e) => classify(e).transport, events, logger);
+    this.#health ??= new TargetHealth(config.circuit_breaker, events, logger);
     const targets: Target[] = [{ id: LOCAL_TARGET, slots: config.max_workers }];
     return runFlows({ flows, targets, config, attempt: this.attempt, events, logger, health: this.#health, ...(signal ? { signal } : {}) });
   }

@@ -5,7 +5,9 @@ import { z } from 'zod';
 import { formatIssues } from '../config/format-issues';
 import { TeaError } from '../errors';
 import type { AttemptContext } from '../scheduler/types';
-import { runChild, teaErrorLine } from './child';
+import { exitError } from '../core/exit-status';
+import { parseBranchResult } from '../core/branch-result';
+import { runChild } from './child';
 import type { ExecutorContext } from './context';
 import { LocalFlows } from './local';
 import { selfCliPath } from './self-path';
@@ -55,7 +57,7 @@ export function createProcessExecutor(context: ExecutorContext, options: Process
         ...(env ? { env } : {}),
       });
       signal.throwIfAborted();
-      if (exit.code !== 0) throw exitError(branch, exit.code, exit.signal, exit.stderrTail);
+      if (exit.code !== 0) throw exitError(exit, { flow: branch, runner: 'local' });
       return await readState(output, branch);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -107,14 +109,6 @@ async function checkCli(cliPath: string): Promise<void> {
   }
 }
 
-function exitError(branch: string, code: number | null, signal: NodeJS.Signals | null, stderrTail: string): TeaError {
-  const how = code === null ? `was killed by ${signal ?? 'a signal'}` : `exited with code ${code}`;
-  const reason = teaErrorLine(stderrTail);
-  const message = reason === undefined ? `tea run ${how}` : `${reason} (tea run ${how})`;
-  // Exit 2 is the child rejecting its input or workflow: retrying cannot help.
-  return new TeaError(code === 2 ? 'E_RESULT_INVALID' : 'E_NODE_FAILED', message, { flow: branch, exitCode: code, signal, stderrTail });
-}
-
 async function readState(file: string, branch: string): Promise<State> {
   let text: string;
   try {
@@ -122,14 +116,5 @@ async function readState(file: string, branch: string): Promise<State> {
   } catch (error) {
     throw new TeaError('E_RESULT_MISSING', `branch "${branch}": tea run exited 0 but wrote no output`, { flow: branch, cause: error });
   }
-  let state: unknown;
-  try {
-    state = JSON.parse(text);
-  } catch (error) {
-    throw new TeaError('E_RESULT_INVALID', `branch "${branch}": output is not JSON: ${(error as Error).message}`, { flow: branch, cause: error });
-  }
-  if (state === null || typeof state !== 'object' || Array.isArray(state)) {
-    throw new TeaError('E_RESULT_INVALID', `branch "${branch}": output is not a JSON object`, { flow: branch });
-  }
-  return state as State;
+  return parseBranchResult(text, { where: `branch "${branch}"`, flow: branch, file: 'output' });
 }

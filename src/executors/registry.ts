@@ -1,5 +1,5 @@
 import type { Strategy } from '../config/parallel';
-import type { ExecutorContext } from './context';
+import { guardContext, type ExecutorContext } from './context';
 import { lazyExecutor } from './lazy';
 import type { ProcessExecutorOptions } from './process';
 import { createThreadExecutor, type BranchRunner } from './thread';
@@ -19,7 +19,8 @@ export interface ExecutorDeps {
 export type ExecutorFactory = (strategy: Strategy, deps: ExecutorDeps) => ParallelExecutor;
 
 /** The one place a strategy name becomes an executor. */
-export const createExecutor: ExecutorFactory = (strategy, deps) => {
+export const createExecutor: ExecutorFactory = (strategy, given) => {
+  const deps = { ...given, context: guardContext(given.context) };
   switch (strategy) {
     case 'thread':
       return createThreadExecutor(deps.context, deps.runBranch);

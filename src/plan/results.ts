@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { constants as os } from 'node:os';
 import { TeaError, errorMessage, type ErrorCode } from '../errors';
-import { teaErrorLine } from '../executors/child';
+import { parseBranchResult } from '../core/branch-result';
+import { exitError, lastLine, signalName, teaErrorLine } from '../core/exit-status';
 import type { Attempt, Flow, ParallelFlowResult, State } from '../executors/types';
 import { failureResult, successResult } from '../scheduler/results';
 import type { JoblogEntry } from './joblog';
@@ -84,16 +84,7 @@ async function branchState(flow: Flow, entry: JoblogEntry, host: string, options
     const stderrTail = await readStderr(options.dir, i);
     throw new TeaError('E_RESULT_MISSING', `${where}: exited 0 but its result did not come back to ${file}: ${lastLine(stderrTail) || errorMessage(error)}`, { host, flow: flow.entryPoint, stderrTail, cause: error });
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new TeaError('E_RESULT_INVALID', `${where}: result.json is not valid JSON (${errorMessage(error)})`, { host, flow: flow.entryPoint, cause: error });
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new TeaError('E_RESULT_INVALID', `${where}: result.json must hold a JSON object, got ${Array.isArray(parsed) ? 'an array' : typeof parsed}`, { host, flow: flow.entryPoint });
-  }
-  return parsed as State;
+  return parseBranchResult(text, { where, flow: flow.entryPoint, host });
 }
 
 function failure(entry: JoblogEntry, where: string, stderrTail: string, options: CollectOptions): [ErrorCode, string] {
@@ -101,17 +92,16 @@ function failure(entry: JoblogEntry, where: string, stderrTail: string, options:
   const said = last === '' ? '' : `: ${last}`;
   if (entry.exitval === -1) {
     if (options.cancelled) return ['E_CANCELLED', `${where}: run cancelled before this branch finished`];
-    if (options.timeoutSeconds !== undefined) return ['E_TIMEOUT', `${where}: timed out after ${options.timeoutSeconds}s (GNU Parallel --timeout)`];
+    if (options.timeoutSeconds !== undefined) return ['E_TIMEOUT', `${where}: timed out after ${options.timeoutSeconds}s (GNU Parallel --timeout): raise settings.parallel.timeout_seconds if it needs longer, or find why it hangs`];
     return ['E_CANCELLED', `${where}: stopped by GNU Parallel (signal ${signalName(entry.signal)})`];
   }
   if (entry.exitval === 255) return ['E_CONNECT_FAILED', `${where}: ssh failed (exit 255)${said}`];
-  if (entry.exitval === 126 || entry.exitval === 127) {
-    return ['E_REMOTE_EXIT', `${where}: the tea basefile could not start (exit ${entry.exitval}): is Node >= 18 on the host's PATH, or use a standalone binary basefile${said}`];
-  }
-  if (entry.signal !== 0) return ['E_REMOTE_EXIT', `${where}: ended by signal ${signalName(entry.signal)}${said}`];
-  // GNU Parallel's remote wrapper exits 128+N when the job died of signal N.
-  if (entry.exitval > 128 && entry.exitval < 255) return ['E_REMOTE_EXIT', `${where}: remote tea run ended by signal ${signalName(entry.exitval - 128)}${said}`];
-  return ['E_REMOTE_EXIT', `${where}: failed (exit ${entry.exitval})${said || ': no stderr'}`];
+  // The rest as every executor reads an exit (GNU Parallel's remote wrapper exits 128+N for signal N).
+  const error = exitError(
+    { code: entry.exitval, signal: entry.signal === 0 ? null : signalName(entry.signal), stderrTail },
+    { where, flow: where, runner: 'remote' },
+  );
+  return [error.code, error.message];
 }
 
 function notRunCode(options: CollectOptions, firstFailed: string | undefined): ErrorCode {
@@ -138,13 +128,4 @@ async function readStderr(dir: string, i: number): Promise<string> {
     .join('\n')
     .trim();
   return kept.slice(-STDERR_TAIL);
-}
-
-function lastLine(text: string): string {
-  return text.split('\n').map((l) => l.trim()).filter(Boolean).at(-1) ?? '';
-}
-
-function signalName(n: number): string {
-  const name = Object.entries(os.signals).find(([, v]) => v === n)?.[0];
-  return name ?? String(n);
 }

@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { ParallelConfig } from '../config/parallel';
 import type { RemoteConfig } from '../config/remote';
 import { TeaError, errorMessage } from '../errors';
-import type { ExecutorContext } from '../executors/context';
+import { guardContext, type ExecutorContext } from '../executors/context';
 import type { Flow, ParallelExecutor, ParallelFlowResult, State } from '../executors/types';
-import { classify } from '../scheduler/classify';
+import { exitError } from '../core/exit-status';
+import { parseBranchResult } from '../core/branch-result';
 import { TargetHealth } from '../scheduler/health';
 import { runFlows } from '../scheduler/run-flows';
 import type { AttemptContext } from '../scheduler/types';
@@ -46,7 +47,11 @@ export class RemoteExecutor implements ParallelExecutor {
   #closed = false;
   #finished = 0;
 
-  constructor(private readonly context: ExecutorContext) {}
+  private readonly context: ExecutorContext;
+
+  constructor(context: ExecutorContext) {
+    this.context = guardContext(context);
+  }
 
   /** Flows that have a final result so far, over all fan-outs (progress, tests). */
   finishedCount(): number {
@@ -101,7 +106,7 @@ export class RemoteExecutor implements ParallelExecutor {
     const acceptEnv = selection.mode === 'ssh_env' ? Object.keys(selection.values) : [];
     const prep = { remote, runId: this.runId, catalog, workflowText: this.context.workflowText, acceptEnv, logger, events };
     const staging = new Map(hosts.map((h) => [h.id, new HostPrep(pool.get(h.id), prep)]));
-    const health = new TargetHealth(config.circuit_breaker, (e) => classify(e).transport, events, logger);
+    const health = new TargetHealth(config.circuit_breaker, events, logger);
     logger.info(`remote: pure-Node ssh2 transport, one connection per host, ${hosts.length} host(s), run ${this.runId}`);
     const env = new EnvTransfer(selection, logger);
     this.#setup = { remote, hosts, env, pool, staging, health };
@@ -135,7 +140,11 @@ export class RemoteExecutor implements ParallelExecutor {
         ...(flowEnv.envFile === undefined ? {} : { envFile: flowEnv.envFile }),
       };
       const result = await connection.exec(buildRunCommand(spec), signal, flowEnv.execEnv === undefined ? {} : { env: flowEnv.execEnv });
-      if (result.code !== 0) throw remoteExitError(where, printableRunCommand(spec), result, target.id, flow.entryPoint);
+      if (result.code !== 0) {
+        // The command line is for debugging (--verbose), not for the one-line error.
+        this.context.logger.debug(`${where}: remote command: ${printableRunCommand(spec)}`);
+        throw exitError(result, { where, flow: flow.entryPoint, host: target.id, runner: 'remote' });
+      }
       return await readResult(ops, guard, dir, where, target.id, flow.entryPoint);
     } finally {
       // The wrapper deletes the env file before tea starts; this covers an exec that never got that far.
@@ -176,19 +185,6 @@ export class RemoteExecutor implements ParallelExecutor {
   }
 }
 
-function remoteExitError(where: string, command: string, result: { code: number | null; signal: string | null; stderrTail: string }, host: string, flow: string): TeaError {
-  const lastLine = result.stderrTail.split('\n').filter(Boolean).at(-1) ?? '';
-  let message: string;
-  if (result.code === 127 || result.code === 126) {
-    message = `${where}: the tea basefile could not start (exit ${result.code}): is Node >= 18 on the host's PATH, or use a standalone binary basefile. ${lastLine}`;
-  } else if (result.code === null) {
-    message = `${where}: remote tea run ended by signal ${result.signal ?? 'unknown'}. ${lastLine}`;
-  } else {
-    message = `${where}: failed (exit ${result.code}): ${lastLine || 'no stderr'}`;
-  }
-  return new TeaError('E_REMOTE_EXIT', `${message.trim()} [${command}]`, { host, flow, exitCode: result.code, signal: result.signal, stderrTail: result.stderrTail });
-}
-
 async function readResult(
   ops: ReturnType<typeof sftpOps>,
   guard: <T>(p: Promise<T>) => Promise<T>,
@@ -205,16 +201,7 @@ async function readResult(
     const code = isNoSuchFile(error) ? 'E_RESULT_MISSING' : 'E_STAGING_FAILED';
     throw new TeaError(code, `${where}: exited 0 but ${dir}/result.json cannot be read: ${errorMessage(error)}`, { host, flow, cause: error });
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(data.toString('utf8'));
-  } catch (error) {
-    throw new TeaError('E_RESULT_INVALID', `${where}: result.json is not valid JSON (${errorMessage(error)})`, { host, flow, cause: error });
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new TeaError('E_RESULT_INVALID', `${where}: result.json must hold a JSON object, got ${Array.isArray(parsed) ? 'an array' : typeof parsed}`, { host, flow });
-  }
-  return parsed as State;
+  return parseBranchResult(data.toString('utf8'), { where, flow, host });
 }
 
 /** Best effort, never rejects: a leftover is removed with the run directory at close(). */

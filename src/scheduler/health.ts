@@ -1,6 +1,7 @@
 import CircuitBreaker from 'opossum';
 import type { CircuitBreakerConfig } from '../config/parallel';
 import type { EventSink } from '../events';
+import { chargesTarget, isHostNeutral } from '../core/failure-policy';
 import { TeaError, errorMessage } from '../errors';
 import { silentLogger, type Logger } from '../log';
 
@@ -8,10 +9,12 @@ import { silentLogger, type Logger } from '../log';
  * The health of each target: an opossum circuit breaker per target, plus targets
  * excluded for the rest of the run (bad key, changed host key, failed preflight).
  *
- * Opossum's own trip rule is a failure percentage; ours is "N consecutive transport
- * failures", which is what an operator reads as "the host is down". So opossum's
+ * Opossum's own trip rule is a failure percentage; ours is "`failure_threshold`
+ * transport failures within `window` seconds, with no success from the host in
+ * between", which is what an operator reads as "the host is down". So opossum's
  * percentage rule is disabled and we open the breaker ourselves; opossum still owns
  * the open -> half-open (one probe) -> closed cycle, the timers and the events.
+ * What counts as a transport failure is the failure policy's (core/failure-policy.ts).
  */
 /** An exclusion reason without its leading `<target>: `: the lines that show it name the target already. */
 function reasonText(target: string, reason: unknown): string {
@@ -21,7 +24,8 @@ function reasonText(target: string, reason: unknown): string {
 
 export class TargetHealth {
   readonly #breakers = new Map<string, CircuitBreaker>();
-  readonly #consecutiveFailures = new Map<string, number>();
+  /** Times (ms) of the target's transport failures since its last success, within the window. */
+  readonly #failures = new Map<string, number[]>();
   readonly #lastFailure = new Map<string, string>();
   readonly #excluded = new Map<string, unknown>();
   readonly #listeners = new Set<() => void>();
@@ -29,12 +33,14 @@ export class TargetHealth {
   /**
    * @param countsAgainst whether a failure is the target's fault (transport); other
    *   failures pass through without counting and, in half-open, prove the host alive.
+   * @param now the clock of the rolling window (tests).
    */
   constructor(
     private readonly config: CircuitBreakerConfig,
-    private readonly countsAgainst: (error: unknown) => boolean,
     private readonly events: EventSink = () => {},
     private readonly logger: Logger = silentLogger,
+    private readonly countsAgainst: (error: unknown) => boolean = chargesTarget,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** Calls `listener` whenever a target may have become available again. */
@@ -99,22 +105,27 @@ export class TargetHealth {
     const breaker = this.#breaker(target);
     try {
       const value = (await breaker.fire(work)) as T;
-      this.#consecutiveFailures.set(target, 0);
+      this.#failures.delete(target);
       return value;
     } catch (error) {
       if ((error as { code?: string }).code === 'EOPENBREAKER') {
         throw new TeaError('E_CIRCUIT_OPEN', `${target}: circuit open`, { host: target, cause: error });
       }
-      if (this.countsAgainst(error)) {
-        this.#lastFailure.set(target, errorMessage(error));
-        const count = (this.#consecutiveFailures.get(target) ?? 0) + 1;
-        this.#consecutiveFailures.set(target, count);
-        if (count >= this.config.failure_threshold && breaker.closed) breaker.open();
-      } else {
-        this.#consecutiveFailures.set(target, 0);
-      }
+      if (this.countsAgainst(error)) this.#recordTransportFailure(target, breaker, error);
+      else if (!isHostNeutral(error)) this.#failures.delete(target);
       throw error;
     }
+  }
+
+  /** Counts a transport failure; opens the breaker at `failure_threshold` within `window` seconds. */
+  #recordTransportFailure(target: string, breaker: CircuitBreaker, error: unknown): void {
+    this.#lastFailure.set(target, errorMessage(error));
+    const now = this.now();
+    const since = now - this.config.window * 1000;
+    const recent = (this.#failures.get(target) ?? []).filter((t) => t > since);
+    recent.push(now);
+    this.#failures.set(target, recent);
+    if (recent.length >= this.config.failure_threshold && breaker.closed) breaker.open();
   }
 
   /** Stops the breakers' timers. */
@@ -136,7 +147,7 @@ export class TargetHealth {
       errorFilter: (error: unknown) => !this.countsAgainst(error),
     });
     breaker.on('open', () => {
-      this.logger.warn(`${target}: circuit open after ${this.config.failure_threshold} consecutive transport failures; no new flows for ${this.config.reset_timeout}s`);
+      this.logger.warn(`${target}: circuit open after ${this.config.failure_threshold} transport failures within ${this.config.window}s; no new flows for ${this.config.reset_timeout}s`);
       this.events({ type: 'breaker:open', target });
     });
     breaker.on('halfOpen', () => {

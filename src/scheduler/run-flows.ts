@@ -1,8 +1,10 @@
+import { classify, timeoutError } from '../core/failure-policy';
+import { nonJsonPath } from '../core/json-state';
 import { TeaError, errorMessage } from '../errors';
+import { guardEvents } from '../events';
 import type { Attempt, Flow, ParallelFlowResult } from '../executors/types';
-import { silentLogger } from '../log';
+import { guardLogger, silentLogger } from '../log';
 import { backoffDelayMs } from './backoff';
-import { classify } from './classify';
 import { TargetHealth } from './health';
 import { failureResult, successResult } from './results';
 import { settleWithGrace } from './settle';
@@ -32,12 +34,13 @@ export interface RunFlowsExtras {
  */
 export async function runFlows(options: RunFlowsOptions & RunFlowsExtras): Promise<ParallelFlowResult[]> {
   const { flows, targets, config } = options;
-  const events = options.events ?? (() => {});
-  const logger = options.logger ?? silentLogger;
+  // A throwing sink or logger must not turn a settled flow into an unhandled rejection.
+  const logger = guardLogger(options.logger ?? silentLogger);
+  const events = guardEvents(options.events ?? (() => {}), logger);
   const graceMs = options.abortGraceMs ?? 5000;
   const ownsHealth = options.health === undefined;
   const health =
-    options.health ?? new TargetHealth(config.circuit_breaker, (e) => classify(e).transport, events, logger);
+    options.health ?? new TargetHealth(config.circuit_breaker, events, logger);
 
   const results: (ParallelFlowResult | undefined)[] = new Array(flows.length);
   let remaining = flows.length;
@@ -71,6 +74,7 @@ export async function runFlows(options: RunFlowsOptions & RunFlowsExtras): Promi
   else options.signal?.addEventListener('abort', onCancel, { once: true });
 
   const settle = (item: Pending, result: ParallelFlowResult) => {
+    if (results[item.index] !== undefined) return; // exactly one result per flow
     results[item.index] = result;
     remaining -= 1;
     events({
@@ -120,17 +124,20 @@ export async function runFlows(options: RunFlowsOptions & RunFlowsExtras): Promi
     item.tried.add(target.id);
     const startedAt = Date.now();
     item.firstStart ??= startedAt;
+    let timedOut = false;
     const timer =
       config.timeout_seconds === undefined
         ? undefined
         : setTimeout(
-            () =>
+            () => {
+              timedOut = true;
               controller.abort(
                 new TeaError('E_TIMEOUT', `branch "${item.flow.entryPoint}" timed out after ${config.timeout_seconds}s on ${target.id}`, {
                   host: target.id,
                   flow: item.flow.entryPoint,
                 }),
-              ),
+              );
+            },
             config.timeout_seconds * 1000,
           );
     events({ type: 'flow:started', index: item.index, branch: item.flow.entryPoint, target: target.id, attempt: attemptNo });
@@ -151,8 +158,13 @@ export async function runFlows(options: RunFlowsOptions & RunFlowsExtras): Promi
           item.attempts.push({ host: target.id, started_at: new Date(startedAt).toISOString(), duration_ms: Date.now() - startedAt, ok: true });
           settle(item, successResult(item.flow, state, item.attempts, elapsed(item), options.reportTarget ? target.id : undefined));
         },
-        (error: unknown) => onAttemptFailed(item, target, startedAt, error),
+        (error: unknown) => onAttemptFailed(item, target, startedAt, error, timedOut),
       )
+      .catch((error: unknown) => {
+        // Only a bug can land here; the flow still gets its one result.
+        logger.error(`scheduler: branch "${item.flow.entryPoint}": ${errorMessage(error)}`);
+        fail(item, error, 'E_BRANCH_FAILED');
+      })
       .finally(() => {
         if (timer !== undefined) clearTimeout(timer);
         running.delete(item.index);
@@ -161,7 +173,7 @@ export async function runFlows(options: RunFlowsOptions & RunFlowsExtras): Promi
       });
   };
 
-  const onAttemptFailed = (item: Pending, target: Target, startedAt: number, error: unknown) => {
+  const onAttemptFailed = (item: Pending, target: Target, startedAt: number, error: unknown, timedOut: boolean) => {
     const c = classify(error);
     if (c.notStarted) {
       // Never started there (bad key, changed host key, unusable host, open breaker):
@@ -193,11 +205,21 @@ export async function runFlows(options: RunFlowsOptions & RunFlowsExtras): Promi
       events({ type: 'flow:retrying', index: item.index, branch: item.flow.entryPoint, target: target.id, attempt: item.attempts.length + 1, delay_ms: delay, error_code: c.code });
       return;
     }
-    fail(item, error, c.code);
+    // Our own timeout: say how many attempts ran and what to raise.
+    if (timedOut && config.timeout_seconds !== undefined) fail(item, timeoutError(item.flow.entryPoint, config.timeout_seconds, item.attempts.length, target.id, error), 'E_TIMEOUT');
+    else fail(item, error, c.code);
     if (config.fail_fast && stopError === null) {
       stop(new TeaError('E_CANCELLED', `not finished: fail_fast after branch "${item.flow.entryPoint}" failed`, { flow: item.flow.entryPoint }));
     }
   };
+
+  // A state that is not JSON cannot reach a branch on any strategy: one clear error, never retried.
+  // (fanOut checks the state once; this covers executors called directly.)
+  for (const item of queue.splice(0)) {
+    const bad = nonJsonPath(item.flow.state);
+    if (bad === null) queue.push(item);
+    else fail(item, new TeaError('E_STATE_INVALID', `branch "${item.flow.entryPoint}": its state is not JSON at ${bad.path} (${bad.what})`, { flow: item.flow.entryPoint }), 'E_STATE_INVALID');
+  }
 
   try {
     while (remaining > 0) {
@@ -238,6 +260,9 @@ export async function runFlows(options: RunFlowsOptions & RunFlowsExtras): Promi
     unsubscribe();
     if (ownsHealth) health.shutdown();
   }
+  // By construction every flow settled once; an assertion, not a hope.
+  const hole = results.findIndex((r) => r === undefined);
+  if (hole !== -1) throw new TeaError('E_RESULT_MISSING', `scheduler: branch "${flows[hole]!.entryPoint}" ended without a result (a tea bug: please report it)`);
   return results as ParallelFlowResult[];
 
   function currentStop(): TeaError | null {

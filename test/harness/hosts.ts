@@ -6,12 +6,14 @@
  * without it, local when sshd is installed, else docker when its hosts are up. When
  * neither can be had this throws a loud, actionable error: tests never skip silently.
  */
-import { existsSync, rmSync } from 'node:fs';
-import { homedir, userInfo } from 'node:os';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { homedir, tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
 import { dockerHostsAvailable, startDockerHosts } from './docker-hosts';
 import { makeRemoteConfig, runShell, uniqueWorkdir } from './fixture-util';
 import { startLocalSshd } from './local-sshd';
-import { SHELLS } from './users';
+import type { ServerKind, SftpMode } from './sshd-core';
+import { ensureAttacker, SHELLS } from './users';
 
 export interface TestHost {
   name: string;
@@ -23,6 +25,9 @@ export interface TestHost {
   /** "ssh-ed25519 AAAA..." the host serves now (after restart({ newHostKey }) the new one). */
   hostPublicKey: string;
   logPath: string;
+  /** Local hosts: the server and sftp mode it runs. */
+  server?: ServerKind;
+  sftp?: SftpMode;
 }
 
 export interface HostsFixture {
@@ -46,6 +51,8 @@ export interface HostsFixture {
 export interface LocalHostsFixture extends HostsFixture {
   /** The login user's shell, as in /etc/passwd (e.g. /usr/bin/fish). */
   loginShell: string;
+  /** Present when started with `attacker: true`. */
+  attacker?: Attacker;
   /** SIGSTOP the host's sshd and its sessions: connects and open connections hang. */
   pause(i: number): void;
   resume(i: number): void;
@@ -73,13 +80,43 @@ export interface LocalHostsOptions {
    * config.fish, tcsh ~/.tcshrc; dash/ash/sh read none for exec). A separate account per text.
    */
   rcOutput?: string;
+  /**
+   * openssh (default) or dropbear, for every host or per index. Dropbear hosts take sftp
+   * external (default: /usr/lib/sftp-server), none or stalled; no sshdOptions/maxSessions.
+   */
+  server?: ServerKind | Array<ServerKind | undefined>;
+  /** sftp subsystem, for every host or per index: internal (default), external, none, stalled. */
+  sftp?: SftpMode | Array<SftpMode | undefined>;
+  /** sshd MaxSessions, for every host or per index (e.g. 1: an open SFTP channel leaves no exec). */
+  maxSessions?: number | Array<number | undefined>;
+  /** Also set up the second local user (fx.attacker) and a directory both users can write. */
+  attacker?: boolean;
+}
+
+/** The second local account on the hosts' machine (issue 14's planted files and symlinks). */
+export interface Attacker {
+  user: string;
+  uid: number;
+  gid: number;
+  /** A fresh directory per fixture, mode 0777 (no sticky bit): both users create, rename and replace entries. */
+  sharedDir: string;
+  /** Runs `/bin/sh -c command` as the attacker (cwd sharedDir). */
+  exec(command: string): Promise<{ stdout: string; stderr: string; code: number }>;
 }
 
 export async function startLocalHosts(opts: LocalHostsOptions): Promise<LocalHostsFixture> {
-  const cluster = await startLocalSshd(opts);
+  const { attacker: wantAttacker, ...sshdOpts } = opts;
+  const attacker = wantAttacker ? makeAttacker() : undefined;
+  let cluster;
+  try {
+    cluster = await startLocalSshd(sshdOpts);
+  } catch (err) {
+    if (attacker) rmSync(attacker.sharedDir, { recursive: true, force: true });
+    throw err;
+  }
   const d = cluster.describe();
-  const hosts: TestHost[] = d.hosts.map(({ name, host, port, user, sshlogin, hostPublicKey, logPath }) => ({
-    name, host, port, user, sshlogin, hostPublicKey, logPath,
+  const hosts: TestHost[] = d.hosts.map(({ name, host, port, user, sshlogin, hostPublicKey, logPath, server, sftp }) => ({
+    name, host, port, user, sshlogin, hostPublicKey, logPath, server, sftp,
   }));
   const workdir = uniqueWorkdir();
   const fx: LocalHostsFixture = {
@@ -88,6 +125,7 @@ export async function startLocalHosts(opts: LocalHostsOptions): Promise<LocalHos
     clientKeyPath: d.clientKeyPath,
     knownHostsPath: d.knownHostsPath,
     loginShell: d.loginShell,
+    ...(attacker ? { attacker } : {}),
     remoteConfig: (overrides) => makeRemoteConfig(fx, workdir, overrides),
     exec: (i, command) => {
       cluster.host(i); // throws for a bad index
@@ -108,10 +146,24 @@ export async function startLocalHosts(opts: LocalHostsOptions): Promise<LocalHos
     stop: async () => {
       await cluster.stop();
       rmSync(workdir, { recursive: true, force: true });
+      if (attacker) rmSync(attacker.sharedDir, { recursive: true, force: true });
       if (process.env.TEA_KEEP_HOSTS !== '1') rmSync(cluster.dir, { recursive: true, force: true });
     },
   };
   return fx;
+}
+
+function makeAttacker(): Attacker {
+  const a = ensureAttacker();
+  const sharedDir = mkdtempSync(join(tmpdir(), 'tea-shared-'));
+  chmodSync(sharedDir, 0o777);
+  return {
+    user: a.name,
+    uid: a.uid,
+    gid: a.gid,
+    sharedDir,
+    exec: (command) => runShell('runuser', ['-u', a.name, '--', '/bin/sh', '-c', command], sharedDir),
+  };
 }
 
 export async function getHosts(opts: { count?: number } = {}): Promise<HostsFixture> {

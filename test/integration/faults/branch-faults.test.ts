@@ -17,8 +17,8 @@ describe('one healthy host', () => {
     await fx.stop();
   });
 
-  it('classifies non-zero exit, missing, corrupt and non-object results, retrying none of them', async () => {
-    const input = flows(5, (i) => ['fail', 'missing', 'corrupt', 'array', 'ok'][i]!);
+  it('classifies non-zero exit, exit 2, missing, corrupt and non-object results, retrying none of them', async () => {
+    const input = flows(6, (i) => ['fail', 'missing', 'corrupt', 'array', 'ok', 'usage'][i]!);
     const { results, runId } = await runFault(input, faultConfig(fx));
     expectOneResultEach(results, input);
     expect(results.map((r) => [r.error_type, r.retry_count])).toEqual([
@@ -27,9 +27,12 @@ describe('one healthy host', () => {
       ['E_RESULT_INVALID', 0],
       ['E_RESULT_INVALID', 0],
       [null, 0],
+      // exit 2: tea rejected its invocation; the same as the process executor (core/exit-status.ts)
+      ['E_BRANCH_REJECTED', 0],
     ]);
     expect(results[0]).toMatchObject({ exit_code: 3, stderr_tail: 'fake tea: branch failed with a reason' });
-    expect(results[0]!.error).toContain('failed (exit 3): fake tea: branch failed with a reason');
+    // One sentence: the branch, where, the remote reason and the exit code; no command line.
+    expect(results[0]!.error).toMatch(/^branch "[^"]+" on \S+: fake tea: branch failed with a reason \(tea run exited with code 3\)$/);
     expect(results[2]!.error).toMatch(/result\.json is not valid JSON/);
     expect(results[3]!.error).toMatch(/must hold a JSON object, got an array/);
     expect(await leftovers(fx, 0, runId)).toEqual([]);

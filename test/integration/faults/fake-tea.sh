@@ -21,6 +21,7 @@ case "$branch" in
   corrupt) printf 'not json{' > "$out"; exit 0 ;;
   array) printf '[1,2]' > "$out"; exit 0 ;;
   fail) echo "fake tea: branch failed with a reason" >&2; exit 3 ;;
+  usage) echo "Error: --entry-point \"usage\": no such node" >&2; exit 2 ;;
   slow*) sleep 2 ;;
   hang)
     # ignores TERM, and so does its child: only KILL ends them

@@ -107,6 +107,25 @@ edges:
     expect(result).toMatchObject({ branch: 'slow', success: false, timeout: true, error_type: 'E_TIMEOUT', retry_count: 1 });
   });
 
+  it('says how many attempts timed out and which setting to raise, naming the branch once', async () => {
+    const wf = `
+settings: { parallel: { timeout_seconds: 0.05, retry: { max_retries: 1, base_delay: 0, jitter: 0 } } }
+nodes:
+  - { name: s }
+  - name: slow
+    run: "await new Promise((r, j) => signal.addEventListener('abort', () => j(signal.reason)))"
+  - { name: j }
+edges:
+  - { from: s, to: slow, type: parallel, fan_in: j }
+  - { from: slow, to: j }
+`;
+    const error = await failure(run(wf));
+    expect(error.code).toBe('E_BRANCH_FAILED');
+    expect(error.message).toBe(
+      'branch "slow" timed out after 0.05s on local (attempt 2 of 2); if it needs longer, raise settings.parallel.timeout_seconds (now 0.05)',
+    );
+  });
+
   it('fans out again inside branches (nested fan-outs), also with max_workers 1', async () => {
     const wf = `
 settings: { parallel: { max_workers: 1 } }
@@ -136,10 +155,43 @@ edges:
     expect(state).toEqual({ n: 2, shared: { list: [] } });
   });
 
-  it('fails clearly when the state cannot be copied for the branches', async () => {
-    const error = await failure(run(diamond().replace('run: "return { n: 2 }"', 'run: "return { n: 2, f: () => 1 }"')));
-    expect(error.code).toBe('E_NODE_FAILED');
-    expect(error.message).toMatch(/^the state after node "start" cannot be copied for its branches/);
+  it('fails clearly, naming the path, when the state handed to branches is not JSON', async () => {
+    const cases: Array<[string, string]> = [
+      ['{ n: 2, f: () => 1 }', 'state.f (a function)'],
+      ['{ n: 2, deep: { list: [1, 2n] } }', 'state.deep.list[1] (a BigInt)'],
+      ['(() => { const o = { n: 2 }; o.self = { o }; return o; })()', 'state.self.o.self (a reference back to an enclosing object (a cycle))'],
+      ['{ n: 2, m: new Map() }', 'state.m (a Map)'],
+    ];
+    for (const [value, where] of cases) {
+      let branchRan = false;
+      const factory: ExecutorFactory = (strategy, deps) => ({
+        name: strategy,
+        execute: (flows, config, signal) => {
+          branchRan = true;
+          return createExecutor('thread', deps).execute(flows, config, signal);
+        },
+      });
+      const error = await failure(run(diamond().replace('run: "return { n: 2 }"', `run: "return ${value.replace(/"/g, '\\"')}"`), { executorFactory: factory }));
+      expect(error.code).toBe('E_STATE_INVALID');
+      expect(error.message).toContain(`the state after node "start" is not JSON at ${where}`);
+      expect(branchRan).toBe(false); // before anything is staged
+    }
+  });
+
+  it('gives thread branches the same JSON state process and remote branches get (NaN, undefined, Date)', async () => {
+    const wf = `
+nodes:
+  - { name: s, run: "return { nan: NaN, gone: undefined, when: new Date(0), list: [undefined, Infinity] }" }
+  - { name: b, run: "return { seen: { ...state } }" }
+  - { name: j, run: "return { seen: parallel_results[0].state.seen }" }
+edges:
+  - { from: s, to: [b], type: parallel, fan_in: j }
+  - { from: b, to: j }
+`;
+    const state = await run(wf);
+    // Exactly JSON.parse(JSON.stringify(...)): what a process or remote branch reads from its input file.
+    expect(state.seen).toEqual({ nan: null, when: '1970-01-01T00:00:00.000Z', list: [null, null] });
+    expect(Object.keys(state.seen as object)).not.toContain('gone');
   });
 });
 
@@ -205,6 +257,16 @@ edges:
     expect(error.message).toBe('no process for you');
     expect(threadSignal?.aborted).toBe(true);
     expect(closed.sort()).toEqual(['process', 'thread']);
+  });
+
+  it('fails the fan-out when an executor returns fewer results than branches, instead of leaving holes', async () => {
+    const factory: ExecutorFactory = (strategy, deps) => ({
+      name: strategy,
+      execute: async (flows, config, signal) => (await createExecutor('thread', deps).execute(flows, config, signal)).slice(1),
+    });
+    const error = await failure(run(diamond('settings: { parallel: { collect_failures: true } }'), { executorFactory: factory }));
+    expect(error.code).toBe('E_RESULT_MISSING');
+    expect(error.message).toBe('the thread executor returned 1 result(s) for 2 branch(es) of node "start": every branch must get exactly one');
   });
 
   it('cancels running branches when the run is aborted', async () => {

@@ -73,7 +73,16 @@ describe('process executor', () => {
       exit_code: 1,
       stderr_tail: 'some noise\nError: node "x" failed: boom\n',
     });
-    expect(usage).toMatchObject({ success: false, error_type: 'E_RESULT_INVALID', exit_code: 2 });
+    expect(usage).toMatchObject({ success: false, error_type: 'E_BRANCH_REJECTED', exit_code: 2, retry_count: 0 });
+    await executor.close!();
+  });
+
+  it('a state that is not JSON is one E_STATE_INVALID naming the path, never retried, no child started', async () => {
+    const executor = createProcessExecutor(context(), { cliPath: FAKE_TEA });
+    const [r] = await executor.execute([{ ...flow('ok'), state: { nested: { big: 10n } } }], config({ retry: { max_retries: 5, base_delay: 0.001 } }));
+    expect(r).toMatchObject({ success: false, error_type: 'E_STATE_INVALID', retry_count: 0 });
+    expect(r!.error).toBe('branch "b_ok": its state is not JSON at state.nested.big (a BigInt)');
+    expect(r!.attempts).toEqual([]); // no attempt ran
     await executor.close!();
   });
 

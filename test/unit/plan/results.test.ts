@@ -69,10 +69,10 @@ describe('collectResults', () => {
       [false, 'E_CONNECT_FAILED', 255],
       [false, 'E_REMOTE_EXIT', 137],
     ]);
-    expect(results[0]!.error).toContain('failed (exit 1): node "a" failed: boom');
+    expect(results[0]!.error).toContain('node "a" failed: boom (tea run exited with code 1)');
     expect(results[0]!.stderr_tail).toBe('about to fail\nError: node "a" failed: boom');
     expect(results[1]!.error).toContain('Connection refused');
-    expect(results[2]!.error).toContain('signal SIGKILL');
+    expect(results[2]!.error).toContain('killed by SIGKILL');
     expect(results[0]!.attempts![0]).toMatchObject({ ok: false, error_code: 'E_REMOTE_EXIT', exit_code: 1 });
   });
 
