@@ -67,7 +67,7 @@ const hostEntrySchema = z.unknown().transform((value, ctx) => {
 export type HostEntry = z.infer<typeof hostObjectSchema>;
 
 /** Names the remote command itself sets: a transferred variable must not replace them. */
-export const RESERVED_ENV_NAMES: ReadonlySet<string> = new Set(['TEA_REMOTE_BRANCH']);
+export const RESERVED_ENV_NAMES: ReadonlySet<string> = new Set(['TEA_REMOTE_BRANCH', 'TEA_FLOW_MARK']);
 
 export const envVarsSchema = z.strictObject({
   /** Whitelist of variable names (exact, no globs) taken from this process's environment. */
@@ -118,6 +118,18 @@ export const remoteConfigSchema = z.strictObject({
   connect_timeout: z.number().positive().optional(),
   /** Exec channels per connection; OpenSSH's MaxSessions is 10 and SFTP takes one. */
   max_channels_per_host: z.number().int().min(1).max(64).default(8),
+  /**
+   * How files reach the hosts (staging; per-branch files until they move onto the exec channel):
+   * sftp = the SFTP subsystem (fast; a host without a usable one is unusable);
+   * exec = `cat` over exec channels, no SFTP needed (hosts without a Subsystem line, Dropbear
+   * without sftp-server, login shells that print, MaxSessions 1);
+   * auto = SFTP when the preflight finds it usable beside exec, else exec (the reason is logged).
+   */
+  transfer: z.enum(['auto', 'sftp', 'exec']).default('auto'),
+  /** Seconds an SFTP channel open or one SFTP request may take (uploads: plus 1 s per MiB); then the channel is replaced and the attempt fails as the host's. Independent of timeout_seconds. */
+  sftp_timeout: z.number().positive().default(15),
+  /** Seconds to keep retrying a channel the server refuses (MaxSessions); then the attempt fails as the host's (E_CHANNEL_UNAVAILABLE). */
+  channel_wait: z.number().positive().default(30),
   /** Seconds between keepalive probes; a host is lost after `keepalive_count_max` unanswered ones. */
   keepalive_interval: z.number().positive().default(5),
   keepalive_count_max: z.number().int().min(1).default(3),

@@ -37,7 +37,9 @@ export const FAILURE_POLICY: Readonly<Partial<Record<ErrorCode, Row>>> = {
   // The branch's own: retried per settings, never charged to a host that still answers.
   E_TIMEOUT: row('always'),
   E_STAGING_FAILED: row('always'),
-  E_CHANNEL_UNAVAILABLE: row('always'),
+  // Transport-side: the host could not give a channel or a working SFTP session; charged to the host.
+  E_CHANNEL_UNAVAILABLE: row('always', true),
+  E_TRANSFER_FAILED: row('always', true),
   E_AUTH_FAILED: row('never', false, true, true),
   E_HOST_KEY_REJECTED: row('never', false, true, true),
   E_HOST_UNUSABLE: row('never', false, true, true),

@@ -8,6 +8,7 @@ import type { HostConnection } from '../ssh/connection';
 import { PROBE_BUDGET_SECONDS, preflight, unusableError, type PreflightReport } from './preflight';
 import { codeCacheToShip } from './code-cache-ship';
 import { HostStaging, type StagedRun } from './staging';
+import { createTransfer } from '../transfer/transfer-choice';
 
 export interface HostPrepDeps {
   remote: RemoteConfig;
@@ -47,6 +48,12 @@ export class HostPrep {
     return staging.stage(signal);
   }
 
+  /** The basefile of staging `generation` vanished from the host: stage again (once for all flows that saw it). */
+  async restage(generation: number, signal: AbortSignal): Promise<StagedRun> {
+    const staging = await raceAbort(this.#checked ?? this.#check(), signal);
+    return staging.restage(generation, signal);
+  }
+
   async #check(): Promise<HostStaging> {
     const { remote, catalog, logger, events } = this.deps;
     const host = this.connection.spec.id;
@@ -79,7 +86,9 @@ export class HostPrep {
     if (report.status === 'unusable' || report.basefile === undefined || report.facts === undefined) throw unusableError(report);
     logger[report.status === 'warn' ? 'warn' : 'info'](`${host}: preflight ${report.status}: ${report.reason}`);
     const codeCache = codeCacheToShip(report.basefile, report.facts);
-    this.#staging = new HostStaging(this.connection, remote.workdir, this.deps.runId, report.basefile, this.deps.workflowText, logger, {
+    const transfer = report.transfer ?? { kind: 'sftp', detail: 'files over SFTP', level: 'ok' };
+    logger.info(`${host}: ${transfer.detail}`);
+    this.#staging = new HostStaging(this.connection, createTransfer(transfer.kind, this.connection, this.deps.runId), remote.workdir, this.deps.runId, report.basefile, this.deps.workflowText, logger, {
       reuseCached: report.reuseCached === true,
       codeCache,
       loginUid: report.facts.uid,

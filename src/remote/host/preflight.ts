@@ -9,6 +9,7 @@ import { expandHome } from '../../util/paths';
 import { knownKeyTypes, lookupName, parseKnownHosts } from '../trust/known-hosts';
 import { basefilePath, runLayout, sftpPath } from './layout';
 import { describeUntrusted } from './workdir-trust';
+import { decideTransfer, probeSftp, type SftpProbe, type TransferChoice } from '../transfer/transfer-choice';
 
 /** Seconds a preflight may take after the handshake (its probe runs `tea --version` of a cached basefile). */
 export const PROBE_BUDGET_SECONDS = 60;
@@ -16,7 +17,7 @@ export const PROBE_BUDGET_SECONDS = 60;
 /** Room kept free beyond the basefile and the workflow, for flows' input.json / result.json. */
 export const SPACE_MARGIN_BYTES = 64 * 1024;
 
-export type CheckName = 'reachable' | 'host_key' | 'authenticated' | 'probe' | 'basefile' | 'workdir' | 'disk_space' | 'cached_basefile' | 'accept_env';
+export type CheckName = 'reachable' | 'host_key' | 'authenticated' | 'probe' | 'basefile' | 'workdir' | 'disk_space' | 'cached_basefile' | 'accept_env' | 'transfer';
 
 export interface PreflightCheck {
   name: CheckName;
@@ -38,6 +39,8 @@ export interface PreflightReport {
   /** The basefile this host gets, and why (usable hosts). */
   basefile?: Basefile;
   basefileWhy?: string;
+  /** How files reach this host (SFTP or exec channels), and why. */
+  transfer?: TransferChoice;
   /** The cached copy of the chosen basefile was verified (trusted directory, sha256, runs): the staging keeps it. Otherwise it uploads over it. */
   reuseCached?: boolean;
   /** What stopped the preflight before it had the host's facts (connect, host key, auth, probe exec). */
@@ -45,7 +48,7 @@ export interface PreflightReport {
 }
 
 export interface PreflightOptions {
-  remote: Pick<RemoteConfig, 'workdir' | 'known_hosts' | 'strict_host_key_checking'>;
+  remote: Pick<RemoteConfig, 'workdir' | 'known_hosts' | 'strict_host_key_checking'> & Partial<Pick<RemoteConfig, 'transfer'>>;
   catalog: BasefileCatalog;
   /** Bytes of the workflow YAML uploaded once per run. */
   workflowBytes: number;
@@ -80,6 +83,20 @@ export async function preflight(connection: HostConnection, options: PreflightOp
   checks.push(hostKeyCheck(options.remote.strict_host_key_checking, hostKeyBefore));
   checks.push({ name: 'authenticated', level: 'ok', detail: `as ${spec.user}` });
 
+  // SFTP first, held open during the probe's exec: a server that then refuses the exec
+  // (MaxSessions 1) shows that an SFTP channel would starve the branches.
+  const mode = options.remote.transfer ?? 'auto';
+  let sftp: SftpProbe | null = null;
+  if (mode !== 'exec') {
+    try {
+      sftp = await probeSftp(connection, options.signal);
+    } catch (error) {
+      if (options.signal.aborted) throw options.signal.reason;
+      checks.push({ name: 'probe', level: 'fail', detail: `cannot inspect the host: ${errorMessage(error)}` });
+      return report(undefined, { error });
+    }
+  }
+
   const env = [...(options.acceptEnv ?? [])];
   const bad = env.find((name) => !ENV_NAME.test(name));
   if (bad !== undefined) throw new TeaError('E_CONFIG_INVALID', `env var name ${JSON.stringify(bad)} is not a valid name`);
@@ -97,6 +114,9 @@ export async function preflight(connection: HostConnection, options: PreflightOp
     checks.push({ name: 'probe', level: 'fail', detail: `cannot inspect the host: ${errorMessage(error)}` });
     return report(undefined, { error });
   }
+
+  const transfer = decideTransfer(mode, sftp, connection.sftpCrowdsExec);
+  checks.push({ name: 'transfer', level: transfer.level, detail: transfer.detail });
 
   const choice = chooseBasefile(options.catalog, { os: facts.os, machine: facts.machine, node: facts.node });
   if (!choice.ok) {
@@ -169,7 +189,7 @@ export async function preflight(connection: HostConnection, options: PreflightOp
     );
   }
 
-  return report(facts, choice.ok ? { basefile: choice.basefile, basefileWhy: choice.why, reuseCached } : {});
+  return report(facts, { transfer, ...(choice.ok ? { basefile: choice.basefile, basefileWhy: choice.why, reuseCached } : {}) });
 }
 
 /**
@@ -250,7 +270,7 @@ function finish(host: string, address: string, checks: PreflightCheck[], facts: 
   const reason =
     status === 'unusable'
       ? failed.map((c) => c.detail).join('; ')
-      : [checks.find((c) => c.name === 'basefile')?.detail, checks.find((c) => c.name === 'disk_space')?.detail, ...warned.map((c) => c.detail)]
+      : [checks.find((c) => c.name === 'basefile')?.detail, checks.find((c) => c.name === 'disk_space')?.detail, checks.find((c) => c.name === 'transfer' && c.level === 'ok')?.detail, ...warned.map((c) => c.detail)]
           .filter((d): d is string => d !== undefined)
           .join('; ');
   return { host, address, status, reason, checks, ...(facts === undefined ? {} : { facts }), ...extra };

@@ -13,6 +13,24 @@ import { isNoSuchFile, type SftpOps } from '../ssh/sftp-ops';
  */
 export type TrustRole = TrustFinding['role'] | 'run';
 
+/** What a transfer needs to check directories as it makes them. */
+export interface TrustCheck {
+  loginUid: number;
+  /** For messages. */
+  host: string;
+  workdir: string;
+  /** The role of the index-th name (a root-owned sticky directory is fine only as 'anc'). */
+  roleOf: (index: number) => TrustRole;
+}
+
+/** The error for a component found untrusted while staging, or null when it passes. */
+export function untrustedError(check: TrustCheck, index: number, path: string, mode: string, uid: number): TeaError | null {
+  const found = { role: check.roleOf(index), mode, uid, owner: '', path };
+  const problem = trustProblem(found, check.loginUid);
+  if (problem === null) return null;
+  return new TeaError('E_HOST_UNUSABLE', `${check.host}: unusable: workdir ${check.workdir} is not safe: ${path} ${problem}; ${fix(found, check.loginUid)}`, { host: check.host });
+}
+
 /** Why one component fails the rule, or null when it passes. */
 export function trustProblem(f: { role: TrustRole; mode: string; uid: number; owner: string }, loginUid: number): string | null {
   const owner = f.owner === '' || f.owner === String(f.uid) ? `uid ${f.uid}` : `${f.owner} (uid ${f.uid})`;
@@ -61,12 +79,7 @@ export function modeString(mode: number): string {
  * the probe saw missing. `base` must be trusted already ('' stands for `/`, '.' for the
  * login directory). Returns the path made.
  */
-export async function ensureTrustedDirs(
-  ops: SftpOps,
-  base: string,
-  names: readonly string[],
-  options: { loginUid: number; host: string; workdir: string; roleOf: (index: number) => TrustRole },
-): Promise<string> {
+export async function ensureTrustedDirs(ops: SftpOps, base: string, names: readonly string[], options: TrustCheck): Promise<string> {
   let current = base;
   for (const [index, name] of names.entries()) {
     current = current === '' ? `/${name}` : `${current}/${name}`;
@@ -77,13 +90,8 @@ export async function ensureTrustedDirs(
       // EEXIST (or a permission error on a root-owned ancestor): look at what is there.
       const stats = await ops.lstat(current).catch((e: unknown) => (isNoSuchFile(e) ? null : Promise.reject(e)));
       if (stats === null) throw error;
-      const found = { role: options.roleOf(index), mode: modeString(stats.mode), uid: stats.uid, owner: '', path: current };
-      const problem = trustProblem(found, options.loginUid);
-      if (problem !== null) {
-        throw new TeaError('E_HOST_UNUSABLE', `${options.host}: unusable: workdir ${options.workdir} is not safe: ${current} ${problem}; ${fix(found, options.loginUid)}`, {
-          host: options.host,
-        });
-      }
+      const refused = untrustedError(options, index, current, modeString(stats.mode), stats.uid);
+      if (refused !== null) throw refused;
     }
   }
   return current;

@@ -17,6 +17,8 @@ export class ConnectionPool {
       keepaliveIntervalSeconds: config.keepalive_interval,
       keepaliveCountMax: config.keepalive_count_max,
       maxChannels: config.max_channels_per_host,
+      sftpTimeoutSeconds: config.sftp_timeout,
+      channelWaitSeconds: config.channel_wait,
     };
     for (const spec of hosts) {
       this.#connections.set(spec.id, new HostConnection(spec, settings, hostKeys, handshakes, logger, events));
