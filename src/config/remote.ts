@@ -85,6 +85,10 @@ export const envVarsSchema = z.strictObject({
 });
 export type EnvVarsConfig = z.infer<typeof envVarsSchema>;
 
+/** Used when neither the YAML nor the host's ssh_config UserKnownHostsFile / StrictHostKeyChecking sets one. */
+export const DEFAULT_KNOWN_HOSTS = '~/.ssh/known_hosts';
+export const DEFAULT_STRICT_HOST_KEY_CHECKING = 'accept-new' as const;
+
 /** Used when neither the YAML nor the host's ssh_config ConnectTimeout sets one. */
 export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 20;
 
@@ -111,9 +115,10 @@ export const remoteConfigSchema = z.strictObject({
   agent: z.union([safePath, z.literal(false)]).optional(),
   /** OpenSSH client config read for Host aliases (HostName, User, Port, IdentityFile, ConnectTimeout, ProxyJump); false: none. A missing default file is fine. */
   ssh_config: z.union([safePath, z.literal(false)]).default('~/.ssh/config'),
-  known_hosts: safePath.default('~/.ssh/known_hosts'),
-  /** OpenSSH's StrictHostKeyChecking: yes | accept-new | no. */
-  strict_host_key_checking: z.enum(['yes', 'accept-new', 'no']).default('accept-new'),
+  /** OpenSSH known_hosts file read and written. Default: the host's ssh_config UserKnownHostsFile (its first file), else ~/.ssh/known_hosts. */
+  known_hosts: safePath.optional(),
+  /** OpenSSH's StrictHostKeyChecking: yes | accept-new | no. Default: the host's ssh_config StrictHostKeyChecking (ask counts as yes), else accept-new. */
+  strict_host_key_checking: z.enum(['yes', 'accept-new', 'no']).optional(),
   /** Seconds for TCP connect + handshake + authentication. Default: the host's ssh_config ConnectTimeout, else 20. */
   connect_timeout: z.number().positive().optional(),
   /** Exec channels per connection; OpenSSH's MaxSessions is 10 and SFTP takes one. */

@@ -48,7 +48,7 @@ export interface PreflightReport {
 }
 
 export interface PreflightOptions {
-  remote: Pick<RemoteConfig, 'workdir' | 'known_hosts' | 'strict_host_key_checking'> & Partial<Pick<RemoteConfig, 'transfer'>>;
+  remote: Pick<RemoteConfig, 'workdir'> & Partial<Pick<RemoteConfig, 'transfer'>>;
   catalog: BasefileCatalog;
   /** Bytes of the workflow YAML uploaded once per run. */
   workflowBytes: number;
@@ -70,7 +70,7 @@ export async function preflight(connection: HostConnection, options: PreflightOp
   const { spec } = connection;
   const checks: PreflightCheck[] = [];
   const report = (facts?: HostFacts, extra: Partial<PreflightReport> = {}): PreflightReport => finish(spec.id, `${spec.host}:${spec.port}`, checks, facts, extra);
-  const hostKeyBefore = knownBefore(options, spec.host, spec.port);
+  const hostKeyBefore = knownBefore(spec.knownHosts, spec.host, spec.port);
 
   try {
     await connection.connect(options.signal);
@@ -80,7 +80,7 @@ export async function preflight(connection: HostConnection, options: PreflightOp
     return report(undefined, { error });
   }
   checks.push({ name: 'reachable', level: 'ok', detail: 'SSH handshake done' });
-  checks.push(hostKeyCheck(options.remote.strict_host_key_checking, hostKeyBefore));
+  checks.push(hostKeyCheck(spec.strictHostKeyChecking, hostKeyBefore));
   checks.push({ name: 'authenticated', level: 'ok', detail: `as ${spec.user}` });
 
   // SFTP first, held open during the probe's exec: a server that then refuses the exec
@@ -247,9 +247,9 @@ function connectFailure(checks: PreflightCheck[], error: unknown): void {
 }
 
 /** Whether known_hosts had the host before we connected: tells "known" from "added now". */
-function knownBefore(options: PreflightOptions, host: string, port: number): boolean {
+function knownBefore(knownHosts: string, host: string, port: number): boolean {
   try {
-    const entries = parseKnownHosts(readFileSync(expandHome(options.remote.known_hosts), 'utf8'));
+    const entries = parseKnownHosts(readFileSync(knownHosts, 'utf8'));
     return knownKeyTypes(entries, lookupName(host, port)).length > 0;
   } catch {
     return false;

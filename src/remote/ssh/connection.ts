@@ -6,7 +6,7 @@ import type { EventSink } from '../../events';
 import type { Logger } from '../../log';
 import { clientConfig } from './client-config';
 import { connectError, isChannelOpenFailure } from './connect-errors';
-import type { HostKeyPolicy } from '../trust/host-key-policy';
+import type { HostKeysFor } from './client-config';
 import type { HostSpec } from '../trust/hosts';
 import { Semaphore } from '../../util/semaphore';
 import { TailBuffer } from '../../util/tail';
@@ -118,7 +118,7 @@ export class HostConnection {
   constructor(
     readonly spec: HostSpec,
     private readonly settings: ConnectionSettings,
-    private readonly hostKeys: HostKeyPolicy,
+    private readonly hostKeys: HostKeysFor,
     private readonly handshakes: Semaphore,
     private readonly logger: Logger,
     private readonly events: EventSink,
@@ -194,7 +194,7 @@ export class HostConnection {
             clearTimeout(timer);
             resolve(live);
           });
-          client.connect(clientConfig(spec, opened.sock, this.hostKeys, settings, (error) => (hostKeyError = error)));
+          client.connect(clientConfig(spec, opened.sock, this.hostKeys(spec), settings, (error) => (hostKeyError = error)));
         },
         (error: unknown) => fail(error),
       );
