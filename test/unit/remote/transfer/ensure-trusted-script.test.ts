@@ -24,16 +24,16 @@ describe('exec transfer: ensureTrusted script', () => {
 
   it('makes missing components 0700 and prints the physical path after the marker', async () => {
     const out = await run(['MARK', dir, '0', 'a', 'b']);
-    expect(out).toBe(`MARK\nok ${join(dir, 'a', 'b')}\n`);
+    expect(out).toBe(`\nMARK\nok ${join(dir, 'a', 'b')}\n`);
     expect(statSync(join(dir, 'a', 'b')).mode & 0o777).toBe(0o700);
   });
 
   it('stops at the first existing component that is a symlink or writable by others, making nothing below it', async () => {
     mkdirSync(join(dir, 'open'));
     chmodSync(join(dir, 'open'), 0o777);
-    expect(await run(['MARK', dir, '0', 'open', 'x'])).toBe(`MARK\nbad drwxrwxrwx ${process.getuid!()} 1\n`);
+    expect(await run(['MARK', dir, '0', 'open', 'x'])).toBe(`\nMARK\nbad drwxrwxrwx ${process.getuid!()} 1\n`);
     symlinkSync(dir, join(dir, 'link'));
-    expect(await run(['MARK', dir, '0', 'link', 'x'])).toMatch(/^MARK\nbad lrwxrwxrwx \d+ 1\n$/);
+    expect(await run(['MARK', dir, '0', 'link', 'x'])).toMatch(/^\nMARK\nbad lrwxrwxrwx \d+ 1\n$/);
     expect(() => statSync(join(dir, 'open', 'x'))).toThrow();
   });
 
@@ -41,8 +41,8 @@ describe('exec transfer: ensureTrusted script', () => {
     if (process.getuid?.() !== 0) throw new Error('run as root (CI does): the sticky directory must be root-owned');
     mkdirSync(join(dir, 'tmp'));
     chmodSync(join(dir, 'tmp'), 0o1777);
-    expect(await run(['MARK', dir, '1', 'tmp', 'w'])).toBe(`MARK\nok ${join(dir, 'tmp', 'w')}\n`);
-    expect(await run(['MARK', join(dir, 'tmp'), '0', 'w'])).toBe(`MARK\nok ${join(dir, 'tmp', 'w')}\n`);
-    expect(await run(['MARK', dir, '0', 'tmp'])).toBe('MARK\nbad drwxrwxrwt 0 1\n');
+    expect(await run(['MARK', dir, '1', 'tmp', 'w'])).toBe(`\nMARK\nok ${join(dir, 'tmp', 'w')}\n`);
+    expect(await run(['MARK', join(dir, 'tmp'), '0', 'w'])).toBe(`\nMARK\nok ${join(dir, 'tmp', 'w')}\n`);
+    expect(await run(['MARK', dir, '0', 'tmp'])).toBe('\nMARK\nbad drwxrwxrwt 0 1\n');
   });
 });
