@@ -16,10 +16,9 @@ import { resolveHosts, type HostSpec } from './trust/hosts';
 import { flowDir } from './host/layout';
 import { ConnectionPool } from './ssh/pool';
 import { buildRunCommand, printableRunCommand } from './command/remote-command';
-import { HostPrep } from './host/host-prep';
+import { HostSession } from './host/session';
 import { FILE_MODE, DIR_MODE, isNoSuchFile } from './host/staging';
 import { sftpOps } from './ssh/sftp-ops';
-import { quote } from './command/quote';
 import { EnvTransfer, type FlowEnv } from './host/env-transfer';
 import { selectEnv } from './command/env-vars';
 
@@ -28,8 +27,8 @@ interface Setup {
   hosts: HostSpec[];
   env: EnvTransfer;
   pool: ConnectionPool;
-  /** Per host: preflight once, then staging with the basefile chosen for that host. */
-  staging: Map<string, HostPrep>;
+  /** Per host: the session owning its connection, preflight, staging, env probe and SFTP channel. */
+  sessions: Map<string, HostSession>;
   health: TargetHealth;
 }
 
@@ -104,21 +103,23 @@ export class RemoteExecutor implements ParallelExecutor {
     const pool = new ConnectionPool(hosts, remote, logger, events);
     // Preflight checks that sshd's AcceptEnv passes the names ssh_env mode will send.
     const acceptEnv = selection.mode === 'ssh_env' ? Object.keys(selection.values) : [];
-    const prep = { remote, runId: this.runId, catalog, workflowText: this.context.workflowText, acceptEnv, logger, events };
-    const staging = new Map(hosts.map((h) => [h.id, new HostPrep(pool.get(h.id), prep)]));
+    const env = new EnvTransfer(selection, logger);
+    const deps = { remote, runId: this.runId, catalog, workflowText: this.context.workflowText, acceptEnv, env, logger, events };
+    const sessions = new Map(hosts.map((h) => [h.id, new HostSession(pool.get(h.id), deps)]));
     const health = new TargetHealth(config.circuit_breaker, events, logger);
     logger.info(`remote: pure-Node ssh2 transport, one connection per host, ${hosts.length} host(s), run ${this.runId}`);
-    const env = new EnvTransfer(selection, logger);
-    this.#setup = { remote, hosts, env, pool, staging, health };
+    this.#setup = { remote, hosts, env, pool, sessions, health };
     return this.#setup;
   }
 
   async #attempt(setup: Setup, fanout: number, { flow, index, target, attempt, signal }: AttemptContext): Promise<State> {
-    const connection = setup.pool.get(target.id);
-    const staged = await setup.staging.get(target.id)!.stage(signal);
+    const session = setup.sessions.get(target.id)!;
+    const connection = session.connection;
+    // Shared per-host work: this flow's signal only ends its own wait.
+    const staged = await session.stage(signal);
     const dir = flowDir(staged.layout, fanout, index, attempt);
     const where = `branch "${flow.entryPoint}" on ${target.id}`;
-    const { sftp, guard } = await connection.sftp(signal);
+    const { sftp, guard } = await session.sftp(signal);
     const ops = sftpOps(sftp);
     let flowEnv: FlowEnv | undefined;
     try {
@@ -129,7 +130,7 @@ export class RemoteExecutor implements ParallelExecutor {
         if (error instanceof TeaError) throw error;
         throw new TeaError('E_STAGING_FAILED', `${where}: cannot write its input under ${dir}: ${errorMessage(error)}`, { host: target.id, flow: flow.entryPoint, cause: error });
       }
-      flowEnv = await setup.env.forFlow(connection, ops, guard, dir, signal, where);
+      flowEnv = await setup.env.forFlow(connection, ops, guard, dir, (s) => session.envChecked(s), signal, where);
       const spec = {
         tea: staged.tea,
         workflow: staged.layout.workflow,
@@ -153,30 +154,14 @@ export class RemoteExecutor implements ParallelExecutor {
     }
   }
 
-  /** Removes this run's files from every host it staged on (the basefile cache stays), then disconnects. */
+  /** Ends every host session: this run's files removed (the basefile cache stays), connections closed, no timer left. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     const setup = this.#setup;
     if (setup === null) return;
     setup.health.shutdown();
-    if (setup.remote.cleanup) {
-      await Promise.all(
-        setup.hosts
-          .filter((h) => setup.staging.get(h.id)!.wasStaged)
-          .map(async (h) => {
-            const dir = `${setup.remote.workdir}/run-${this.runId}`;
-            try {
-              const connection = setup.pool.get(h.id);
-              const staged = await setup.staging.get(h.id)!.stage(AbortSignal.timeout(h.connectTimeoutSeconds * 1000));
-              const result = await connection.exec(`rm -rf -- ${quote(staged.layout.runDir)}`, AbortSignal.timeout(30_000));
-              if (result.code !== 0) throw new Error(result.stderrTail || `rm exited ${result.code}`);
-            } catch (error) {
-              this.context.logger.warn(`${h.id}: cleanup failed, remove ${dir} by hand: ${errorMessage(error)}`);
-            }
-          }),
-      );
-    }
+    await Promise.all([...setup.sessions.values()].map((session) => session.close()));
     await setup.pool.close();
   }
 }

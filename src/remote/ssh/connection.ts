@@ -9,6 +9,7 @@ import type { HostKeyPolicy } from '../trust/host-key-policy';
 import type { HostSpec } from '../trust/hosts';
 import { Semaphore } from '../../util/semaphore';
 import { TailBuffer } from '../../util/tail';
+import { raceAbort, sleep } from '../../util/abort';
 import { openTransport, type Transport } from './transport';
 
 /** Per-connection settings; the connect timeout is per host (HostSpec, ssh_config ConnectTimeout). */
@@ -30,6 +31,12 @@ export interface ExecResult {
   stderrTail: string;
 }
 
+/** An open SFTP channel and a signal that aborts when it closes (requests in flight race it). */
+interface OpenSftp {
+  sftp: SFTPWrapper;
+  closed: AbortSignal;
+}
+
 /** One live ssh2 connection; replaced by a new one after it is lost. */
 interface Live {
   client: Client;
@@ -42,23 +49,11 @@ interface Live {
   lost: AbortSignal;
   markLost: (error: TeaError) => void;
   closed: boolean;
-  sftp?: Promise<SFTPWrapper>;
+  /** The SFTP channel, while it is open: dropped when it closes or fails, so the next caller opens a new one. */
+  sftp?: Promise<OpenSftp>;
   /** Logged once per connection: the server refused a channel (MaxSessions). */
   refusedChannel?: boolean;
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 
 /**
  * The single multiplexed SSH connection to one host. Opened lazily, reopened after
@@ -200,13 +195,40 @@ export class HostConnection {
     }
   }
 
-  /** The connection's SFTP session (one channel, shared by every flow on the host). */
+  /**
+   * The connection's SFTP session (one channel, shared by every flow on the host).
+   * The channel is watched: when it closes or errors (the server ended the subsystem,
+   * MaxSessions reclaimed it) requests in flight fail with E_CHANNEL_UNAVAILABLE and
+   * the next caller opens a new channel instead of getting the dead one.
+   */
   async sftp(signal?: AbortSignal): Promise<{ sftp: SFTPWrapper; guard: <T>(p: Promise<T>) => Promise<T> }> {
     const live = await this.connect(signal);
-    live.sftp ??= this.#openChannel<SFTPWrapper>(live, undefined, (cb) => live.client.sftp(cb));
-    live.sftp.catch(() => (live.sftp = undefined));
-    const sftp = await raceAbort(live.sftp, signal, live.lost);
-    return { sftp, guard: <T>(p: Promise<T>) => raceAbort(p, signal, live.lost) };
+    if (live.sftp === undefined) {
+      const opening = this.#openSftp(live);
+      live.sftp = opening;
+      opening.catch(() => {
+        if (live.sftp === opening) live.sftp = undefined;
+      });
+    }
+    const open = await raceAbort(live.sftp, signal, live.lost);
+    return { sftp: open.sftp, guard: <T>(p: Promise<T>) => raceAbort(p, signal, live.lost, open.closed) };
+  }
+
+  async #openSftp(live: Live): Promise<OpenSftp> {
+    const sftp = await this.#openChannel<SFTPWrapper>(live, undefined, (cb) => live.client.sftp(cb));
+    const closed = new AbortController();
+    const entry: OpenSftp = { sftp, closed: closed.signal };
+    const mine = live.sftp;
+    const drop = (error?: Error) => {
+      if (live.sftp === mine) live.sftp = undefined;
+      if (closed.signal.aborted) return;
+      const why = error === undefined ? 'closed' : `failed: ${error.message}`;
+      closed.abort(new TeaError('E_CHANNEL_UNAVAILABLE', `${this.spec.id}: the SFTP channel ${why}; the next request opens a new one`, { host: this.spec.id, cause: error }));
+      if (!this.#closing && !live.closed) this.logger.debug(`${this.spec.id}: SFTP channel ${why}`);
+    };
+    sftp.once('close', () => drop());
+    sftp.on('error', (error: Error) => drop(error));
+    return entry;
   }
 
   /** Opens a channel, waiting and retrying on this connection while the server refuses one (MaxSessions). */
@@ -275,43 +297,19 @@ export class HostConnection {
     });
   }
 
-  /** Closes the connection; in-flight work fails with E_CONNECTION_LOST. */
+  /**
+   * Closes the connection; in-flight work fails with E_CONNECTION_LOST. Waits up to
+   * 2 s for the server's goodbye, then destroys the socket; no timer is left behind.
+   */
   async close(): Promise<void> {
     this.#closing = true;
     const live = this.#live ?? (await this.#connecting?.catch(() => null)) ?? null;
     if (live === null || live.closed) return;
     const closed = new Promise<void>((resolve) => live.client.once('close', () => resolve()));
+    const done = new AbortController();
     live.client.end();
-    await Promise.race([closed, sleep(2000)]);
+    await Promise.race([closed, sleep(2000, done.signal).catch(() => {})]);
+    done.abort();
     if (!live.closed) live.client.destroy();
   }
-}
-
-/** Settles as `promise` does, or rejects with the reason of the first signal to abort; leaves no listener behind. */
-function raceAbort<T>(promise: Promise<T>, ...maybeSignals: Array<AbortSignal | undefined>): Promise<T> {
-  const signals = maybeSignals.filter((s): s is AbortSignal => s !== undefined);
-  // When a signal wins, `promise` may still reject later (ssh2: "No response from
-  // server" as the connection goes): that must not become an unhandled rejection.
-  promise.catch(() => {});
-  const aborted = signals.find((s) => s.aborted);
-  if (aborted !== undefined) return Promise.reject(aborted.reason);
-  if (signals.length === 0) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const detach = () => signals.forEach((s) => s.removeEventListener('abort', onAbort));
-    const onAbort = (event: Event) => {
-      detach();
-      reject((event.target as AbortSignal).reason);
-    };
-    signals.forEach((s) => s.addEventListener('abort', onAbort));
-    promise.then(
-      (v) => {
-        detach();
-        resolve(v);
-      },
-      (e) => {
-        detach();
-        reject(e);
-      },
-    );
-  });
 }
