@@ -3,7 +3,7 @@
 //
 //   node scripts/local-hosts.mjs start --count 3 --dir DIR [--option Key=Value ...] [--wrong-key-on I ...]
 //       [--user NAME | --shell sh|bash|dash|zsh|fish|tcsh|busybox-ash [--rc-output TEXT]]
-//       [--sftp internal|external|none|stalled] [--max-sessions N]
+//       [--server openssh|dropbear] [--sftp internal|external|none|stalled] [--max-sessions N]
 //       prints a JSON description of the hosts and leaves them running detached
 //   node scripts/local-hosts.mjs stop --dir DIR [--rm]
 //       kills them (and every session under them); --rm also deletes DIR
@@ -17,11 +17,11 @@ const { LocalSshdCluster } = require('../test/harness/sshd-core.js');
 
 const USAGE = 'usage: local-hosts.mjs start --count N --dir DIR [--option Key=Value]... [--wrong-key-on I]...\n'
   + '         [--user NAME | --shell sh|bash|dash|zsh|fish|tcsh|busybox-ash [--rc-output TEXT]]\n'
-  + '         [--sftp internal|external|none|stalled] [--max-sessions N]\n'
+  + '         [--server openssh|dropbear] [--sftp internal|external|none|stalled] [--max-sessions N]\n'
   + '       local-hosts.mjs stop --dir DIR [--rm]';
 
 function parseArgs(argv) {
-  const out = { command: argv[0], count: 3, dir: undefined, options: {}, wrongKeyOn: [], rm: false, user: undefined, loginShell: undefined, rcOutput: undefined, sftp: undefined, maxSessions: undefined };
+  const out = { command: argv[0], count: 3, dir: undefined, options: {}, wrongKeyOn: [], rm: false, user: undefined, loginShell: undefined, rcOutput: undefined, sftp: undefined, maxSessions: undefined, server: undefined };
   for (let i = 1; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -39,6 +39,7 @@ function parseArgs(argv) {
     else if (arg === '--shell') out.loginShell = value();
     else if (arg === '--rc-output') out.rcOutput = value();
     else if (arg === '--sftp') out.sftp = value();
+    else if (arg === '--server') out.server = value();
     else if (arg === '--max-sessions') out.maxSessions = Number(value());
     else if (arg === '--rm') out.rm = true;
     else throw new Error(`unknown argument "${arg}"`);
@@ -56,6 +57,7 @@ async function main() {
       ...(args.loginShell ? { loginShell: args.loginShell } : {}),
       ...(args.rcOutput !== undefined ? { rcOutput: args.rcOutput } : {}),
       ...(args.sftp ? { sftp: args.sftp } : {}),
+      ...(args.server ? { server: args.server } : {}),
       ...(args.maxSessions !== undefined ? { maxSessions: args.maxSessions } : {}),
     });
     process.stdout.write(`${JSON.stringify(cluster.describe(), null, 2)}\n`);

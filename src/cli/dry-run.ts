@@ -1,11 +1,12 @@
 import { TeaError } from '../errors';
 import { BasefileCatalog, type Basefile } from '../remote/host/basefile';
-import { resolveHosts } from '../remote/trust/hosts';
+import { hostLabel } from '../config/sshlogin';
+import { checkHostsLocally } from '../remote/local-checks';
 import { basefilePath, runLayout } from '../remote/host/layout';
 import type { State } from '../executors/types';
-import { nextVertices } from '../workflow/reach';
+import { reachableFanOuts } from '../workflow/reach';
 import { resolveScope } from '../workflow/scope';
-import { END, START, type Workflow } from '../workflow/types';
+import type { Workflow } from '../workflow/types';
 import type { Strategy } from '../config/parallel';
 
 /**
@@ -22,7 +23,22 @@ export interface DryRunPlan {
   fanouts: Array<{ node: string; fan_in: string; branches: Array<{ branch: string; strategy: Strategy }> }>;
   remote: null | {
     dispatch: 'dynamic';
-    hosts: Array<{ id: string; slots: number; agent: string | null; identities: string[] }>;
+    hosts: Array<{
+      id: string;
+      /** What is connected to (ssh_config HostName, else the name in hosts), port and login user, as `ssh -G` resolves them. */
+      hostname: string;
+      port: number;
+      user: string;
+      /** ProxyJump hops in the order they are connected through (`user@host:port` each); empty when direct. */
+      jumps: string[];
+      slots: number;
+      agent: string | null;
+      /** Keys the agent holds (null: no agent, or it did not answer). */
+      agent_keys: number | null;
+      identities: string[];
+      /** Why the host cannot be used as configured (it is also in `warnings`); null when it can. */
+      problem: string | null;
+    }>;
     total_slots: number;
     upload: {
       /** Candidates; with no configured basefile each host gets one at its preflight (JS artifact if it has Node >= 18, else the binary for its platform). */
@@ -35,26 +51,15 @@ export interface DryRunPlan {
   };
 }
 
-/** Fan-outs the run can reach from the entry (ignoring conditions), in document order, including nested ones in branches. */
-function reachableFanOuts(workflow: Workflow, entry: string, exit: string): string[] {
-  const { graph } = workflow;
-  const seen = new Set<string>();
-  const stack = entry === START ? nextVertices(graph.routes.get(START)) : [entry];
-  while (stack.length > 0) {
-    const v = stack.pop()!;
-    if (v === exit || v === END || seen.has(v)) continue;
-    seen.add(v);
-    const route = graph.routes.get(v);
-    if (route?.kind === 'fan-out') stack.push(...route.branches.map((b) => b.target));
-    stack.push(...nextVertices(route));
-  }
-  return graph.order.filter((n) => seen.has(n) && graph.routes.get(n)?.kind === 'fan-out');
+/** Whether the plan found a host that cannot be used: `tea run --dry-run` then exits 2. */
+export function dryRunFailed(plan: DryRunPlan): boolean {
+  return plan.remote?.hosts.some((h) => h.problem !== null) ?? false;
 }
 
-export function planDryRun(workflow: Workflow, entryPoint: string | undefined, exitPoint: string | undefined, input: State): DryRunPlan {
+export async function planDryRun(workflow: Workflow, entryPoint: string | undefined, exitPoint: string | undefined, input: State): Promise<DryRunPlan> {
   const scope = resolveScope(workflow.graph, entryPoint, exitPoint);
   const config = workflow.parallel;
-  const fanouts = reachableFanOuts(workflow, scope.entry, scope.exit).map((node) => {
+  const fanouts = reachableFanOuts(workflow.graph, scope.entry, scope.exit).map((node) => {
     const route = workflow.graph.routes.get(node)!;
     if (route.kind !== 'fan-out') throw new Error('unreachable');
     return { node, fan_in: route.fanIn, branches: route.branches.map((b) => ({ branch: b.target, strategy: b.strategy ?? config.strategy })) };
@@ -66,8 +71,10 @@ export function planDryRun(workflow: Workflow, entryPoint: string | undefined, e
       // The same check the remote executor makes, made before anything runs.
       throw new TeaError('E_CONFIG_INVALID', 'settings.parallel.remote: required for strategy "remote" (at least `hosts`)');
     }
-    const warnings: string[] = [];
-    const hosts = resolveHosts(config.remote, { warn: (message) => warnings.push(message) });
+    const check = await checkHostsLocally(config.remote);
+    const { hosts } = check;
+    const problems = new Map(check.unusable.map((u) => [u.id, u.reason]));
+    const warnings = [...check.warnings, ...check.unusable.map((u) => `${u.id}: ${u.reason}`)];
     const catalog = BasefileCatalog.forConfig(config.remote.basefile);
     const layout = runLayout(config.remote.workdir, '<run-id>');
     const candidates: Array<[string, Basefile | null]> =
@@ -80,7 +87,18 @@ export function planDryRun(workflow: Workflow, entryPoint: string | undefined, e
           ];
     remote = {
       dispatch: 'dynamic',
-      hosts: hosts.map((h) => ({ id: h.id, slots: h.slots, agent: h.agent ?? null, identities: h.identities.map((i) => i.path) })),
+      hosts: hosts.map((h) => ({
+        id: h.id,
+        hostname: h.host,
+        port: h.port,
+        user: h.user,
+        jumps: h.jumps.map((j) => hostLabel(j.host, j.port, j.user)),
+        slots: h.slots,
+        agent: h.agent ?? null,
+        agent_keys: h.agentKeys ?? null,
+        identities: h.identities.map((i) => i.path),
+        problem: problems.get(h.id) ?? null,
+      })),
       total_slots: hosts.reduce((n, h) => n + h.slots, 0),
       upload: {
         basefiles: candidates
@@ -114,8 +132,13 @@ export function formatDryRun(plan: DryRunPlan): string {
   if (r !== null) {
     lines.push(`remote hosts (${r.total_slots} slots; each remote branch goes to the least loaded healthy host when a slot frees up):`);
     for (const h of r.hosts) {
-      const auth = [...(h.agent === null ? [] : [`ssh-agent ${h.agent}`]), ...h.identities];
-      lines.push(`  ${h.id}\tslots ${h.slots}\tauth ${auth.length === 0 ? 'none found: set identity_file or load a key into ssh-agent' : auth.join(', ')}`);
+      const agent = h.agent === null ? [] : [`ssh-agent ${h.agent}${h.agent_keys === null ? '' : ` (${h.agent_keys} key${h.agent_keys === 1 ? '' : 's'})`}`];
+      const auth = [...agent, ...h.identities];
+      const via = h.jumps.length === 0 ? '' : ` via ${h.jumps.join(' -> ')}`;
+      lines.push(`  ${h.id}\tslots ${h.slots}`);
+      lines.push(`    connects to ${hostLabel(h.hostname, h.port, h.user)}${via}`);
+      lines.push(`    auth ${auth.length === 0 ? 'none' : auth.join(', ')}`);
+      if (h.problem !== null) lines.push(`    UNUSABLE: ${h.problem}`);
     }
     lines.push('would upload to each host (files already in the cache are not uploaded again):');
     for (const b of r.upload.basefiles) lines.push(`  basefile ${b.local_path} (${b.bytes} bytes, sha256 ${b.sha256.slice(0, 12)}) -> ${b.remote_path} for ${b.use}`);
@@ -123,7 +146,9 @@ export function formatDryRun(plan: DryRunPlan): string {
     lines.push(`  per branch: ${r.upload.per_branch}`);
     lines.push(`cleanup: ${r.cleanup ? 'the run directory is removed when the run ends' : 'off: the run directory stays'}`);
   }
-  for (const w of r?.warnings ?? []) lines.push(`warning: ${w}`);
+  const shown = new Set((r?.hosts ?? []).filter((h) => h.problem !== null).map((h) => `${h.id}: ${h.problem}`));
+  for (const w of r?.warnings ?? []) if (!shown.has(w)) lines.push(`warning: ${w}`);
+  if (shown.size > 0) lines.push(`dry run: ${shown.size} host${shown.size === 1 ? '' : 's'} cannot be used as configured (UNUSABLE above): fix that before running`);
   lines.push('dry run: nothing was run and no connection was opened');
   return `${lines.join('\n')}\n`;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseSshLogin } from './sshlogin';
+import { isHostName, parseSshLogin } from './sshlogin';
 
 const safePath = z
   .string()
@@ -11,7 +11,7 @@ export const envNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must 
 
 export const hostObjectSchema = z.strictObject({
   /** A host name, address, or a `Host` alias of the ssh_config file (then the name shown in logs). */
-  host: z.string().min(1).regex(/^[A-Za-z0-9._:-]+$/, 'invalid host name'),
+  host: z.string().min(1).refine(isHostName, 'invalid host name (a name, an IPv4 address, or an IPv6 address such as ::1 or fe80::1%eth0)'),
   user: z.string().regex(/^[A-Za-z0-9._][A-Za-z0-9._-]*$/, 'invalid user name').optional(),
   port: z.number().int().min(1).max(65535).optional(),
   slots: z.number().int().min(1).max(1024).optional(),
@@ -78,8 +78,8 @@ export const remoteConfigSchema = z.strictObject({
   /** Environment variable holding the passphrase of an encrypted key (never the passphrase itself). */
   passphrase_env: envNameSchema.optional(),
   /**
-   * ssh-agent to try first: a socket path, `pageant` or a Windows pipe (`\\.\pipe\openssh-ssh-agent`),
-   * or false for none. Default: ssh_config IdentityAgent, else $SSH_AUTH_SOCK.
+   * ssh-agent to try first: a socket path; on Windows also `pageant` or the OpenSSH agent pipe
+   * (`\\.\pipe\openssh-ssh-agent`; both refused elsewhere); false for none. Default: ssh_config IdentityAgent, else $SSH_AUTH_SOCK.
    */
   agent: z.union([safePath, z.literal(false)]).optional(),
   /** OpenSSH client config read for Host aliases (HostName, User, Port, IdentityFile, ConnectTimeout, ProxyJump); false: none. A missing default file is fine. */

@@ -11,6 +11,8 @@ export interface SshLogin {
 }
 
 const HOST_RE = /^[A-Za-z0-9._-]+$/;
+/** An IPv6 address, optionally with a zone id (`fe80::1%eth0`), as getaddrinfo takes it. */
+export const IPV6_RE = /^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[A-Za-z0-9._-]+)?$/;
 
 export function parseSshLogin(text: string): SshLogin | string {
   let rest = text.trim();
@@ -41,14 +43,19 @@ export function parseSshLogin(text: string): SshLogin | string {
       if (!after.startsWith(':')) return `unexpected "${after}" after "]"`;
       portText = after.slice(1);
     }
-    if (!/^[0-9A-Fa-f:.]+$/.test(out.host)) return `invalid IPv6 address "${out.host}"`;
+    if (!IPV6_RE.test(out.host)) return `invalid IPv6 address "${out.host}"`;
   } else {
+    // `::1`, `fe80::1%lo`: a bare IPv6 address cannot be told from host:port.
+    if (rest.indexOf(':') !== rest.lastIndexOf(':')) {
+      return `an IPv6 address must be written in brackets: "${text.slice(0, text.length - rest.length)}[${rest}]" (with a port: "[${rest}]:22")`;
+    }
     const colon = rest.indexOf(':');
     if (colon !== -1) {
       portText = rest.slice(colon + 1);
       rest = rest.slice(0, colon);
     }
     out.host = rest;
+    if (out.host === '') return `no host name in "${text}"`;
     if (!HOST_RE.test(out.host)) return `invalid host name "${out.host}"`;
   }
   if (portText !== undefined) {
@@ -57,6 +64,11 @@ export function parseSshLogin(text: string): SshLogin | string {
     out.port = port;
   }
   return out;
+}
+
+/** A host name, IPv4 address, or IPv6 address (with an optional zone id): what may be connected to. */
+export function isHostName(text: string): boolean {
+  return HOST_RE.test(text) || IPV6_RE.test(text);
 }
 
 export function parsePort(text: string): number | string {

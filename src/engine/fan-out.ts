@@ -79,7 +79,10 @@ export async function fanOut(
     const first = failed.find((r) => r.error_type !== 'E_CANCELLED') ?? failed[0];
     if (first !== undefined) {
       const more = failed.length > 1 ? ` (${failed.length - 1} more branch${failed.length > 2 ? 'es' : ''} failed)` : '';
-      throw new TeaError('E_BRANCH_FAILED', `branch "${first.branch}" failed: ${first.error ?? 'unknown error'}${more}`, {
+      const error = first.error ?? 'unknown error';
+      // Most branch errors already start with `branch "<name>"`: say it once.
+      const message = error.startsWith(`branch "${first.branch}"`) ? error : `branch "${first.branch}" failed: ${error}`;
+      throw new TeaError('E_BRANCH_FAILED', `${message}${more}`, {
         flow: first.branch,
         ...(first.host === undefined ? {} : { host: first.host }),
         ...(first.exit_code === undefined ? {} : { exitCode: first.exit_code }),

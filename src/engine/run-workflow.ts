@@ -5,6 +5,8 @@ import type { ExecutorFactory } from '../executors/registry';
 import type { ProcessExecutorOptions } from '../executors/process';
 import type { State } from '../executors/types';
 import { guardLogger, silentLogger, type Logger } from '../log';
+import { REMOTE_BRANCH_ENV } from '../executors/registry';
+import { reachableFanOuts } from '../workflow/reach';
 import { resolveScope } from '../workflow/scope';
 import { START, type Workflow } from '../workflow/types';
 import { Runner } from './runner';
@@ -51,6 +53,7 @@ export async function runWorkflow(workflow: Workflow, options: RunOptions = {}):
     const names = [...new Set(workflow.interrupts.map((p) => `${p.when} "${p.node}"`))].join(', ');
     logger.warn(`interrupt points (${names}) are accepted for compatibility but this engine does not pause at them`);
   }
+  if (options.executorFactory === undefined) await checkRemoteBeforeRun(workflow, scope.entry, scope.exit, logger);
   const runner = new Runner(workflow, {
     logger,
     events,
@@ -62,4 +65,24 @@ export async function runWorkflow(workflow: Workflow, options: RunOptions = {}):
   } finally {
     await runner.executors.close();
   }
+}
+
+/**
+ * Everything about the remote hosts that can be checked on this machine (keys, ssh_config,
+ * host names) is checked before the first node runs, so a bad setting does not surface
+ * only when the fan-out is reached, after earlier nodes had their side effects.
+ * Skipped inside a remote branch (its nested fan-outs run there in-process).
+ */
+async function checkRemoteBeforeRun(workflow: Workflow, entry: string, exit: string, logger: Logger): Promise<void> {
+  const remote = workflow.parallel.remote;
+  // GNU Parallel's ssh authenticates by its own rules: its plan checks what it needs.
+  if (remote === undefined || remote.gnu_parallel === 'run' || process.env[REMOTE_BRANCH_ENV] === '1') return;
+  const usesRemote = reachableFanOuts(workflow.graph, entry, exit).some((node) => {
+    const route = workflow.graph.routes.get(node);
+    return route?.kind === 'fan-out' && route.branches.some((b) => (b.strategy ?? workflow.parallel.strategy) === 'remote');
+  });
+  if (!usesRemote) return;
+  // Loaded on use: a run without remote fan-outs does not pay for ssh2.
+  const { checkBeforeRun } = await import('../remote/local-checks');
+  await checkBeforeRun(remote, logger);
 }

@@ -15,7 +15,7 @@ export interface ScriptInfo {
  * branches, 0 when all succeeded). Names from the workflow only appear JSON-escaped
  * in comments, so none can end a comment line.
  */
-export function runScript(plan: GnuParallelPlan, info: ScriptInfo): string {
+export function runScript(plan: GnuParallelPlan, info: ScriptInfo, branches: readonly string[] = []): string {
   const lines = [
     '#!/bin/sh',
     `# GNU Parallel plan for the fan-out from ${JSON.stringify(info.from)} (${info.branches} remote branch${info.branches === 1 ? '' : 'es'}, fan-in ${JSON.stringify(info.fanIn)}), written by \`tea plan\`.`,
@@ -26,6 +26,7 @@ export function runScript(plan: GnuParallelPlan, info: ScriptInfo): string {
     'rm -f -- joblog.tsv flows/*/result.json flows/*/out flows/*/out.err flows/*/out.seq',
     plan.run.line,
     'status=$?',
+    ...failureReport(branches),
   ];
   if (plan.sweep.length > 0) lines.push(`# cleanup: remove ${JSON.stringify(plan.remoteDir)} from every host (what failed or timed-out jobs left)`);
   for (const sweep of plan.sweep) {
@@ -48,4 +49,24 @@ export function allScript(dirs: readonly string[]): string {
     'exit "$status"',
     '',
   ].join('\n');
+}
+
+/**
+ * When branches failed, one line per failed branch on stderr with the reason its tea
+ * printed (its `Error:` line in flows/i/out.err), so the script never fails silently.
+ */
+function failureReport(branches: readonly string[]): string[] {
+  if (branches.length === 0) return [];
+  return [
+    'if [ "$status" -ne 0 ]; then',
+    '  failed() {',
+    '    [ -f "flows/$1/result.json" ] && return 0',
+    '    why=$(grep -m 1 \'^Error: \' "flows/$1/out.err" 2>/dev/null | cut -c 8-)',
+    '    [ -n "$why" ] || why=$(tail -n 1 "flows/$1/out.err" 2>/dev/null)',
+    '    printf \'tea plan: branch %s failed: %s (its output: %s)\\n\' "$2" "${why:-no result and no output}" "$PWD/flows/$1/out.err" >&2',
+    '  }',
+    ...branches.map((b, i) => `  failed ${i} ${quote(b)}`),
+    `  printf 'tea plan: %s of ${branches.length} branch${branches.length === 1 ? '' : 'es'} failed; every job: %s\\n' "$status" "$PWD/joblog.tsv" >&2`,
+    'fi',
+  ];
 }

@@ -42,7 +42,7 @@ export async function stagePlan(options: StageOptions): Promise<void> {
       await writeFile(file(flowInput(i)), JSON.stringify(flow.state), { mode: 0o600 });
     }
     if (options.script !== undefined) {
-      await writeFile(file(PLAN_FILES.script), runScript(options.plan, options.script), { mode: 0o700 });
+      await writeFile(file(PLAN_FILES.script), runScript(options.plan, options.script, flows.map((f) => f.entryPoint)), { mode: 0o700 });
     }
   } catch (error) {
     throw new TeaError('E_STAGING_FAILED', `cannot stage the GNU Parallel plan in ${dir}: ${errorMessage(error)}`, { cause: error });

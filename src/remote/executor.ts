@@ -141,7 +141,11 @@ export class RemoteExecutor implements ParallelExecutor {
         ...(flowEnv.envFile === undefined ? {} : { envFile: flowEnv.envFile }),
       };
       const result = await connection.exec(buildRunCommand(spec), signal, flowEnv.execEnv === undefined ? {} : { env: flowEnv.execEnv });
-      if (result.code !== 0) throw exitError(result, { where, flow: flow.entryPoint, host: target.id, runner: 'remote', command: printableRunCommand(spec) });
+      if (result.code !== 0) {
+        // The command line is for debugging (--verbose), not for the one-line error.
+        this.context.logger.debug(`${where}: remote command: ${printableRunCommand(spec)}`);
+        throw exitError(result, { where, flow: flow.entryPoint, host: target.id, runner: 'remote' });
+      }
       return await readResult(ops, guard, dir, where, target.id, flow.entryPoint);
     } finally {
       // The wrapper deletes the env file before tea starts; this covers an exec that never got that far.

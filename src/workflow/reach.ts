@@ -1,4 +1,4 @@
-import { END, type Graph, type Route } from './types';
+import { END, START, type Graph, type Route } from './types';
 
 /**
  * Where the run can go next from a route, ignoring conditions. A fan-out continues at
@@ -22,4 +22,19 @@ export function reaches(graph: Graph, from: string, to: string): boolean {
     stack.push(...nextVertices(graph.routes.get(vertex)));
   }
   return false;
+}
+
+/** Fan-outs a run from `entry` to `exit` can reach (ignoring conditions), in document order, nested ones in branches included. */
+export function reachableFanOuts(graph: Graph, entry: string, exit: string): string[] {
+  const seen = new Set<string>();
+  const stack = entry === START ? nextVertices(graph.routes.get(START)) : [entry];
+  while (stack.length > 0) {
+    const v = stack.pop()!;
+    if (v === exit || v === END || seen.has(v)) continue;
+    seen.add(v);
+    const route = graph.routes.get(v);
+    if (route?.kind === 'fan-out') stack.push(...route.branches.map((b) => b.target));
+    stack.push(...nextVertices(route));
+  }
+  return graph.order.filter((n) => seen.has(n) && graph.routes.get(n)?.kind === 'fan-out');
 }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { dockerHostsAvailable, startDockerHosts } from './docker-hosts';
 import { makeRemoteConfig, runShell, uniqueWorkdir } from './fixture-util';
 import { startLocalSshd } from './local-sshd';
-import type { SftpMode } from './sshd-core';
+import type { ServerKind, SftpMode } from './sshd-core';
 import { ensureAttacker, SHELLS } from './users';
 
 export interface TestHost {
@@ -25,6 +25,9 @@ export interface TestHost {
   /** "ssh-ed25519 AAAA..." the host serves now (after restart({ newHostKey }) the new one). */
   hostPublicKey: string;
   logPath: string;
+  /** Local hosts: the server and sftp mode it runs. */
+  server?: ServerKind;
+  sftp?: SftpMode;
 }
 
 export interface HostsFixture {
@@ -77,6 +80,11 @@ export interface LocalHostsOptions {
    * config.fish, tcsh ~/.tcshrc; dash/ash/sh read none for exec). A separate account per text.
    */
   rcOutput?: string;
+  /**
+   * openssh (default) or dropbear, for every host or per index. Dropbear hosts take sftp
+   * external (default: /usr/lib/sftp-server), none or stalled; no sshdOptions/maxSessions.
+   */
+  server?: ServerKind | Array<ServerKind | undefined>;
   /** sftp subsystem, for every host or per index: internal (default), external, none, stalled. */
   sftp?: SftpMode | Array<SftpMode | undefined>;
   /** sshd MaxSessions, for every host or per index (e.g. 1: an open SFTP channel leaves no exec). */
@@ -107,8 +115,8 @@ export async function startLocalHosts(opts: LocalHostsOptions): Promise<LocalHos
     throw err;
   }
   const d = cluster.describe();
-  const hosts: TestHost[] = d.hosts.map(({ name, host, port, user, sshlogin, hostPublicKey, logPath }) => ({
-    name, host, port, user, sshlogin, hostPublicKey, logPath,
+  const hosts: TestHost[] = d.hosts.map(({ name, host, port, user, sshlogin, hostPublicKey, logPath, server, sftp }) => ({
+    name, host, port, user, sshlogin, hostPublicKey, logPath, server, sftp,
   }));
   const workdir = uniqueWorkdir();
   const fx: LocalHostsFixture = {

@@ -7,12 +7,17 @@
  */
 export type SftpMode = 'internal' | 'external' | 'none' | 'stalled';
 
+/** OpenSSH's sshd, or Dropbear (Debian's dropbear-bin, as on routers and small devices). */
+export type ServerKind = 'openssh' | 'dropbear';
+
 export interface StartOptions {
   count: number;
   /** Directory for keys, configs, logs and state.json; a fresh temp dir when omitted. */
   dir?: string;
   /** Extra sshd_config options for every host (object) or per host index (array). */
   sshdOptions?: Record<string, string> | Array<Record<string, string> | undefined>;
+  /** Server for every host, or per host index (undefined: openssh). Dropbear needs root. */
+  server?: ServerKind | Array<ServerKind | undefined>;
   /** sftp subsystem for every host, or per host index (undefined: internal). */
   sftp?: SftpMode | Array<SftpMode | undefined>;
   /** sshd MaxSessions for every host, or per host index (undefined: OpenSSH's default, 10). */
@@ -43,6 +48,8 @@ export interface HostState {
   pid: number;
   options: Record<string, string>;
   sftp: SftpMode;
+  server: ServerKind;
+  /** sshd_config (openssh) or the launch command for reference (dropbear). */
   configPath: string;
   logPath: string;
   pidPath: string;
@@ -71,6 +78,8 @@ export interface HostDescription {
   logPath: string;
   pid: number;
   configPath: string;
+  server: ServerKind;
+  sftp: SftpMode;
 }
 
 export declare class LocalSshdCluster {
@@ -96,3 +105,5 @@ export declare function processTree(pid: number): number[];
 export declare function isAlive(pid: number): boolean;
 /** A loopback port nothing listens on (handed out by the kernel, then closed). */
 export declare function freePort(): Promise<number>;
+/** Matches one successful key login in an sshd or dropbear log (global: use with match()). */
+export declare const LOGIN_LINE: RegExp;

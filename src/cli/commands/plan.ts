@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { TeaError } from '../../errors';
 import type { FanOutPlan, WorkflowPlan } from '../../plan/plan-workflow';
 import { quote } from '../../remote/command/quote';
@@ -77,7 +78,7 @@ function fanOut(f: FanOutPlan, stateFrom: string): string[] {
     ...f.notes.map((n) => `# note: ${n}`),
   ];
   if (f.dir !== undefined) {
-    lines.push(`# staged in ${f.dir}; run it with: ${quote(`${f.dir}/run.sh`)}`, `cd -- ${quote(f.dir)} && ${f.plan.run.line}`);
+    lines.push(`# staged in ${f.dir}; run it with: ${quote(path.join(f.dir, 'run.sh'))}`, `cd -- ${quote(f.dir)} && ${f.plan.run.line}`);
   } else {
     lines.push('# run from a directory holding the files it reads (tea plan --dir writes them):', f.plan.run.line);
   }

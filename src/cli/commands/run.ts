@@ -84,10 +84,11 @@ export const runCommand: Command = {
 
     if (values['dry-run']) {
       // Loaded on use: it reads SSH settings (ssh2), which a plain run must not pay for at startup.
-      const { formatDryRun, planDryRun } = await import('../dry-run');
-      const plan = planDryRun(workflow, values['entry-point'], values['exit-point'], input);
+      const { dryRunFailed, formatDryRun, planDryRun } = await import('../dry-run');
+      const plan = await planDryRun(workflow, values['entry-point'], values['exit-point'], input);
       await writeAll(io.stdout, values.json ? `${JSON.stringify(plan)}\n` : formatDryRun(plan));
-      return 0;
+      // A host that cannot work as configured makes the check fail (it is listed in warnings).
+      return dryRunFailed(plan) ? 2 : 0;
     }
 
     const sinks: EventSink[] = [];

@@ -6,7 +6,7 @@ import { expandHome } from './hosts';
 import {
   checkHostKey,
   fingerprint,
-  formatKnownHostLine,
+  knownHostsAppendText,
   keyTypeOf,
   knownKeyTypes,
   lookupName,
@@ -49,13 +49,18 @@ export class HostKeyPolicy {
     return this.#path;
   }
 
-  #entries(): KnownHostEntry[] {
+  /** The file's text; a missing file is empty. */
+  #text(): string {
     try {
-      return parseKnownHosts(readFileSync(this.#path, 'utf8'));
+      return readFileSync(this.#path, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
       throw error;
     }
+  }
+
+  #entries(): KnownHostEntry[] {
+    return parseKnownHosts(this.#text());
   }
 
   /** Host key algorithms to ask for first: the types already known for this host, as ssh does. */
@@ -123,7 +128,7 @@ export class HostKeyPolicy {
           );
         }
         mkdirSync(dirname(this.#path), { recursive: true, mode: 0o700 });
-        appendFileSync(this.#path, formatKnownHostLine(name, key), { mode: 0o600 });
+        appendFileSync(this.#path, knownHostsAppendText(this.#text(), name, key), { mode: 0o600 });
         this.logger.warn(`${hostId}: permanently added ${presented} for ${name} to ${this.#path}`);
         return null;
     }

@@ -1,9 +1,9 @@
 import { userInfo } from 'node:os';
 import { DEFAULT_CONNECT_TIMEOUT_SECONDS, type RemoteConfig } from '../../config/remote';
-import { hostLabel, parsePort, parseSshLogin } from '../../config/sshlogin';
+import { hostLabel, isHostName, parsePort, parseSshLogin } from '../../config/sshlogin';
 import { TeaError } from '../../errors';
 import { readIdentity, type Identity, type PassphraseSource } from './identities';
-import { expandHome } from '../../util/paths';
+import { expandHome, isWindowsPipe } from '../../util/paths';
 import { expandHostName, SshConfig, type SshConfigHost } from './ssh-config';
 
 export { expandHome };
@@ -26,13 +26,14 @@ export interface HostSpec {
   skippedIdentities: string[];
   /** ssh-agent socket, Windows pipe or `pageant`, tried before the keys. */
   agent?: string;
+  /** Keys the agent held when tea asked before the run (local checks); unknown when absent. */
+  agentKeys?: number;
   connectTimeoutSeconds: number;
   /** ProxyJump hosts, in the order they are hopped through; empty for a direct connection. */
   jumps: HostSpec[];
 }
 
 const DEFAULT_IDENTITIES = ['~/.ssh/id_ed25519', '~/.ssh/id_ecdsa', '~/.ssh/id_rsa'];
-const HOST_RE = /^[A-Za-z0-9._:-]+$/;
 const USER_RE = /^[A-Za-z0-9._][A-Za-z0-9._-]*$/;
 const MAX_JUMPS = 8;
 
@@ -43,6 +44,10 @@ export interface ResolveOptions {
   warn?: (message: string) => void;
   /** Environment for SSH_AUTH_SOCK and passphrases (default: process.env). */
   env?: NodeJS.ProcessEnv;
+  /** The local platform (default: process.platform); Windows-only agents are refused elsewhere. */
+  platform?: NodeJS.Platform;
+  /** The local account name, ssh's default user (default: os.userInfo()). */
+  localUser?: string;
 }
 
 /** One host to resolve: what the YAML (or a ProxyJump entry) says explicitly. */
@@ -60,7 +65,7 @@ export function resolveHosts(config: RemoteConfig, options: ResolveOptions = {})
   const prefix = options.prefix ?? 'settings.parallel.remote';
   const env = options.env ?? process.env;
   const sshConfig = config.ssh_config === false ? null : SshConfig.load(config.ssh_config, config.ssh_config === '~/.ssh/config', `${prefix}.ssh_config`);
-  const resolver = new Resolver(config, prefix, env, sshConfig);
+  const resolver = new Resolver(config, prefix, env, sshConfig, options.platform ?? process.platform, options.localUser ?? userInfo().username);
   const seen = new Map<string, number>();
   const hosts = config.hosts.map((entry, i) => {
     const where = `${prefix}.hosts[${i}]`;
@@ -95,13 +100,14 @@ export function resolveHosts(config: RemoteConfig, options: ResolveOptions = {})
 }
 
 class Resolver {
-  readonly #localUser = userInfo().username;
 
   constructor(
     private readonly config: RemoteConfig,
     private readonly prefix: string,
     private readonly env: NodeJS.ProcessEnv,
     private readonly sshConfig: SshConfig | null,
+    private readonly platform: NodeJS.Platform,
+    private readonly localUser: string,
   ) {}
 
   /** `chain` holds the aliases being resolved above this one (ProxyJump loops). */
@@ -112,7 +118,7 @@ class Resolver {
     const bad = (what: string) => new TeaError('E_CONFIG_INVALID', `${from}: ${what}`);
 
     const host = found.hostName === undefined ? alias : expandHostName(found.hostName, alias);
-    if (!HOST_RE.test(host)) throw bad(`HostName "${host}" is not a valid host name`);
+    if (!isHostName(host)) throw bad(`HostName "${host}" is not a valid host name`);
     let port = explicit.port;
     if (port === undefined && found.port !== undefined) {
       const parsed = parsePort(found.port);
@@ -120,8 +126,17 @@ class Resolver {
       port = parsed;
     }
     port ??= 22;
-    const user = explicit.user ?? found.user ?? this.#localUser;
-    if (!USER_RE.test(user)) throw bad(`User "${user}" is not a valid user name`);
+    const user = explicit.user ?? found.user ?? this.localUser;
+    if (!USER_RE.test(user)) {
+      if (explicit.user === undefined && found.user === undefined) {
+        // ssh would send the local account name; a Windows one may hold a space or DOMAIN\ prefix.
+        throw new TeaError(
+          'E_CONFIG_INVALID',
+          `${where}: no user given for "${alias}" and the local account name "${user}" is not a valid SSH user name (letters, digits, ".", "_", "-"): set "user" in the host entry (or "user@${alias}"), or User in ssh_config`,
+        );
+      }
+      throw bad(`User "${user}" is not a valid user name`);
+    }
     let connectTimeoutSeconds = this.config.connect_timeout;
     if (connectTimeoutSeconds === undefined && found.connectTimeout !== undefined) {
       connectTimeoutSeconds = Number(found.connectTimeout);
@@ -131,7 +146,7 @@ class Resolver {
       throw bad('ProxyCommand is not supported (tea runs no local commands to connect): use ProxyJump, which tea runs over its own SSH connection');
     }
 
-    const tokens: Record<string, string> = { '%': '%', d: expandHome('~'), u: this.#localUser, l: 'localhost', h: host, n: alias, p: String(port), r: user };
+    const tokens: Record<string, string> = { '%': '%', d: expandHome('~'), u: this.localUser, l: 'localhost', h: host, n: alias, p: String(port), r: user };
     const identities: Identity[] = [];
     const skippedIdentities: string[] = [];
     const add = (path: string, where2: string, required: boolean) => {
@@ -174,15 +189,26 @@ class Resolver {
   /** YAML `agent` wins; then ssh_config IdentityAgent; then $SSH_AUTH_SOCK. IdentitiesOnly yes: no agent. */
   #agent(found: SshConfigHost): string | undefined {
     if (this.config.agent === false) return undefined;
-    if (this.config.agent !== undefined) return expandHome(this.config.agent);
+    if (this.config.agent !== undefined) return this.#checkAgent(expandHome(this.config.agent), `${this.prefix}.agent`);
     if (found.identitiesOnly?.toLowerCase() === 'yes') return undefined;
     const configured = found.identityAgent;
     if (configured !== undefined) {
       if (configured.toLowerCase() === 'none') return undefined;
-      if (configured !== 'SSH_AUTH_SOCK' && configured !== '$SSH_AUTH_SOCK' && configured !== '${SSH_AUTH_SOCK}') return expandHome(configured);
+      if (configured !== 'SSH_AUTH_SOCK' && configured !== '$SSH_AUTH_SOCK' && configured !== '${SSH_AUTH_SOCK}') {
+        return this.#checkAgent(expandHome(configured), `IdentityAgent in ssh_config ${this.sshConfig?.path}`);
+      }
     }
     const socket = this.env.SSH_AUTH_SOCK;
     return socket === undefined || socket === '' ? undefined : socket;
+  }
+
+  /** Pageant and named pipes exist only on Windows; elsewhere ssh2 would take them for a socket path and fail at connect. */
+  #checkAgent(agent: string, where: string): string {
+    const windowsOnly = agent.toLowerCase() === 'pageant' || isWindowsPipe(agent);
+    if (windowsOnly && this.platform !== 'win32') {
+      throw new TeaError('E_CONFIG_INVALID', `${where}: "${agent}" is a Windows agent (Pageant or a named pipe) and this client runs on ${this.platform}: give the ssh-agent socket path, or false for none`);
+    }
+    return agent;
   }
 
   /**

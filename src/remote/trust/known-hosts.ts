@@ -102,3 +102,14 @@ export function knownKeyTypes(entries: readonly KnownHostEntry[], name: string):
 export function formatKnownHostLine(name: string, key: Buffer): string {
   return `${name} ${keyTypeOf(key)} ${key.toString('base64')}\n`;
 }
+
+/**
+ * The text to append to a known_hosts file whose current content is `existing`: a file
+ * saved without a final newline (Notepad does that) gets one first, in the file's own
+ * line ending, so the new entry does not glue onto its last line.
+ */
+export function knownHostsAppendText(existing: string, name: string, key: Buffer): string {
+  const line = formatKnownHostLine(name, key);
+  if (existing === '' || existing.endsWith('\n')) return line;
+  return `${existing.includes('\r\n') ? '\r\n' : '\n'}${line}`;
+}

@@ -68,6 +68,12 @@ describe('tea plan (built CLI) with the real GNU Parallel', () => {
     const run = await sh(path.join(staged, 'run.sh'), os.tmpdir());
     // GNU Parallel's exit status: the number of failed jobs (the branch that fails on purpose).
     expect(run.code).toBe(1);
+    // ...and says which branch failed and why, instead of exiting 1 silently.
+    const fanoutDir = path.join(staged, 'fanout-1');
+    expect(run.stderr.split('\n').filter((l) => l.startsWith('tea plan: '))).toEqual([
+      `tea plan: branch fail failed: node "fail" failed: branch failed on purpose: 3 (its output: ${fanoutDir}/flows/${BRANCHES.length - 1}/out.err)`,
+      `tea plan: 1 of ${BRANCHES.length} branches failed; every job: ${fanoutDir}/joblog.tsv`,
+    ]);
 
     const flows = BRANCHES.map((b) => ({ entryPoint: b, exitPoint: 'join', state: { n: 3 } }));
     const viaSsh2 = await runRemote(fx, flows, { hosts: remote.hosts }, {}, text);

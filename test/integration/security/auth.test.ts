@@ -54,7 +54,7 @@ describe('authentication against real sshd', () => {
 
       const without = await runFlows(fx, [flow('work')], { identity_file: undefined, agent: false });
       expect(without.results[0]).toMatchObject({ success: false, error_type: 'E_AUTH_FAILED' });
-      expect(without.results[0]!.error).toContain('tried: no keys found');
+      expect(without.results[0]!.error).toContain('no key to offer (tried: no ssh-agent, no identity file)');
     } finally {
       if (saved === undefined) delete process.env.SSH_AUTH_SOCK;
       else process.env.SSH_AUTH_SOCK = saved;

@@ -12,6 +12,8 @@ describe('sshlogin', () => {
     ['tea@server1', { host: 'server1', user: 'tea' }],
     ['4/deploy@build-2:2222', { host: 'build-2', user: 'deploy', port: 2222, slots: 4 }],
     ['[::1]:2222', { host: '::1', port: 2222 }],
+    ['tea@[fe80::1%lo]:22', { host: 'fe80::1%lo', user: 'tea', port: 22 }],
+    ['[fe80::1%eth0.5]', { host: 'fe80::1%eth0.5' }],
   ])('parses %s', (text, expected) => {
     expect(parseSshLogin(text)).toEqual(expected);
   });
@@ -23,8 +25,21 @@ describe('sshlogin', () => {
     ['0/h', /slots/],
     ['bad user@h', /invalid user/],
     ['h;rm -rf', /invalid host/],
+    ['[fe80::1%l o]', /invalid IPv6 address/],
   ])('rejects %j', (text, message) => {
     expect(parseSshLogin(text)).toMatch(message);
+  });
+
+  it('tells to write a bare IPv6 address in brackets, instead of "invalid host name \"\""', () => {
+    expect(parseSshLogin('user@::1')).toBe('an IPv6 address must be written in brackets: "user@[::1]" (with a port: "[::1]:22")');
+    expect(parseSshLogin('fe80::1%lo')).toBe('an IPv6 address must be written in brackets: "[fe80::1%lo]" (with a port: "[fe80::1%lo]:22")');
+    expect(parseSshLogin('user@')).toBe('no host name in "user@"');
+  });
+
+  it('accepts an IPv6 address with a zone id as a host object', () => {
+    const config = parseParallelConfig({ strategy: 'remote', remote: { hosts: [{ host: 'fe80::1%lo', port: 2222 }] } }).remote!;
+    expect(config.hosts[0]).toMatchObject({ host: 'fe80::1%lo', port: 2222 });
+    expect(() => parseParallelConfig({ strategy: 'remote', remote: { hosts: [{ host: 'fe80::1%lo;x' }] } })).toThrow(/invalid host name/);
   });
 });
 

@@ -107,6 +107,25 @@ edges:
     expect(result).toMatchObject({ branch: 'slow', success: false, timeout: true, error_type: 'E_TIMEOUT', retry_count: 1 });
   });
 
+  it('says how many attempts timed out and which setting to raise, naming the branch once', async () => {
+    const wf = `
+settings: { parallel: { timeout_seconds: 0.05, retry: { max_retries: 1, base_delay: 0, jitter: 0 } } }
+nodes:
+  - { name: s }
+  - name: slow
+    run: "await new Promise((r, j) => signal.addEventListener('abort', () => j(signal.reason)))"
+  - { name: j }
+edges:
+  - { from: s, to: slow, type: parallel, fan_in: j }
+  - { from: slow, to: j }
+`;
+    const error = await failure(run(wf));
+    expect(error.code).toBe('E_BRANCH_FAILED');
+    expect(error.message).toBe(
+      'branch "slow" timed out after 0.05s on local (attempt 2 of 2); if it needs longer, raise settings.parallel.timeout_seconds (now 0.05)',
+    );
+  });
+
   it('fans out again inside branches (nested fan-outs), also with max_workers 1', async () => {
     const wf = `
 settings: { parallel: { max_workers: 1 } }

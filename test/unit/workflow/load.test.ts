@@ -99,6 +99,20 @@ edges:
   });
 });
 
+describe('loadWorkflow: CRLF files (saved on Windows)', () => {
+  it('reads the same workflow from CRLF as from LF: names, edges, variables and run bodies', async () => {
+    const lf =
+      'name: crlf\nvariables:\n  greeting: hi\nnodes:\n  - name: a\n    run: |\n      const s = "x"\n      return { [s]: 1 }\n  - name: b\nedges:\n  - from: __start__\n    to: a\n  - from: a\n    to: b\n  - from: b\n    to: __end__\n';
+    const wf = loadWorkflow(lf.replace(/\n/g, '\r\n'));
+    expect(wf.name).toBe('crlf');
+    expect(wf.variables).toEqual({ greeting: 'hi' });
+    expect(wf.graph.order).toEqual(['a', 'b']);
+    expect(wf.graph.routes.get('a')).toEqual(loadWorkflow(lf).graph.routes.get('a'));
+    const scope = { state: {}, parallel_results: undefined, variables: {}, signal: new AbortController().signal };
+    await expect(wf.graph.nodes.get('a')!.run!(scope)).resolves.toEqual({ x: 1 });
+  });
+});
+
 describe('loadWorkflow: bad documents', () => {
   const cases: [string, string, RegExp][] = [
     ['YAML syntax, with the line', 'nodes:\n  - name: a\n   bad: [\n', /^wf\.yaml: invalid YAML at line \d+, column \d+: /],

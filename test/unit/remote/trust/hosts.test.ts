@@ -105,7 +105,6 @@ describe('resolveHosts: the agent', () => {
   const id = key();
   it('uses SSH_AUTH_SOCK by default, the YAML agent over it, and none when agent is false', () => {
     expect(resolve({ hosts: ['h'], identity_file: id }, { SSH_AUTH_SOCK: '/run/a.sock' })[0]!.agent).toBe('/run/a.sock');
-    expect(resolve({ hosts: ['h'], identity_file: id, agent: 'pageant' }, { SSH_AUTH_SOCK: '/run/a.sock' })[0]!.agent).toBe('pageant');
     expect(resolve({ hosts: ['h'], identity_file: id, agent: false }, { SSH_AUTH_SOCK: '/run/a.sock' })[0]!.agent).toBeUndefined();
     expect(resolve({ hosts: ['h'], identity_file: id }, {})[0]!.agent).toBeUndefined();
   });
@@ -114,6 +113,39 @@ describe('resolveHosts: the agent', () => {
     const cfg = sshConfig('Host a\n  IdentityAgent none\nHost b\n  IdentityAgent ~/agent.sock\nHost c\n  IdentitiesOnly yes\nHost d\n  IdentityAgent SSH_AUTH_SOCK\n');
     const hosts = resolve({ hosts: ['a', 'b', 'c', 'd'], ssh_config: cfg, identity_file: id }, { SSH_AUTH_SOCK: '/run/a.sock' });
     expect(hosts.map((h) => h.agent)).toEqual([undefined, join(homedir(), 'agent.sock'), undefined, '/run/a.sock']);
+  });
+});
+
+describe('resolveHosts: Windows clients', () => {
+  const id = key();
+  const onWindows = (raw: Record<string, unknown>, options: { localUser?: string; env?: NodeJS.ProcessEnv } = {}) =>
+    resolveHosts(remote({ ssh_config: false, identity_file: id, ...raw }), { env: options.env ?? {}, platform: 'win32', ...(options.localUser ? { localUser: options.localUser } : {}) });
+
+  it('accepts the OpenSSH for Windows agent pipe and Pageant on Windows, unchanged', () => {
+    expect(onWindows({ hosts: ['h'], agent: '\\\\.\\pipe\\openssh-ssh-agent' })[0]!.agent).toBe('\\\\.\\pipe\\openssh-ssh-agent');
+    expect(onWindows({ hosts: ['h'], agent: 'pageant' })[0]!.agent).toBe('pageant');
+  });
+
+  it('refuses a Windows-only agent on another platform, naming the setting', () => {
+    for (const agent of ['pageant', '\\\\.\\pipe\\openssh-ssh-agent']) {
+      const error = thrown(() => resolve({ hosts: ['h'], identity_file: id, agent }));
+      expect(error.code).toBe('E_CONFIG_INVALID');
+      expect(error.message).toContain('settings.parallel.remote.agent');
+      expect(error.message).toContain('Windows agent');
+    }
+    const cfg = sshConfig('Host w\n  IdentityAgent \\\\.\\pipe\\openssh-ssh-agent\n');
+    expect(thrown(() => resolve({ hosts: ['w'], identity_file: id, ssh_config: cfg })).message).toContain(`IdentityAgent in ssh_config ${cfg}`);
+  });
+
+  it('says when the local account name cannot be the default SSH user, and takes an explicit one', () => {
+    for (const localUser of ['Ann Lee', 'CORP\\ann']) {
+      const error = thrown(() => onWindows({ hosts: ['build'] }, { localUser }));
+      expect(error.code).toBe('E_CONFIG_INVALID');
+      expect(error.message).toContain(`local account name "${localUser}" is not a valid SSH user name`);
+      expect(error.message).toContain('set "user" in the host entry');
+      expect(onWindows({ hosts: ['ann@build'] }, { localUser })[0]!.user).toBe('ann');
+    }
+    expect(onWindows({ hosts: ['build'] }, { localUser: 'ann.lee' })[0]!.id).toBe('ann.lee@build:22');
   });
 });
 

@@ -60,8 +60,27 @@ describe('known_hosts', () => {
     expect(fingerprint(blob(1))).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
   });
 
+  it('reads a CRLF file (saved by a Windows editor) with the right line numbers', () => {
+    const entries = parseKnownHosts(`# made on Windows\r\n[h]:2222 ssh-ed25519 ${b64(1)}\r\n\r\nother ssh-ed25519 ${b64(2)}\r\n`);
+    expect(entries.map((e) => [e.patterns, e.line])).toEqual([['[h]:2222', 2], ['other', 4]]);
+    expect(checkHostKey(entries, '[h]:2222', blob(1))).toEqual({ status: 'known' });
+    expect(checkHostKey(entries, 'other', blob(2))).toEqual({ status: 'known' });
+  });
+
   describe('HostKeyPolicy', () => {
     const file = () => join(mkdtempSync(join(tmpdir(), 'kh-')), 'sub', 'known_hosts');
+
+    it('accept-new: appends on a line of its own to a file without a final newline, in its line ending', () => {
+      for (const [eol, before] of [['\n', `a ssh-ed25519 ${b64(4)}`], ['\r\n', `# w\r\na ssh-ed25519 ${b64(4)}`]] as const) {
+        const path = join(mkdtempSync(join(tmpdir(), 'kh-')), 'known_hosts');
+        writeFileSync(path, before);
+        expect(new HostKeyPolicy(path, 'accept-new', silentLogger).verify('h', 'h', 22, blob(1))).toBeNull();
+        expect(readFileSync(path, 'utf8')).toBe(`${before}${eol}h ssh-ed25519 ${b64(1)}\n`);
+        const policy = new HostKeyPolicy(path, 'yes', silentLogger);
+        expect(policy.verify('a', 'a', 22, blob(4))).toBeNull();
+        expect(policy.verify('h', 'h', 22, blob(1))).toBeNull();
+      }
+    });
 
     it('yes: refuses an unknown host and says how to add it', () => {
       const err = new HostKeyPolicy(file(), 'yes', silentLogger).verify('u@h:2222', 'h', 2222, blob(1));

@@ -107,6 +107,36 @@ Host b
     expect(c.lookup('y').hostName).toBeUndefined();
   });
 
+  it('reads CRLF files (main and included) and Windows-style paths as written', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sshcfg-crlf-'));
+    writeFileSync(join(dir, 'extra.conf'), 'Host db\r\n  User from-include\r\n  Port 2022\r\n');
+    writeFileSync(
+      join(dir, 'config'),
+      [
+        'Include extra.conf',
+        'Host db win',
+        '  HostName 10.0.0.5',
+        '  IdentityFile C:\\Users\\ann\\.ssh\\id_ed25519',
+        '  IdentityFile "~\\.ssh\\id 2"',
+        '  IdentityAgent \\\\.\\pipe\\openssh-ssh-agent',
+        '',
+      ].join('\r\n'),
+    );
+    const c = SshConfig.load(join(dir, 'config'), false, 'settings.parallel.remote.ssh_config');
+    expect(c.lookup('db')).toEqual({
+      user: 'from-include',
+      port: '2022',
+      hostName: '10.0.0.5',
+      identityFiles: ['C:\\Users\\ann\\.ssh\\id_ed25519', '~\\.ssh\\id 2'],
+      identityAgent: '\\\\.\\pipe\\openssh-ssh-agent',
+    });
+    expect(c.lookup('win')).toEqual({
+      hostName: '10.0.0.5',
+      identityFiles: ['C:\\Users\\ann\\.ssh\\id_ed25519', '~\\.ssh\\id 2'],
+      identityAgent: '\\\\.\\pipe\\openssh-ssh-agent',
+    });
+  });
+
   it('stops an Include loop with an error', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sshcfg-loop-'));
     writeFileSync(join(dir, 'config'), 'Include config\n');
