@@ -74,15 +74,13 @@ export function isHostNeutral(error: unknown): boolean {
 }
 
 /**
- * The error a branch ends with when its last attempt timed out: how many attempts
- * ran, where the last one was, and the setting to raise.
+ * The error a branch ends with when its last attempt timed out: where, which attempt
+ * of how many allowed, and the setting to raise (with its value now).
  */
-export function timeoutError(branch: string, timeoutSeconds: number, attempts: number, host: string | undefined, cause?: unknown): TeaError {
-  const on = host === undefined || host === 'local' ? '' : ` (last on ${host})`;
-  const tries = attempts === 1 ? '1 attempt' : `each of ${attempts} attempts`;
+export function timeoutError(branch: string, timeoutSeconds: number, attempt: number, maxAttempts: number, host: string, cause?: unknown): TeaError {
   return new TeaError(
     'E_TIMEOUT',
-    `branch "${branch}" timed out after ${timeoutSeconds}s on ${tries}${on}: raise settings.parallel.timeout_seconds if it needs longer, or find why it hangs`,
-    { flow: branch, ...(host === undefined ? {} : { host }), ...(cause === undefined ? {} : { cause }) },
+    `branch "${branch}" timed out after ${timeoutSeconds}s on ${host} (attempt ${attempt} of ${maxAttempts}); if it needs longer, raise settings.parallel.timeout_seconds (now ${timeoutSeconds})`,
+    { flow: branch, host, ...(cause === undefined ? {} : { cause }) },
   );
 }

@@ -144,7 +144,7 @@ export class RemoteExecutor implements ParallelExecutor {
       if (result.code !== 0) {
         // The command line is for debugging (--verbose), not for the one-line error.
         this.context.logger.debug(`${where}: remote command: ${printableRunCommand(spec)}`);
-        throw exitError(result, { where, flow: flow.entryPoint, host: target.id, runner: 'remote' });
+        throw exitError(result, { flow: flow.entryPoint, host: target.id, runner: 'remote' });
       }
       return await readResult(ops, guard, dir, where, target.id, flow.entryPoint);
     } finally {
