@@ -27,6 +27,8 @@ export type ErrorCode =
   | 'E_CONNECT_TIMEOUT'
   | 'E_CONNECTION_LOST'
   | 'E_CHANNEL_UNAVAILABLE'
+  // an SFTP channel could not be opened, stalled or broke: the host's failure, the channel is replaced
+  | 'E_TRANSFER_FAILED'
   | 'E_STAGING_FAILED'
   | 'E_REMOTE_EXIT'
   | 'E_RESULT_MISSING'

@@ -7,7 +7,7 @@ import { silentLogger } from '../../src/log';
 import { loadBasefile } from '../../src/remote/host/basefile';
 import { resolveHosts } from '../../src/remote/trust/hosts';
 import { ConnectionPool } from '../../src/remote/ssh/pool';
-import { sftpOps } from '../../src/remote/ssh/sftp-ops';
+import { SftpTransfer } from '../../src/remote/transfer/sftp-transfer';
 import { HostStaging } from '../../src/remote/host/staging';
 import { timed } from '../lib/spawn';
 import { round, type RowContext } from './measure';
@@ -69,12 +69,13 @@ export async function uploadRow(ctx: RowContext): Promise<UploadRow> {
       await connection.connect(signal);
       row.tea_connect_ms.push(round(since(t)));
       t = process.hrtime.bigint();
-      await new HostStaging(connection, workdir, `bench${rep}`, basefile, 'name: upload\n', silentLogger).stage(signal);
+      await new HostStaging(connection, new SftpTransfer(connection, `bench${rep}`), workdir, `bench${rep}`, basefile, 'name: upload\n', silentLogger).stage(signal);
       row.tea_stage_ms.push(round(since(t)));
-      const { sftp } = await connection.sftp(signal);
+      const lease = await connection.sftpLease(signal);
       t = process.hrtime.bigint();
-      await sftpOps(sftp).fastPut(file, `${workdir}/fastput.bin`, 0o600);
+      await lease.ops.fastPut(file, `${workdir}/fastput.bin`, 0o600);
       row.tea_fastput_ms.push(round(since(t)));
+      lease.release();
     } finally {
       await pool.close();
     }

@@ -31,6 +31,9 @@ export interface DryRunPlan {
       user: string;
       /** ProxyJump hops in the order they are connected through (`user@host:port` each); empty when direct. */
       jumps: string[];
+      /** The known_hosts file checked and written, and the StrictHostKeyChecking mode (YAML, else ssh_config, else defaults). */
+      known_hosts: string;
+      strict_host_key_checking: string;
       slots: number;
       agent: string | null;
       /** Keys the agent holds (null: no agent, or it did not answer). */
@@ -93,6 +96,8 @@ export async function planDryRun(workflow: Workflow, entryPoint: string | undefi
         port: h.port,
         user: h.user,
         jumps: h.jumps.map((j) => hostLabel(j.host, j.port, j.user)),
+        known_hosts: h.knownHosts,
+        strict_host_key_checking: h.strictHostKeyChecking,
         slots: h.slots,
         agent: h.agent ?? null,
         agent_keys: h.agentKeys ?? null,
@@ -137,6 +142,7 @@ export function formatDryRun(plan: DryRunPlan): string {
       const via = h.jumps.length === 0 ? '' : ` via ${h.jumps.join(' -> ')}`;
       lines.push(`  ${h.id}\tslots ${h.slots}`);
       lines.push(`    connects to ${hostLabel(h.hostname, h.port, h.user)}${via}`);
+      lines.push(`    host key checked against ${h.known_hosts} (strict_host_key_checking ${h.strict_host_key_checking})`);
       lines.push(`    auth ${auth.length === 0 ? 'none' : auth.join(', ')}`);
       if (h.problem !== null) lines.push(`    UNUSABLE: ${h.problem}`);
     }

@@ -44,7 +44,7 @@ const hostEntrySchema = z.unknown().transform((value, ctx) => {
 export type HostEntry = z.infer<typeof hostObjectSchema>;
 
 /** Names the remote command itself sets: a transferred variable must not replace them. */
-export const RESERVED_ENV_NAMES: ReadonlySet<string> = new Set(['TEA_REMOTE_BRANCH']);
+export const RESERVED_ENV_NAMES: ReadonlySet<string> = new Set(['TEA_REMOTE_BRANCH', 'TEA_FLOW_MARK']);
 
 export const envVarsSchema = z.strictObject({
   /** Whitelist of variable names (exact, no globs) taken from this process's environment. */
@@ -61,6 +61,10 @@ export const envVarsSchema = z.strictObject({
   mode: z.enum(['ssh_env', 'export_file', 'none']).default('export_file'),
 });
 export type EnvVarsConfig = z.infer<typeof envVarsSchema>;
+
+/** Used when neither the YAML nor the host's ssh_config UserKnownHostsFile / StrictHostKeyChecking sets one. */
+export const DEFAULT_KNOWN_HOSTS = '~/.ssh/known_hosts';
+export const DEFAULT_STRICT_HOST_KEY_CHECKING = 'accept-new' as const;
 
 /** Used when neither the YAML nor the host's ssh_config ConnectTimeout sets one. */
 export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 20;
@@ -84,13 +88,26 @@ export const remoteConfigSchema = z.strictObject({
   agent: z.union([safePath, z.literal(false)]).optional(),
   /** OpenSSH client config read for Host aliases (HostName, User, Port, IdentityFile, ConnectTimeout, ProxyJump); false: none. A missing default file is fine. */
   ssh_config: z.union([safePath, z.literal(false)]).default('~/.ssh/config'),
-  known_hosts: safePath.default('~/.ssh/known_hosts'),
-  /** OpenSSH's StrictHostKeyChecking: yes | accept-new | no. */
-  strict_host_key_checking: z.enum(['yes', 'accept-new', 'no']).default('accept-new'),
+  /** OpenSSH known_hosts file read and written. Default: the host's ssh_config UserKnownHostsFile (its first file), else ~/.ssh/known_hosts. */
+  known_hosts: safePath.optional(),
+  /** OpenSSH's StrictHostKeyChecking: yes | accept-new | no. Default: the host's ssh_config StrictHostKeyChecking (ask counts as yes), else accept-new. */
+  strict_host_key_checking: z.enum(['yes', 'accept-new', 'no']).optional(),
   /** Seconds for TCP connect + handshake + authentication. Default: the host's ssh_config ConnectTimeout, else 20. */
   connect_timeout: z.number().positive().optional(),
   /** Exec channels per connection; OpenSSH's MaxSessions is 10 and SFTP takes one. */
   max_channels_per_host: z.number().int().min(1).max(64).default(8),
+  /**
+   * How files reach the hosts (staging; per-branch files until they move onto the exec channel):
+   * sftp = the SFTP subsystem (fast; a host without a usable one is unusable);
+   * exec = `cat` over exec channels, no SFTP needed (hosts without a Subsystem line, Dropbear
+   * without sftp-server, login shells that print, MaxSessions 1);
+   * auto = SFTP when the preflight finds it usable beside exec, else exec (the reason is logged).
+   */
+  transfer: z.enum(['auto', 'sftp', 'exec']).default('auto'),
+  /** Seconds an SFTP channel open or one SFTP request may take (uploads: plus 1 s per MiB); then the channel is replaced and the attempt fails as the host's. Independent of timeout_seconds. */
+  sftp_timeout: z.number().positive().default(15),
+  /** Seconds to keep retrying a channel the server refuses (MaxSessions); then the attempt fails as the host's (E_CHANNEL_UNAVAILABLE). */
+  channel_wait: z.number().positive().default(30),
   /** Seconds between keepalive probes; a host is lost after `keepalive_count_max` unanswered ones. */
   keepalive_interval: z.number().positive().default(5),
   keepalive_count_max: z.number().int().min(1).default(3),

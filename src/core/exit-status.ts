@@ -9,11 +9,14 @@ export interface BranchExit {
 }
 
 export interface ExitContext {
+  /** `branch "b" on host`, or nothing when the caller's message names the branch already. */
+  where?: string;
   flow: string;
-  /** The host tea ran on; the message then names branch and host (locally the fan-out names the branch). */
   host?: string;
   /** Where tea ran: a non-zero exit is E_NODE_FAILED locally, E_REMOTE_EXIT on a host. */
   runner: 'local' | 'remote';
+  /** The printable command, appended to remote messages. */
+  command?: string;
 }
 
 /**
@@ -26,24 +29,20 @@ export interface ExitContext {
 export function exitError(exit: BranchExit, context: ExitContext): TeaError {
   const said = teaErrorLine(exit.stderrTail) ?? lastLine(exit.stderrTail);
   const signal = exit.signal ?? (exit.code !== null && exit.code > 128 && exit.code < 255 ? signalName(exit.code - 128) : null);
-  const how = exit.code === null || signal !== null ? `killed by ${signal ?? 'a signal'}` : `exit ${exit.code}`;
   let code: ErrorCode;
   let what: string;
   if (exit.code === 2) {
     code = 'E_BRANCH_REJECTED';
-    what = `${said || 'tea run rejected its workflow, input or scope'}; not retried: the same run would be rejected again`;
+    what = `${said || 'tea run rejected its workflow, input or scope'} (tea run exited with code 2: not retried, the same run would be rejected again)`;
   } else if (context.runner === 'remote' && (exit.code === 126 || exit.code === 127)) {
     code = 'E_REMOTE_EXIT';
-    what = `the tea basefile could not start: is Node >= 18 on the host's PATH, or use a standalone binary basefile${said ? ` (${said})` : ''}`;
+    what = `the tea basefile could not start (exit ${exit.code}): is Node >= 18 on the host's PATH, or use a standalone binary basefile${said ? `: ${said}` : ''}`;
   } else {
     code = context.runner === 'remote' ? 'E_REMOTE_EXIT' : 'E_NODE_FAILED';
-    what = said || 'no error message';
+    const how = exit.code === null || signal !== null ? `tea run was killed by ${signal ?? 'a signal'}` : `tea run exited with code ${exit.code}`;
+    what = said === '' ? `${how}, no error message` : `${said} (${how})`;
   }
-  // On a host: one sentence naming the branch and host once. Locally the fan-out names the branch.
-  const message =
-    context.host === undefined
-      ? `${what} (tea run ${exit.code === null || signal !== null ? `was ${how}` : `exited with code ${exit.code}`})`
-      : `branch "${context.flow}" failed on ${context.host} (${how}): ${what}`;
+  const message = `${context.where === undefined ? '' : `${context.where}: `}${what}${context.command === undefined ? '' : ` [${context.command}]`}`;
   return new TeaError(code, message, {
     flow: context.flow,
     ...(context.host === undefined ? {} : { host: context.host }),

@@ -37,7 +37,9 @@ export const FAILURE_POLICY: Readonly<Partial<Record<ErrorCode, Row>>> = {
   // The branch's own: retried per settings, never charged to a host that still answers.
   E_TIMEOUT: row('always'),
   E_STAGING_FAILED: row('always'),
-  E_CHANNEL_UNAVAILABLE: row('always'),
+  // Transport-side: the host could not give a channel or a working SFTP session; charged to the host.
+  E_CHANNEL_UNAVAILABLE: row('always', true),
+  E_TRANSFER_FAILED: row('always', true),
   E_AUTH_FAILED: row('never', false, true, true),
   E_HOST_KEY_REJECTED: row('never', false, true, true),
   E_HOST_UNUSABLE: row('never', false, true, true),
@@ -74,13 +76,15 @@ export function isHostNeutral(error: unknown): boolean {
 }
 
 /**
- * The error a branch ends with when its last attempt timed out: where, which attempt
- * of how many allowed, and the setting to raise (with its value now).
+ * The error a branch ends with when its last attempt timed out: how many attempts
+ * ran, where the last one was, and the setting to raise.
  */
-export function timeoutError(branch: string, timeoutSeconds: number, attempt: number, maxAttempts: number, host: string, cause?: unknown): TeaError {
+export function timeoutError(branch: string, timeoutSeconds: number, attempts: number, host: string | undefined, cause?: unknown): TeaError {
+  const on = host === undefined || host === 'local' ? '' : ` (last on ${host})`;
+  const tries = attempts === 1 ? '1 attempt' : `each of ${attempts} attempts`;
   return new TeaError(
     'E_TIMEOUT',
-    `branch "${branch}" timed out after ${timeoutSeconds}s on ${host} (attempt ${attempt} of ${maxAttempts}); if it needs longer, raise settings.parallel.timeout_seconds (now ${timeoutSeconds})`,
-    { flow: branch, host, ...(cause === undefined ? {} : { cause }) },
+    `branch "${branch}" timed out after ${timeoutSeconds}s on ${tries}${on}: raise settings.parallel.timeout_seconds if it needs longer, or find why it hangs`,
+    { flow: branch, ...(host === undefined ? {} : { host }), ...(cause === undefined ? {} : { cause }) },
   );
 }

@@ -73,7 +73,7 @@ async function branchState(flow: Flow, entry: JoblogEntry, host: string, options
   if (entry.exitval !== 0 || entry.signal !== 0) {
     const stderrTail = await readStderr(options.dir, i);
     const context = { host, flow: flow.entryPoint, stderrTail, exitCode: entry.exitval === -1 ? null : entry.exitval };
-    const [code, message] = failure(entry, where, stderrTail, options, flow.entryPoint, host);
+    const [code, message] = failure(entry, where, stderrTail, options);
     throw new TeaError(code, `${message} [GNU Parallel job ${entry.seq}]`, { ...context, ...(entry.signal === 0 ? {} : { signal: signalName(entry.signal) }) });
   }
   const file = path.join(options.dir, flowResult(i));
@@ -87,19 +87,19 @@ async function branchState(flow: Flow, entry: JoblogEntry, host: string, options
   return parseBranchResult(text, { where, flow: flow.entryPoint, host });
 }
 
-function failure(entry: JoblogEntry, where: string, stderrTail: string, options: CollectOptions, branch: string, host: string): [ErrorCode, string] {
+function failure(entry: JoblogEntry, where: string, stderrTail: string, options: CollectOptions): [ErrorCode, string] {
   const last = teaErrorLine(stderrTail) ?? lastLine(stderrTail);
   const said = last === '' ? '' : `: ${last}`;
   if (entry.exitval === -1) {
     if (options.cancelled) return ['E_CANCELLED', `${where}: run cancelled before this branch finished`];
-    if (options.timeoutSeconds !== undefined) return ['E_TIMEOUT', `${where}: timed out after ${options.timeoutSeconds}s (GNU Parallel --timeout); if it needs longer, raise settings.parallel.timeout_seconds (now ${options.timeoutSeconds})`];
+    if (options.timeoutSeconds !== undefined) return ['E_TIMEOUT', `${where}: timed out after ${options.timeoutSeconds}s (GNU Parallel --timeout): raise settings.parallel.timeout_seconds if it needs longer, or find why it hangs`];
     return ['E_CANCELLED', `${where}: stopped by GNU Parallel (signal ${signalName(entry.signal)})`];
   }
   if (entry.exitval === 255) return ['E_CONNECT_FAILED', `${where}: ssh failed (exit 255)${said}`];
   // The rest as every executor reads an exit (GNU Parallel's remote wrapper exits 128+N for signal N).
   const error = exitError(
     { code: entry.exitval, signal: entry.signal === 0 ? null : signalName(entry.signal), stderrTail },
-    { flow: branch, host, runner: 'remote' },
+    { where, flow: where, runner: 'remote' },
   );
   return [error.code, error.message];
 }

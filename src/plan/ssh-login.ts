@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os';
-import { DEFAULT_CONNECT_TIMEOUT_SECONDS, type RemoteConfig } from '../config/remote';
+import { DEFAULT_CONNECT_TIMEOUT_SECONDS, DEFAULT_KNOWN_HOSTS, DEFAULT_STRICT_HOST_KEY_CHECKING, type RemoteConfig } from '../config/remote';
 import { hostLabel } from '../config/sshlogin';
 import { TeaError } from '../errors';
 import { expandHome } from '../util/paths';
@@ -46,8 +46,8 @@ export function planHosts(remote: RemoteConfig, prefix = 'settings.parallel.remo
     return { id, host: entry.host, port, user, slots: entry.slots ?? remote.max_channels_per_host, ...(own === undefined ? {} : { identityFile: own }) };
   });
   const ssh: SshSettings = {
-    knownHosts: sshSafe(expandHome(remote.known_hosts), `${prefix}.known_hosts`),
-    strictHostKeyChecking: remote.strict_host_key_checking,
+    knownHosts: sshSafe(expandHome(remote.known_hosts ?? DEFAULT_KNOWN_HOSTS), `${prefix}.known_hosts`),
+    strictHostKeyChecking: remote.strict_host_key_checking ?? DEFAULT_STRICT_HOST_KEY_CHECKING,
     ...(remote.identity_file === undefined ? {} : { identityFile: sshSafe(expandHome(remote.identity_file), `${prefix}.identity_file`) }),
     connectTimeoutSeconds: Math.max(1, Math.ceil(remote.connect_timeout ?? DEFAULT_CONNECT_TIMEOUT_SECONDS)),
     keepaliveIntervalSeconds: Math.max(1, Math.ceil(remote.keepalive_interval)),

@@ -15,10 +15,10 @@ import { BasefileCatalog } from './host/basefile';
 import { resolveHosts, type HostSpec } from './trust/hosts';
 import { flowDir } from './host/layout';
 import { ConnectionPool } from './ssh/pool';
-import { buildRunCommand, printableRunCommand } from './command/remote-command';
+import { BASEFILE_MISSING_STATUS, buildRunCommand, printableRunCommand } from './command/remote-command';
 import { HostSession } from './host/session';
-import { FILE_MODE, DIR_MODE, isNoSuchFile } from './host/staging';
-import { sftpOps } from './ssh/sftp-ops';
+import { FILE_MODE, isNoSuchFile } from './host/staging';
+import { NoSuchFileError, type FileTransfer } from './transfer/file-transfer';
 import { EnvTransfer, type FlowEnv } from './host/env-transfer';
 import { selectEnv } from './command/env-vars';
 
@@ -27,7 +27,7 @@ interface Setup {
   hosts: HostSpec[];
   env: EnvTransfer;
   pool: ConnectionPool;
-  /** Per host: the session owning its connection, preflight, staging, env probe and SFTP channel. */
+  /** Per host: the session owning its connection, preflight, staging, transfer and env probe. */
   sessions: Map<string, HostSession>;
   health: TargetHealth;
 }
@@ -115,46 +115,61 @@ export class RemoteExecutor implements ParallelExecutor {
   async #attempt(setup: Setup, fanout: number, { flow, index, target, attempt, signal }: AttemptContext): Promise<State> {
     const session = setup.sessions.get(target.id)!;
     const connection = session.connection;
-    // Shared per-host work: this flow's signal only ends its own wait.
-    const staged = await session.stage(signal);
+    // Shared per-host work: this flow's signal only ends its own wait, never the work.
+    let staged = await session.stage(signal);
     const dir = flowDir(staged.layout, fanout, index, attempt);
     const where = `branch "${flow.entryPoint}" on ${target.id}`;
-    const { sftp, guard } = await session.sftp(signal);
-    const ops = sftpOps(sftp);
+    const { transfer } = staged;
     let flowEnv: FlowEnv | undefined;
     try {
       try {
-        await guard(ops.mkdir(dir, DIR_MODE));
-        await guard(ops.writeFile(`${dir}/input.json`, JSON.stringify(flow.state), FILE_MODE));
+        await transfer.ensureDir(dir, signal);
+        await transfer.writeFile(`${dir}/input.json`, JSON.stringify(flow.state), FILE_MODE, signal);
       } catch (error) {
-        if (error instanceof TeaError) throw error;
+        if (error instanceof TeaError || signal.aborted) throw error;
         throw new TeaError('E_STAGING_FAILED', `${where}: cannot write its input under ${dir}: ${errorMessage(error)}`, { host: target.id, flow: flow.entryPoint, cause: error });
       }
-      flowEnv = await setup.env.forFlow(connection, ops, guard, dir, (s) => session.envChecked(s), signal, where);
-      const spec = {
-        tea: staged.tea,
-        workflow: staged.layout.workflow,
-        flowDir: dir,
-        entryPoint: flow.entryPoint,
-        exitPoint: flow.exitPoint,
-        killGraceSeconds: setup.remote.kill_grace_seconds,
-        ...(flowEnv.envFile === undefined ? {} : { envFile: flowEnv.envFile }),
+      flowEnv = await setup.env.forFlow(connection, transfer, dir, (s) => session.envChecked(s), signal, where);
+      const run = (tea: string) => {
+        const spec = {
+          tea,
+          workflow: staged.layout.workflow,
+          flowDir: dir,
+          entryPoint: flow.entryPoint,
+          exitPoint: flow.exitPoint,
+          killGraceSeconds: setup.remote.kill_grace_seconds,
+          ...(flowEnv!.envFile === undefined ? {} : { envFile: flowEnv!.envFile }),
+        };
+        return { spec, result: connection.exec(buildRunCommand(spec), signal, flowEnv!.execEnv === undefined ? {} : { env: flowEnv!.execEnv }) };
       };
-      const result = await connection.exec(buildRunCommand(spec), signal, flowEnv.execEnv === undefined ? {} : { env: flowEnv.execEnv });
+      let { spec, result: pending } = run(staged.tea);
+      let result = await pending;
+      if (result.code === BASEFILE_MISSING_STATUS) {
+        // A tmp cleaner took the cached basefile: the host's housekeeping, not the branch's failure
+        // and not "no Node". Stage again (once for every flow that saw it) and run this attempt again.
+        staged = await session.restage(staged.generation, signal);
+        if (flowEnv.envFile !== undefined) flowEnv = await setup.env.forFlow(connection, transfer, dir, (s) => session.envChecked(s), signal, where);
+        ({ spec, result: pending } = run(staged.tea));
+        result = await pending;
+        if (result.code === BASEFILE_MISSING_STATUS) {
+          throw new TeaError('E_STAGING_FAILED', `${where}: the basefile ${staged.tea} vanished again right after staging: is something on the host deleting files under the workdir?`, { host: target.id, flow: flow.entryPoint });
+        }
+      }
       if (result.code !== 0) {
         // The command line is for debugging (--verbose), not for the one-line error.
         this.context.logger.debug(`${where}: remote command: ${printableRunCommand(spec)}`);
-        throw exitError(result, { flow: flow.entryPoint, host: target.id, runner: 'remote' });
+        throw exitError(result, { where, flow: flow.entryPoint, host: target.id, runner: 'remote' });
       }
-      return await readResult(ops, guard, dir, where, target.id, flow.entryPoint);
+      return await readResult(transfer, dir, where, target.id, flow.entryPoint, signal);
     } finally {
       // The wrapper deletes the env file before tea starts; this covers an exec that never got that far.
       // Not awaited after an abort: the connection may be gone, and close() removes the run directory.
-      if (flowEnv !== undefined && signal.aborted) void flowEnv.discard(ops);
-      else if (flowEnv !== undefined) await guard(flowEnv.discard(ops)).catch(() => {});
-      // Not awaited: the flow's result need not wait for two more SFTP round trips, and
+      const cleanupSignal = AbortSignal.timeout(setup.remote.sftp_timeout * 1000);
+      if (flowEnv !== undefined && signal.aborted) void flowEnv.discard(transfer, cleanupSignal);
+      else if (flowEnv !== undefined) await flowEnv.discard(transfer, cleanupSignal);
+      // Not awaited: the flow's result need not wait for more round trips, and
       // close() removes the whole run directory anyway (rm -rf tolerates a racing unlink).
-      if (setup.remote.cleanup && !signal.aborted) void removeFlowDir(ops, guard, dir);
+      if (setup.remote.cleanup && !signal.aborted) void transfer.remove([`${dir}/input.json`, `${dir}/result.json`, dir], cleanupSignal).catch(() => {});
     }
   }
 
@@ -170,33 +185,19 @@ export class RemoteExecutor implements ParallelExecutor {
   }
 }
 
-async function readResult(
-  ops: ReturnType<typeof sftpOps>,
-  guard: <T>(p: Promise<T>) => Promise<T>,
-  dir: string,
-  where: string,
-  host: string,
-  flow: string,
-): Promise<State> {
+/** Results larger than this are refused (a branch's state comes back whole into memory). */
+export const RESULT_MAX_BYTES = 256 * 2 ** 20;
+
+async function readResult(transfer: FileTransfer, dir: string, where: string, host: string, flow: string, signal: AbortSignal): Promise<State> {
   let data: Buffer;
   try {
-    data = await guard(ops.readFile(`${dir}/result.json`));
+    data = await transfer.readFile(`${dir}/result.json`, RESULT_MAX_BYTES, signal);
   } catch (error) {
-    if (error instanceof TeaError) throw error;
-    const code = isNoSuchFile(error) ? 'E_RESULT_MISSING' : 'E_STAGING_FAILED';
+    if (error instanceof TeaError || signal.aborted) throw error;
+    const code = error instanceof NoSuchFileError || isNoSuchFile(error) ? 'E_RESULT_MISSING' : 'E_STAGING_FAILED';
     throw new TeaError(code, `${where}: exited 0 but ${dir}/result.json cannot be read: ${errorMessage(error)}`, { host, flow, cause: error });
   }
   return parseBranchResult(data.toString('utf8'), { where, flow, host });
-}
-
-/** Best effort, never rejects: a leftover is removed with the run directory at close(). */
-async function removeFlowDir(ops: ReturnType<typeof sftpOps>, guard: <T>(p: Promise<T>) => Promise<T>, dir: string): Promise<void> {
-  try {
-    await guard(Promise.all([ops.unlink(`${dir}/input.json`).catch(() => {}), ops.unlink(`${dir}/result.json`).catch(() => {})]));
-    await guard(ops.rmdir(dir));
-  } catch {
-    /* the run directory is removed as a whole at close() */
-  }
 }
 
 export function createRemoteExecutor(context: ExecutorContext): ParallelExecutor {

@@ -206,7 +206,7 @@ export async function runFlows(options: RunFlowsOptions & RunFlowsExtras): Promi
       return;
     }
     // Our own timeout: say how many attempts ran and what to raise.
-    if (timedOut && config.timeout_seconds !== undefined) fail(item, timeoutError(item.flow.entryPoint, config.timeout_seconds, item.attempts.length, config.retry.max_retries + 1, target.id, error), 'E_TIMEOUT');
+    if (timedOut && config.timeout_seconds !== undefined) fail(item, timeoutError(item.flow.entryPoint, config.timeout_seconds, item.attempts.length, target.id, error), 'E_TIMEOUT');
     else fail(item, error, c.code);
     if (config.fail_fast && stopError === null) {
       stop(new TeaError('E_CANCELLED', `not finished: fail_fast after branch "${item.flow.entryPoint}" failed`, { flow: item.flow.entryPoint }));

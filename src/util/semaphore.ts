@@ -1,16 +1,32 @@
-/** A counting semaphore whose waits can be abandoned through an AbortSignal. */
+/** A counting semaphore whose waits can be abandoned through an AbortSignal; its size can shrink (a limit learned at run time). */
 export class Semaphore {
-  #free: number;
+  #permits: number;
+  #held = 0;
   readonly #waiters: Array<{ grant: () => void }> = [];
 
   constructor(permits: number) {
-    this.#free = permits;
+    this.#permits = permits;
+  }
+
+  get permits(): number {
+    return this.#permits;
+  }
+
+  /** Permits taken now. */
+  get held(): number {
+    return this.#held;
+  }
+
+  /** Changes the number of permits; holders above a smaller limit keep theirs until they release. */
+  setPermits(permits: number): void {
+    this.#permits = Math.max(1, permits);
+    this.#grant();
   }
 
   async acquire(signal?: AbortSignal): Promise<() => void> {
     signal?.throwIfAborted();
-    if (this.#free > 0) {
-      this.#free -= 1;
+    if (this.#held < this.#permits && this.#waiters.length === 0) {
+      this.#held += 1;
       return this.#releaser();
     }
     await new Promise<void>((resolve, reject) => {
@@ -31,14 +47,20 @@ export class Semaphore {
     return this.#releaser();
   }
 
+  #grant(): void {
+    while (this.#held < this.#permits && this.#waiters.length > 0) {
+      this.#held += 1;
+      this.#waiters.shift()!.grant();
+    }
+  }
+
   #releaser(): () => void {
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      const next = this.#waiters.shift();
-      if (next) next.grant();
-      else this.#free += 1;
+      this.#held -= 1;
+      this.#grant();
     };
   }
 }

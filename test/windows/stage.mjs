@@ -97,9 +97,9 @@ async function main() {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
 
-  const cluster = await LocalSshdCluster.start({ count: 2, dir: path.join(RUN, 'hosts'), keepRunning: false });
+  const cluster = await LocalSshdCluster.start({ count: 3, dir: path.join(RUN, 'hosts'), keepRunning: false });
   try {
-    await scenarios({ wine, node, cluster, winHome, sshDir, work });
+    await scenarios({ node, cluster, winHome, sshDir, work, out });
   } finally {
     await cluster.stop();
     wine.stop();
@@ -107,9 +107,9 @@ async function main() {
   }
 }
 
-async function scenarios({ node, cluster, winHome, sshDir, work }) {
+async function scenarios({ node, cluster, winHome, sshDir, work, out }) {
   const hosts = cluster.describe().hosts;
-  const [h0, h1] = hosts;
+  const [h0, h1, h2] = hosts;
   const user = h0.user;
   // The client key in the Windows home as id_ed25519, the hosts in ssh_config via Include.
   mkdirSync(sshDir, { recursive: true });
@@ -189,6 +189,24 @@ async function scenarios({ node, cluster, winHome, sshDir, work }) {
     'known_hosts in the Windows home: host 1 added (accept-new) on a line of its own',
     kh.startsWith(`# tea Windows stage\r\n[127.0.0.1]:${h0.port} ${h0.hostPublicKey}\r\n[127.0.0.1]:${h1.port} ssh-ed25519 `),
     kh,
+  );
+
+  // The three strategies in one fan-out (examples/strategies.yaml on host win0): a thread, a
+  // child process on the Windows client (node.exe spawning node.exe) and a remote branch.
+  const example = readFileSync(path.join(ROOT, 'examples', 'strategies.yaml'), 'utf8').replace(/      hosts:\n(        - .*\n)+/, '      hosts:\n        - win0\n');
+  writeCrlf(path.join(work, 'strategies.yaml'), example.split('\n'));
+  r = await node('strategies', [TEA, 'run', 'strategies.yaml', '--output', 'strategies.json', '-q'], { timeoutMs: 240_000 });
+  let mixed;
+  try {
+    mixed = JSON.parse(readFileSync(path.join(work, 'strategies.json'), 'utf8'));
+  } catch {
+    mixed = undefined;
+  }
+  check(
+    'examples/strategies.yaml: thread, process (a child node.exe) and remote branches in one fan-out',
+    r.code === 0 && mixed?.sum === 31 && mixed.sorted?.join(',') === '1,1,2,3,4,5,6,9' && mixed.max === 9 &&
+      mixed.pids.thread === mixed.pids.tea && mixed.pids.process !== mixed.pids.tea && mixed.ran.every((b) => b.ok),
+    `${show(r)}\nstate: ${JSON.stringify(mixed)}`,
   );
 
   // tea plan (prints the GNU Parallel command; --dir writes its scripts under a C:\ path).
@@ -283,6 +301,50 @@ async function scenarios({ node, cluster, winHome, sshDir, work }) {
   // send Ctrl-Break): the branches' connections drop and the remote watchdog ends them.
   cut = await interrupt('killed', 'SIGKILL');
   check('client killed mid-run (as Ctrl-Break / closed window): no remote process left', cut.sawBranches && cut.left.length === 0, cut.detail);
+
+  // The agent over a Windows named pipe: host 2 accepts only the agent's key, which is
+  // nowhere on disk for the client; a Windows process serves it on a pipe (agent.cjs).
+  const agentKey = path.join(work, 'keys', 'agent_ed25519');
+  spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', agentKey], { timeout: 30_000 });
+  const harness = JSON.parse(readFileSync(path.join(cluster.describe().dir, 'state.json'), 'utf8'));
+  writeFileSync(harness.hosts[2].authorizedKeysPath, readFileSync(`${agentKey}.pub`));
+  const pipe = `\\\\.\\pipe\\tea-stage-agent-${process.pid}`;
+  const agentOut = path.join(out, 'agent.stdout');
+  let stopAgent;
+  const agentDone = node('agent', [Wine.winPath(path.join(ROOT, 'test', 'windows', 'agent.cjs')), pipe, `${winHome}\\tea-win-stage\\keys\\agent_ed25519`], {
+    cwd: ROOT,
+    timeoutMs: 600_000,
+    onStart: (child) => {
+      stopAgent = () => child.kill('SIGKILL');
+    },
+  });
+  for (let i = 0; i < 120 && !(existsSync(agentOut) && readFileSync(agentOut, 'utf8').includes('listening')); i++) await new Promise((res) => setTimeout(res, 250));
+  const agentYaml = (agent) =>
+    workflowText({
+      name: 'agent-pipe',
+      hosts: [`${user}@127.0.0.1:${h2.port}`],
+      extra: [`agent: ${agent}`, 'ssh_config: false', 'known_hosts: ~\\.ssh\\known_hosts', 'strict_host_key_checking: accept-new'],
+      branchBody: reportBranch,
+    });
+  writeCrlf(path.join(work, 'agent.yaml'), agentYaml(yamlQuote(pipe)));
+  writeCrlf(path.join(work, 'no-agent.yaml'), agentYaml('false'));
+  r = await node('agent-run', [TEA, 'run', 'agent.yaml', '--output', 'agent-state.json', '-q'], { timeoutMs: 180_000 });
+  const signs = (readFileSync(agentOut, 'utf8').match(/^sign$/gm) ?? []).length;
+  let agentState;
+  try {
+    agentState = JSON.parse(readFileSync(path.join(work, 'agent-state.json'), 'utf8'));
+  } catch {
+    agentState = undefined;
+  }
+  check(
+    `agent on a Windows named pipe (${pipe}): the run authenticates through it`,
+    r.code === 0 && signs >= 1 && agentState?.results?.length === 3 && agentState.results.every((b) => b.success),
+    `${show(r)}\nagent log:\n${readFileSync(agentOut, 'utf8')}`,
+  );
+  r = await node('no-agent-run', [TEA, 'run', 'no-agent.yaml', '-q'], { timeoutMs: 180_000 });
+  check('the same host with agent: false fails authentication (the agent was needed)', r.code === 1 && r.stderr.includes('authentication failed') && noStack(r), show(r));
+  stopAgent?.();
+  await agentDone;
 
   // The Windows unit tests (test/windows/unit.cjs) under the same node.exe.
   r = await node('unit', [Wine.winPath(path.join(ROOT, 'test', 'windows', 'unit.cjs'))], { cwd: ROOT, timeoutMs: 300_000 });

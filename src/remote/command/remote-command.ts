@@ -1,4 +1,7 @@
 import { quote, shellJoin } from './quote';
+import { BASEFILE_CHECK, REAPER_SETUP } from './reaper';
+
+export { BASEFILE_MISSING_STATUS } from './reaper';
 
 /**
  * The POSIX sh wrapper every remote `tea run` runs under, so that no remote
@@ -27,10 +30,13 @@ export const WATCHDOG_SCRIPT = [
   // "$2", not a variable: sourcing the user's names could overwrite one.
   'if [ -n "$2" ]; then if (. "$2") >/dev/null 2>&1; then set -a; . "$2"; set +a; rm -f "$2"; else rm -f "$2"; echo "tea: cannot read the environment file $2" >&2; exit 125; fi; fi',
   'g=$1; shift 2',
+  // reaper.ts: exit 86 when the basefile vanished; the mark and tea_reap for escaped processes.
+  BASEFILE_CHECK,
+  REAPER_SETUP,
   'export TEA_REMOTE_BRANCH=1',
   'exec 3<&0',
   'if kill -0 -$$ 2>/dev/null; then',
-  "  ( trap '' TERM INT HUP; while read -r _; do :; done <&3; kill -TERM -$$; i=0; while kill -0 $$ && [ $i -lt $g ]; do sleep 1; i=$((i+1)); done; kill -KILL -$$ ) >/dev/null 2>&1 &",
+  "  ( trap '' TERM INT HUP; while read -r _; do :; done <&3; kill -TERM -$$; i=0; while kill -0 $$ && [ $i -lt $g ]; do sleep 1; i=$((i+1)); done; tea_reap; kill -KILL -$$ ) >/dev/null 2>&1 &",
   '  exec "$@" </dev/null 3<&-',
   'fi',
   'if command -v setsid >/dev/null 2>&1; then setsid "$@" </dev/null & p=$!; t="-$p"; else "$@" </dev/null & p=$!; t=$p; fi',
@@ -42,6 +48,7 @@ export const WATCHDOG_SCRIPT = [
   'wait $p; rc=$?',
   'while kill -0 $p 2>/dev/null; do wait $p; rc=$?; done',
   'kill $w 2>/dev/null',
+  'tea_reap >/dev/null 2>&1',
   'exit $rc',
 ].join('\n');
 

@@ -3,14 +3,14 @@ import type { Logger } from '../../log';
 import type { HostConnection } from '../ssh/connection';
 import { envProbeCommand, exportFileText, parseEnvProbe, type EnvSelection } from '../command/env-vars';
 import { FILE_MODE } from './staging';
-import type { SftpOps } from '../ssh/sftp-ops';
+import type { FileTransfer } from '../transfer/file-transfer';
 
 /** What one flow attempt's exec needs: SSH env requests, or the export file the wrapper sources. */
 export interface FlowEnv {
   execEnv?: Readonly<Record<string, string>>;
   envFile?: string;
   /** Removes the export file if the wrapper did not (it never ran, or failed first). Best effort. */
-  discard(ops: SftpOps): Promise<void>;
+  discard(transfer: FileTransfer, signal: AbortSignal): Promise<void>;
 }
 
 const NOTHING: FlowEnv = { discard: async () => {} };
@@ -21,7 +21,7 @@ export const ENV_FILE_NAME = 'tea-env';
 /**
  * Moves the selected variables to the hosts without ever putting a value on a command
  * line, in a log or in an error: `ssh_env` sends them as SSH env requests (checked once
- * per host against what sshd really accepted), `export_file` writes them over SFTP.
+ * per host against what sshd really accepted), `export_file` writes them as a file (over SFTP or an exec channel's stdin).
  */
 export class EnvTransfer {
   constructor(
@@ -43,8 +43,7 @@ export class EnvTransfer {
    */
   async forFlow(
     connection: HostConnection,
-    ops: SftpOps,
-    guard: <T>(p: Promise<T>) => Promise<T>,
+    transfer: FileTransfer,
     dir: string,
     checked: (signal: AbortSignal) => Promise<void>,
     signal: AbortSignal,
@@ -57,15 +56,16 @@ export class EnvTransfer {
     }
     const envFile = `${dir}/${ENV_FILE_NAME}`;
     try {
-      await guard(ops.writeFile(envFile, exportFileText(this.selection.values), FILE_MODE));
+      // Over SFTP, or on an exec channel's stdin: never on a command line.
+      await transfer.writeFile(envFile, exportFileText(this.selection.values), FILE_MODE, signal);
     } catch (error) {
-      if (error instanceof TeaError) throw error;
+      if (error instanceof TeaError || signal.aborted) throw error;
       // The SFTP message names the path, never the content.
       throw new TeaError('E_STAGING_FAILED', `${where}: cannot write its environment file ${envFile}: ${errorMessage(error)}`, { host: connection.spec.id, cause: error });
     }
     return {
       envFile,
-      discard: (sftp) => sftp.unlink(envFile).catch(() => {}),
+      discard: (t, s) => t.remove([envFile], s).catch(() => {}),
     };
   }
 

@@ -8,6 +8,7 @@ import { buildProbeCommand, ENV_NAME, parseProbeOutput, type CachedFact, type Ho
 import { expandHome } from '../../util/paths';
 import { knownKeyTypes, lookupName, parseKnownHosts } from '../trust/known-hosts';
 import { basefilePath, runLayout, sftpPath } from './layout';
+import { decideTransfer, probeSftp, type SftpProbe, type TransferChoice } from '../transfer/transfer-choice';
 
 /** Seconds a preflight may take after the handshake (its probe runs `tea --version` of a cached basefile). */
 export const PROBE_BUDGET_SECONDS = 60;
@@ -15,7 +16,7 @@ export const PROBE_BUDGET_SECONDS = 60;
 /** Room kept free beyond the basefile and the workflow, for flows' input.json / result.json. */
 export const SPACE_MARGIN_BYTES = 64 * 1024;
 
-export type CheckName = 'reachable' | 'host_key' | 'authenticated' | 'probe' | 'basefile' | 'workdir' | 'disk_space' | 'cached_basefile' | 'accept_env';
+export type CheckName = 'reachable' | 'host_key' | 'authenticated' | 'probe' | 'basefile' | 'workdir' | 'disk_space' | 'cached_basefile' | 'accept_env' | 'transfer';
 
 export interface PreflightCheck {
   name: CheckName;
@@ -37,6 +38,8 @@ export interface PreflightReport {
   /** The basefile this host gets, and why (usable hosts). */
   basefile?: Basefile;
   basefileWhy?: string;
+  /** How files reach this host (SFTP or exec channels), and why. */
+  transfer?: TransferChoice;
   /** The cached copy of the chosen basefile does not run: the staging must replace it. */
   replaceCached?: boolean;
   /** What stopped the preflight before it had the host's facts (connect, host key, auth, probe exec). */
@@ -44,7 +47,7 @@ export interface PreflightReport {
 }
 
 export interface PreflightOptions {
-  remote: Pick<RemoteConfig, 'workdir' | 'known_hosts' | 'strict_host_key_checking'>;
+  remote: Pick<RemoteConfig, 'workdir'> & Partial<Pick<RemoteConfig, 'transfer'>>;
   catalog: BasefileCatalog;
   /** Bytes of the workflow YAML uploaded once per run. */
   workflowBytes: number;
@@ -66,7 +69,7 @@ export async function preflight(connection: HostConnection, options: PreflightOp
   const { spec } = connection;
   const checks: PreflightCheck[] = [];
   const report = (facts?: HostFacts, extra: Partial<PreflightReport> = {}): PreflightReport => finish(spec.id, `${spec.host}:${spec.port}`, checks, facts, extra);
-  const hostKeyBefore = knownBefore(options, spec.host, spec.port);
+  const hostKeyBefore = knownBefore(spec.knownHosts, spec.host, spec.port);
 
   try {
     await connection.connect(options.signal);
@@ -76,8 +79,22 @@ export async function preflight(connection: HostConnection, options: PreflightOp
     return report(undefined, { error });
   }
   checks.push({ name: 'reachable', level: 'ok', detail: 'SSH handshake done' });
-  checks.push(hostKeyCheck(options.remote.strict_host_key_checking, hostKeyBefore));
+  checks.push(hostKeyCheck(spec.strictHostKeyChecking, hostKeyBefore));
   checks.push({ name: 'authenticated', level: 'ok', detail: `as ${spec.user}` });
+
+  // SFTP first, held open during the probe's exec: a server that then refuses the exec
+  // (MaxSessions 1) shows that an SFTP channel would starve the branches.
+  const mode = options.remote.transfer ?? 'auto';
+  let sftp: SftpProbe | null = null;
+  if (mode !== 'exec') {
+    try {
+      sftp = await probeSftp(connection, options.signal);
+    } catch (error) {
+      if (options.signal.aborted) throw options.signal.reason;
+      checks.push({ name: 'probe', level: 'fail', detail: `cannot inspect the host: ${errorMessage(error)}` });
+      return report(undefined, { error });
+    }
+  }
 
   const env = [...(options.acceptEnv ?? [])];
   const bad = env.find((name) => !ENV_NAME.test(name));
@@ -96,6 +113,9 @@ export async function preflight(connection: HostConnection, options: PreflightOp
     checks.push({ name: 'probe', level: 'fail', detail: `cannot inspect the host: ${errorMessage(error)}` });
     return report(undefined, { error });
   }
+
+  const transfer = decideTransfer(mode, sftp, connection.sftpCrowdsExec);
+  checks.push({ name: 'transfer', level: transfer.level, detail: transfer.detail });
 
   const choice = chooseBasefile(options.catalog, { os: facts.os, machine: facts.machine, node: facts.node });
   if (!choice.ok) {
@@ -164,7 +184,7 @@ export async function preflight(connection: HostConnection, options: PreflightOp
     );
   }
 
-  return report(facts, choice.ok ? { basefile: choice.basefile, basefileWhy: choice.why, replaceCached } : {});
+  return report(facts, { transfer, ...(choice.ok ? { basefile: choice.basefile, basefileWhy: choice.why, replaceCached } : {}) });
 }
 
 /**
@@ -214,9 +234,9 @@ function connectFailure(checks: PreflightCheck[], error: unknown): void {
 }
 
 /** Whether known_hosts had the host before we connected: tells "known" from "added now". */
-function knownBefore(options: PreflightOptions, host: string, port: number): boolean {
+function knownBefore(knownHosts: string, host: string, port: number): boolean {
   try {
-    const entries = parseKnownHosts(readFileSync(expandHome(options.remote.known_hosts), 'utf8'));
+    const entries = parseKnownHosts(readFileSync(knownHosts, 'utf8'));
     return knownKeyTypes(entries, lookupName(host, port)).length > 0;
   } catch {
     return false;
@@ -237,7 +257,7 @@ function finish(host: string, address: string, checks: PreflightCheck[], facts: 
   const reason =
     status === 'unusable'
       ? failed.map((c) => c.detail).join('; ')
-      : [checks.find((c) => c.name === 'basefile')?.detail, checks.find((c) => c.name === 'disk_space')?.detail, ...warned.map((c) => c.detail)]
+      : [checks.find((c) => c.name === 'basefile')?.detail, checks.find((c) => c.name === 'disk_space')?.detail, checks.find((c) => c.name === 'transfer' && c.level === 'ok')?.detail, ...warned.map((c) => c.detail)]
           .filter((d): d is string => d !== undefined)
           .join('; ');
   return { host, address, status, reason, checks, ...(facts === undefined ? {} : { facts }), ...extra };

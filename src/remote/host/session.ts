@@ -11,6 +11,7 @@ import { codeCacheToShip } from './code-cache-ship';
 import type { EnvTransfer } from './env-transfer';
 import { PROBE_BUDGET_SECONDS, preflight, unusableError, type PreflightReport } from './preflight';
 import { HostStaging, type StagedRun } from './staging';
+import { createTransfer } from '../transfer/transfer-choice';
 
 export interface HostSessionDeps {
   remote: RemoteConfig;
@@ -79,9 +80,23 @@ export class HostSession {
     return raceAbort(this.#ready, signal);
   }
 
-  /** The host's SFTP channel (watched: a dead one is replaced, not reused). */
-  sftp(signal: AbortSignal): ReturnType<HostConnection['sftp']> {
-    return this.connection.sftp(signal);
+  /**
+   * The basefile of staging `generation` vanished from the host (a tmp cleaner): stage
+   * again, once for every flow that saw it, under the session's budget.
+   */
+  restage(generation: number, signal: AbortSignal): Promise<StagedRun> {
+    if (this.#closed) return Promise.reject(new TeaError('E_CANCELLED', `${this.host}: the run is closing`, { host: this.host }));
+    const restaged = (async () => {
+      const staging = await (this.#checked ??= this.#check());
+      const bound = this.#bounded(STAGING_BUDGET_SECONDS, 'staging');
+      try {
+        return await staging.restage(generation, bound.signal);
+      } finally {
+        bound.dispose();
+      }
+    })();
+    restaged.then((staged) => (this.#staged = staged), () => {});
+    return raceAbort(restaged, signal);
   }
 
   /** env_vars mode ssh_env: which names sshd's AcceptEnv drops, checked once per host. */
@@ -149,7 +164,10 @@ export class HostSession {
     if (report.status === 'unusable' || report.basefile === undefined) throw unusableError(report);
     logger[report.status === 'warn' ? 'warn' : 'info'](`${host}: preflight ${report.status}: ${report.reason}`);
     const codeCache = report.facts === undefined ? null : codeCacheToShip(report.basefile, report.facts);
-    return new HostStaging(this.connection, remote.workdir, this.deps.runId, report.basefile, this.deps.workflowText, logger, report.replaceCached, codeCache);
+    // How files reach this host (SFTP, or exec channels when SFTP is unusable): the preflight's choice.
+    const transfer = report.transfer ?? { kind: 'sftp', detail: 'files over SFTP', level: 'ok' };
+    logger.info(`${host}: ${transfer.detail}`);
+    return new HostStaging(this.connection, createTransfer(transfer.kind, this.connection, this.deps.runId), remote.workdir, this.deps.runId, report.basefile, this.deps.workflowText, logger, report.replaceCached, codeCache);
   }
 
   /** A signal for one once-per-host step: its own budget, and the session's lifetime. */

@@ -1,34 +1,36 @@
-import { randomBytes } from 'node:crypto';
-import { posix } from 'node:path';
+import { statSync } from 'node:fs';
 import { TeaError, errorMessage } from '../../errors';
 import type { Logger } from '../../log';
 import type { Basefile } from './basefile';
 import type { ShippedCodeCache } from './code-cache-ship';
 import type { HostConnection } from '../ssh/connection';
 import { basefilePath, runLayout, sftpPath, type RunLayout } from './layout';
-import { quote } from '../command/quote';
-import { isNoSuchFile, sftpOps, type SftpOps } from '../ssh/sftp-ops';
+import { DIR_MODE, FILE_MODE, type FileTransfer } from '../transfer/file-transfer';
+import { isNoSuchFile } from '../ssh/sftp-ops';
 
 export interface StagedRun {
   layout: RunLayout;
   /** Absolute remote path of the basefile to run as `tea`. */
   tea: string;
+  /** How files reach this host (the preflight's choice). */
+  transfer: FileTransfer;
+  /** Which staging this is: `restage(generation)` redoes it once, however many flows ask. */
+  generation: number;
 }
-
-const DIR_MODE = 0o700; // states can hold secrets
-const FILE_MODE = 0o600;
 
 /**
  * Puts what a run needs on one host, once: the workdir, the basefile (once per
  * content: uploaded under a temporary name, size- and hash-checked, then renamed
  * into its content-addressed name, so a half upload is never run) and the full
- * workflow YAML (once per run).
+ * workflow YAML (once per run). Over SFTP or exec channels (transfer/).
  */
 export class HostStaging {
   #staged: Promise<StagedRun> | null = null;
+  #generation = 0;
 
   constructor(
     private readonly connection: HostConnection,
+    private readonly transfer: FileTransfer,
     private readonly workdir: string,
     private readonly runId: string,
     private readonly basefile: Basefile,
@@ -46,105 +48,68 @@ export class HostStaging {
 
   /** Stages once; a failed staging is retried by the next flow. */
   stage(signal: AbortSignal): Promise<StagedRun> {
-    this.#staged ??= this.#stage(signal).catch((error) => {
-      this.#staged = null;
+    const generation = this.#generation;
+    this.#staged ??= this.#stage(signal, generation).catch((error) => {
+      if (this.#generation === generation) this.#staged = null;
       throw error;
     });
     return this.#staged;
   }
 
-  async #stage(signal: AbortSignal): Promise<StagedRun> {
+  /**
+   * The basefile went missing after staging `generation` (tmp cleaners): stage again. Flows
+   * that saw the same staging fail share one new staging.
+   */
+  restage(generation: number, signal: AbortSignal): Promise<StagedRun> {
+    if (generation === this.#generation) {
+      this.#generation += 1;
+      this.#staged = null;
+      this.logger.warn(`${this.connection.spec.id}: the cached basefile disappeared from the host (a tmp cleaner?): staging it again`);
+    }
+    return this.stage(signal);
+  }
+
+  async #stage(signal: AbortSignal, generation: number): Promise<StagedRun> {
     const host = this.connection.spec.id;
-    const { sftp, guard } = await this.connection.sftp(signal);
-    const ops = sftpOps(sftp);
+    const { transfer } = this;
     const step = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
       try {
-        return await guard(work());
+        return await work();
       } catch (error) {
-        if (error instanceof TeaError) throw error;
+        if (error instanceof TeaError || signal.aborted) throw error;
         throw new TeaError('E_STAGING_FAILED', `${host}: ${what}: ${errorMessage(error)}`, { host, cause: error });
       }
     };
-    const root = await step(`cannot create workdir ${this.workdir} (is it writable?)`, async () => {
-      await mkdirp(ops, sftpPath(this.workdir));
-      return ops.realpath(sftpPath(this.workdir));
-    });
+    const root = await step(`cannot create workdir ${this.workdir} (is it writable?)`, () => transfer.ensureDir(sftpPath(this.workdir), signal));
     const layout = runLayout(root, this.runId);
-    await step(`cannot create ${layout.cacheDir}`, () => mkdirp(ops, layout.cacheDir));
+    await step(`cannot create ${layout.cacheDir}`, () => transfer.ensureDir(layout.cacheDir, signal));
     const tea = basefilePath(layout, this.basefile.sha256);
-    await step(`cannot upload the basefile to ${tea} (disk full?)`, () => this.#putBasefile(ops, tea, signal));
-    if (this.codeCache !== null) await guard(this.#putCodeCache(ops, this.codeCache, `${tea}${this.codeCache.suffix}`));
-    // mkdirp, not mkdir: hosts sharing a filesystem (NFS homes) share the run directory too.
-    await step(`cannot create ${layout.runDir}`, () => mkdirp(ops, layout.runDir));
-    await step(`cannot write ${layout.workflow} (disk full?)`, () => ops.writeFile(layout.workflow, this.workflowText, FILE_MODE));
-    return { layout, tea };
+    await step(`cannot upload the basefile to ${tea} (disk full?)`, () => this.#putBasefile(tea, signal));
+    if (this.codeCache !== null) await this.#putCodeCache(this.codeCache, `${tea}${this.codeCache.suffix}`, signal);
+    // mkdir -p: hosts sharing a filesystem (NFS homes) share the run directory too.
+    await step(`cannot create ${layout.runDir}`, () => transfer.ensureDir(layout.runDir, signal));
+    await step(`cannot write ${layout.workflow} (disk full?)`, () => transfer.writeFile(layout.workflow, this.workflowText, FILE_MODE, signal));
+    return { layout, tea, transfer, generation };
   }
 
-  async #putBasefile(ops: SftpOps, target: string, signal: AbortSignal): Promise<void> {
-    const existing = await ops.stat(target).catch(() => null);
+  async #putBasefile(target: string, signal: AbortSignal): Promise<void> {
+    const existing = await this.transfer.size(target, signal);
     // Content-addressed: same name, same bytes (unless the preflight saw that copy fail to run).
-    if (existing !== null && existing.size === this.basefile.size && !this.replaceCached) return;
+    if (existing === this.basefile.size && !this.replaceCached) return;
     const started = Date.now();
-    await this.#putAtomically(ops, this.basefile.localPath, target, 0o700, async (temp) => {
-      const uploaded = await ops.stat(temp);
-      if (uploaded.size !== this.basefile.size) {
-        throw new Error(`size mismatch after upload: ${uploaded.size} of ${this.basefile.size} bytes`);
-      }
-      await this.#checkHash(temp, signal);
-    });
-    this.logger.info(`${this.connection.spec.id}: uploaded basefile (${this.basefile.size} bytes) in ${Date.now() - started} ms`);
+    await this.transfer.putFile(this.basefile.localPath, target, { mode: 0o700, size: this.basefile.size, sha256: this.basefile.sha256 }, signal);
+    this.logger.info(`${this.connection.spec.id}: uploaded basefile (${this.basefile.size} bytes, over ${this.transfer.kind}) in ${Date.now() - started} ms`);
   }
 
   /** Best effort: without it the host's first runs write their own. */
-  async #putCodeCache(ops: SftpOps, cache: ShippedCodeCache, target: string): Promise<void> {
-    if ((await ops.stat(target).catch(() => null)) !== null) return;
+  async #putCodeCache(cache: ShippedCodeCache, target: string, signal: AbortSignal): Promise<void> {
     try {
-      await this.#putAtomically(ops, cache.localPath, target, FILE_MODE);
+      if ((await this.transfer.size(target, signal)) !== null) return;
+      await this.transfer.putFile(cache.localPath, target, { mode: FILE_MODE, size: statSync(cache.localPath).size }, signal);
       this.logger.debug(`${this.connection.spec.id}: staged the basefile's code cache ${target}`);
     } catch (error) {
+      if (error instanceof TeaError) throw error;
       this.logger.debug(`${this.connection.spec.id}: could not stage the code cache ${target}: ${errorMessage(error)}`);
-    }
-  }
-
-  /**
-   * Uploads to a temporary name beside `target`, checks it (`verify`), then renames it into
-   * place, so nothing ever runs or reads half a file; the temporary file goes on failure.
-   */
-  async #putAtomically(ops: SftpOps, localPath: string, target: string, mode: number, verify?: (temp: string) => Promise<void>): Promise<void> {
-    const temp = `${target}.tmp-${this.runId}-${randomBytes(4).toString('hex')}`;
-    try {
-      await ops.fastPut(localPath, temp, mode);
-      await verify?.(temp);
-      await ops.rename(temp, target);
-    } catch (error) {
-      await ops.unlink(temp).catch(() => {});
-      throw error;
-    }
-  }
-
-  /** Checks the upload with the host's sha256sum when it has one (coreutils; busybox has it too). */
-  async #checkHash(path: string, signal: AbortSignal): Promise<void> {
-    const command = `if command -v sha256sum >/dev/null 2>&1; then sha256sum -b ${quote(path)} >&2; fi`;
-    const result = await this.connection.exec(command, signal);
-    const reported = /^([0-9a-f]{64})\s/.exec(result.stderrTail)?.[1];
-    if (reported !== undefined && reported !== this.basefile.sha256) {
-      throw new Error(`sha256 mismatch after upload: host has ${reported}, expected ${this.basefile.sha256}`);
-    }
-  }
-}
-
-/** `mkdir -p` over SFTP: creates missing components with mode 0700. */
-async function mkdirp(ops: SftpOps, path: string): Promise<void> {
-  const absolute = path.startsWith('/');
-  const parts = path.split('/').filter((p) => p !== '' && p !== '.');
-  let current = absolute ? '/' : '';
-  for (const part of parts) {
-    current = current === '' ? part : posix.join(current, part);
-    try {
-      await ops.mkdir(current, DIR_MODE);
-    } catch (error) {
-      const stat = await ops.stat(current).catch(() => null);
-      if (stat === null || !stat.isDirectory()) throw error;
     }
   }
 }

@@ -3,6 +3,10 @@ import type { ConnectConfig } from 'ssh2';
 import { TeaError, errorMessage } from '../../errors';
 import type { HostKeyPolicy } from '../trust/host-key-policy';
 import type { HostSpec } from '../trust/hosts';
+import { rsaSha512Key } from '../trust/rsa-sha2-512';
+
+/** The host key policy for a host (target or jump host): its known_hosts file and StrictHostKeyChecking. */
+export type HostKeysFor = (spec: HostSpec) => HostKeyPolicy;
 
 export interface KeepaliveSettings {
   keepaliveIntervalSeconds: number;
@@ -63,6 +67,10 @@ export function authMethods(spec: HostSpec): unknown[] {
   if (spec.agent !== undefined) methods.push({ type: 'agent', username: spec.user, agent: spec.agent });
   for (const identity of spec.identities) {
     methods.push({ type: 'publickey', username: spec.user, key: identity.key, ...(identity.passphrase === undefined ? {} : { passphrase: identity.passphrase }) });
+    // ssh2 signs an RSA key with rsa-sha2-256 only: offer it once more as rsa-sha2-512
+    // for hosts whose PubkeyAcceptedAlgorithms refuse the former (OpenSSH's client tries both).
+    const sha512 = rsaSha512Key(identity);
+    if (sha512 !== null) methods.push({ type: 'publickey', username: spec.user, key: sha512 });
   }
   return methods;
 }

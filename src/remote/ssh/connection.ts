@@ -1,16 +1,19 @@
 import { setMaxListeners } from 'node:events';
+import type { Readable } from 'node:stream';
 import { Client, type ClientChannel, type SFTPWrapper } from 'ssh2';
 import { TeaError } from '../../errors';
 import type { EventSink } from '../../events';
 import type { Logger } from '../../log';
 import { clientConfig } from './client-config';
 import { connectError, isChannelOpenFailure } from './connect-errors';
-import type { HostKeyPolicy } from '../trust/host-key-policy';
+import type { HostKeysFor } from './client-config';
 import type { HostSpec } from '../trust/hosts';
 import { Semaphore } from '../../util/semaphore';
 import { TailBuffer } from '../../util/tail';
 import { raceAbort, sleep } from '../../util/abort';
 import { openTransport, type Transport } from './transport';
+import { sftpOps, type SftpOps } from './sftp-ops';
+import { sftpOpenError, sftpRequestError, isSftpStatus } from './sftp-errors';
 
 /** Per-connection settings; the connect timeout is per host (HostSpec, ssh_config ConnectTimeout). */
 export interface ConnectionSettings {
@@ -18,6 +21,10 @@ export interface ConnectionSettings {
   keepaliveCountMax: number;
   /** Exec channels open at once on the connection (SFTP takes one more). */
   maxChannels: number;
+  /** Deadline of an SFTP channel open and of each SFTP request (uploads get 1 s per MiB more). */
+  sftpTimeoutSeconds: number;
+  /** How long a channel the server refuses (MaxSessions) is retried before the attempt fails. */
+  channelWaitSeconds: number;
 }
 
 interface ExitRecord {
@@ -29,12 +36,33 @@ export interface ExecResult {
   code: number | null;
   signal: string | null;
   stderrTail: string;
+  /** stdout, kept only when `stdoutLimit` was given (else drained: rc files print there). */
+  stdout?: Buffer;
+  /** stdout had more than `stdoutLimit` bytes; `stdout` holds the first ones. */
+  stdoutOverflow?: boolean;
 }
 
-/** An open SFTP channel and a signal that aborts when it closes (requests in flight race it). */
-interface OpenSftp {
-  sftp: SFTPWrapper;
-  closed: AbortSignal;
+export interface ExecOptions {
+  env?: Readonly<Record<string, string>>;
+  /** Sent on the channel's stdin, then EOF. Without it stdin stays open (the watchdog waits for its close). */
+  stdin?: Buffer | Readable;
+  /** Keep up to this many bytes of stdout. */
+  stdoutLimit?: number;
+}
+
+/** The connection's SFTP channel: opened on first use, shared, closed when it starves exec or fails. */
+interface SftpState {
+  opening: Promise<SFTPWrapper>;
+  wrapper: SFTPWrapper | null;
+  /** Operations using it now: it is never closed under one. */
+  leases: number;
+  dropped: boolean;
+}
+
+/** One SFTP user's hold on the channel; every request has a deadline. Release when done. */
+export interface SftpLease {
+  ops: SftpOps;
+  release(): void;
 }
 
 /** One live ssh2 connection; replaced by a new one after it is lost. */
@@ -49,8 +77,7 @@ interface Live {
   lost: AbortSignal;
   markLost: (error: TeaError) => void;
   closed: boolean;
-  /** The SFTP channel, while it is open: dropped when it closes or fails, so the next caller opens a new one. */
-  sftp?: Promise<OpenSftp>;
+  sftp?: SftpState;
   /** Logged once per connection: the server refused a channel (MaxSessions). */
   refusedChannel?: boolean;
 }
@@ -66,13 +93,20 @@ export class HostConnection {
   #connecting: Promise<Live> | null = null;
   #closing = false;
   readonly #channels: Semaphore;
+  /** Exec channels open on the live connection now. */
+  #execOpen = 0;
   /** Connections opened so far (tests compare it with the sshd log). */
   connectCount = 0;
+  /**
+   * The server refused an exec channel while only the SFTP channel was open (MaxSessions 1):
+   * an SFTP channel kept open would starve exec. Transfer choice reads it (auto: exec).
+   */
+  sftpCrowdsExec = false;
 
   constructor(
     readonly spec: HostSpec,
     private readonly settings: ConnectionSettings,
-    private readonly hostKeys: HostKeyPolicy,
+    private readonly hostKeys: HostKeysFor,
     private readonly handshakes: Semaphore,
     private readonly logger: Logger,
     private readonly events: EventSink,
@@ -148,7 +182,7 @@ export class HostConnection {
             clearTimeout(timer);
             resolve(live);
           });
-          client.connect(clientConfig(spec, opened.sock, this.hostKeys, settings, (error) => (hostKeyError = error)));
+          client.connect(clientConfig(spec, opened.sock, this.hostKeys(spec), settings, (error) => (hostKeyError = error)));
         },
         (error: unknown) => fail(error),
       );
@@ -172,15 +206,16 @@ export class HostConnection {
    * Runs `command`; resolves when the channel closes. stdout is drained and ignored (rc files print to it).
    * `env` goes as SSH "env" requests (never on the command line); sshd drops names its AcceptEnv does not list.
    */
-  async exec(command: string, signal: AbortSignal, options: { env?: Readonly<Record<string, string>> } = {}): Promise<ExecResult> {
+  async exec(command: string, signal: AbortSignal, options: ExecOptions = {}): Promise<ExecResult> {
     const live = await this.connect(signal);
     const release = await this.#channels.acquire(signal);
+    let opened = false;
     try {
       // The exit status can arrive in the same packet batch as the exec reply, before
       // any await resumes: record it from inside ssh2's callback, or it is lost.
       const exit: ExitRecord = { code: null, signal: null };
       const execOptions = options.env === undefined ? {} : { env: { ...options.env } };
-      const stream = await this.#openChannel<ClientChannel>(live, signal, (cb) =>
+      const stream = await this.#openChannel<ClientChannel>(live, signal, 'exec', (cb) =>
         live.client.exec(command, execOptions, (err, channel) => {
           channel?.on('exit', (code: number | null, sig?: string) => {
             exit.code = code;
@@ -189,50 +224,118 @@ export class HostConnection {
           cb(err, channel);
         }),
       );
-      return await this.#collect(live, stream, exit, signal);
+      opened = true;
+      this.#execOpen += 1;
+      return await this.#collect(live, stream, exit, signal, options);
     } finally {
+      if (opened) this.#execOpen -= 1;
       release();
     }
   }
 
   /**
-   * The connection's SFTP session (one channel, shared by every flow on the host).
-   * The channel is watched: when it closes or errors (the server ended the subsystem,
-   * MaxSessions reclaimed it) requests in flight fail with E_CHANNEL_UNAVAILABLE and
-   * the next caller opens a new channel instead of getting the dead one.
+   * The connection's SFTP channel (one, shared), held until `release()`. Opening it and
+   * every request have a deadline (settings.sftpTimeoutSeconds): a subsystem that never
+   * answers, a request that never returns, or a channel that dies is an E_TRANSFER_FAILED
+   * of this host, and the channel is dropped so the next user opens a fresh one.
    */
-  async sftp(signal?: AbortSignal): Promise<{ sftp: SFTPWrapper; guard: <T>(p: Promise<T>) => Promise<T> }> {
+  async sftpLease(signal?: AbortSignal): Promise<SftpLease> {
     const live = await this.connect(signal);
-    if (live.sftp === undefined) {
-      const opening = this.#openSftp(live);
-      live.sftp = opening;
-      opening.catch(() => {
-        if (live.sftp === opening) live.sftp = undefined;
-      });
+    const state = (live.sftp !== undefined && !live.sftp.dropped ? live.sftp : undefined) ?? this.#openSftp(live);
+    state.leases += 1;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      state.leases -= 1;
+    };
+    try {
+      const wrapper = await raceAbort(state.opening, signal, live.lost);
+      return { ops: this.#guardedOps(live, state, wrapper, signal), release };
+    } catch (error) {
+      release();
+      throw error;
     }
-    const open = await raceAbort(live.sftp, signal, live.lost);
-    return { sftp: open.sftp, guard: <T>(p: Promise<T>) => raceAbort(p, signal, live.lost, open.closed) };
   }
 
-  async #openSftp(live: Live): Promise<OpenSftp> {
-    const sftp = await this.#openChannel<SFTPWrapper>(live, undefined, (cb) => live.client.sftp(cb));
-    const closed = new AbortController();
-    const entry: OpenSftp = { sftp, closed: closed.signal };
-    const mine = live.sftp;
-    const drop = (error?: Error) => {
-      if (live.sftp === mine) live.sftp = undefined;
-      if (closed.signal.aborted) return;
-      const why = error === undefined ? 'closed' : `failed: ${error.message}`;
-      closed.abort(new TeaError('E_CHANNEL_UNAVAILABLE', `${this.spec.id}: the SFTP channel ${why}; the next request opens a new one`, { host: this.spec.id, cause: error }));
-      if (!this.#closing && !live.closed) this.logger.debug(`${this.spec.id}: SFTP channel ${why}`);
+  /** Opens the SFTP channel with a deadline; a late channel (after the deadline) is closed at once. */
+  #openSftp(live: Live): SftpState {
+    const ms = this.settings.sftpTimeoutSeconds * 1000;
+    const giveUp = new AbortController();
+    const state: SftpState = { opening: Promise.resolve(null as never), wrapper: null, leases: 0, dropped: false };
+    const opened = this.#openChannel<SFTPWrapper>(live, giveUp.signal, 'sftp', (cb) => live.client.sftp(cb));
+    state.opening = new Promise<SFTPWrapper>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const error = sftpOpenError(this.spec, new Error(`no answer within ${this.settings.sftpTimeoutSeconds}s`), this.settings.sftpTimeoutSeconds);
+        giveUp.abort(error);
+        reject(error);
+      }, ms);
+      opened.then(
+        (wrapper) => {
+          clearTimeout(timer);
+          if (giveUp.signal.aborted || live.closed) return wrapper.end();
+          state.wrapper = wrapper;
+          const drop = () => this.#dropSftp(live, state, 'closed');
+          wrapper.on('close', drop);
+          wrapper.on('error', drop);
+          resolve(wrapper);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error instanceof TeaError && error.code !== 'E_CHANNEL_UNAVAILABLE' ? error : sftpOpenError(this.spec, error, this.settings.sftpTimeoutSeconds));
+        },
+      );
+    });
+    state.opening.catch(() => this.#dropSftp(live, state, 'failed'));
+    live.sftp = state;
+    return state;
+  }
+
+  /** Forgets the SFTP channel and closes it; the next lease opens a new one. */
+  #dropSftp(live: Live, state: SftpState, why: string): void {
+    if (state.dropped) return;
+    state.dropped = true;
+    if (live.sftp === state) live.sftp = undefined;
+    this.logger.debug(`${this.spec.id}: SFTP channel ${why}`);
+    try {
+      state.wrapper?.end();
+    } catch {
+      /* connection already gone */
+    }
+  }
+
+  /** The SFTP calls, each raced against its deadline, the caller's signal and the connection's loss. */
+  #guardedOps(live: Live, state: SftpState, wrapper: SFTPWrapper, signal: AbortSignal | undefined): SftpOps {
+    const raw = sftpOps(wrapper);
+    const base = this.settings.sftpTimeoutSeconds;
+    const guard = <A extends unknown[], T>(name: string, call: (...args: A) => Promise<T>, extraSeconds: (...args: A) => number = () => 0) =>
+      (...args: A): Promise<T> => {
+        const seconds = base + extraSeconds(...args);
+        const deadline = AbortSignal.timeout(Math.ceil(seconds * 1000));
+        return raceAbort(call(...args), signal, live.lost, deadline).catch((error: unknown) => {
+          if (signal?.aborted || live.lost.aborted || isSftpStatus(error)) throw error;
+          // Stalled or broken: this channel is done for; the host pays, the flow goes elsewhere.
+          this.#dropSftp(live, state, `dropped after ${name} failed`);
+          throw sftpRequestError(this.spec, name, String(args[0]), deadline.aborted ? null : error, seconds);
+        });
+      };
+    return {
+      stat: guard('stat', raw.stat),
+      mkdir: guard('mkdir', raw.mkdir),
+      realpath: guard('realpath', raw.realpath),
+      writeFile: guard('write', raw.writeFile, (_p, data) => Buffer.byteLength(data) / 2 ** 20),
+      readFile: guard('read', raw.readFile),
+      fastPut: guard('upload', raw.fastPut, (_l, _r, _m, bytes?: number) => (bytes ?? 0) / 2 ** 20),
+      rename: guard('rename', raw.rename),
+      unlink: guard('unlink', raw.unlink),
+      rmdir: guard('rmdir', raw.rmdir),
     };
-    sftp.once('close', () => drop());
-    sftp.on('error', (error: Error) => drop(error));
-    return entry;
   }
 
   /** Opens a channel, waiting and retrying on this connection while the server refuses one (MaxSessions). */
-  async #openChannel<T>(live: Live, signal: AbortSignal | undefined, open: (cb: (err: Error | undefined, channel: T) => void) => void): Promise<T> {
+  async #openChannel<T>(live: Live, signal: AbortSignal | undefined, kind: 'exec' | 'sftp', open: (cb: (err: Error | undefined, channel: T) => void) => void): Promise<T> {
+    const started = Date.now();
+    let crowded = false;
     for (let tries = 0; ; tries += 1) {
       const opened = new Promise<T>((resolve, reject) => {
         try {
@@ -245,19 +348,49 @@ export class HostConnection {
       try {
         return await raceAbort(opened, signal, live.lost);
       } catch (error) {
+        // Given up while the server was still answering: a channel that opens later is closed at once.
+        if (signal?.aborted || live.lost.aborted) void opened.then((channel) => closeLate(kind, channel), () => {});
         if (!isChannelOpenFailure(error) || live.closed) throw error;
         if (!live.refusedChannel) {
           live.refusedChannel = true;
           this.logger.debug(`${this.spec.id}: server refused a channel (MaxSessions?): waiting for free ones`);
+        }
+        const sftp = live.sftp;
+        if (kind === 'exec' && sftp !== undefined && sftp.leases === 0 && sftp.wrapper !== null) {
+          // An idle SFTP channel must not starve exec (MaxSessions 1): close it, reopen on demand.
+          if (this.#execOpen === 0 && !this.sftpCrowdsExec) {
+            this.sftpCrowdsExec = true;
+            this.logger.info(`${this.spec.id}: the server allows no exec channel beside the SFTP one (MaxSessions 1?): SFTP is closed while exec runs`);
+          }
+          this.#dropSftp(live, sftp, 'closed to make room for exec');
+          continue;
+        }
+        const waited = Date.now() - started;
+        if (kind === 'exec' && !crowded && waited > 1000 && this.#execOpen >= 1 && this.#execOpen < this.#channels.permits) {
+          // Still refused after a second with this many open: that is the server's limit, learn it.
+          crowded = true;
+          this.#channels.setPermits(this.#execOpen);
+          this.logger.info(`${this.spec.id}: the server refuses more than ${this.#execOpen} channel(s) (MaxSessions): using ${this.#execOpen} exec channel(s)`);
+        }
+        if (waited >= this.settings.channelWaitSeconds * 1000) {
+          throw new TeaError(
+            'E_CHANNEL_UNAVAILABLE',
+            `${this.spec.id}: the server refused every new channel for ${this.settings.channelWaitSeconds}s (${this.#execOpen} exec open): raise MaxSessions in its sshd_config or lower max_channels_per_host`,
+            { host: this.spec.id, cause: error },
+          );
         }
         await sleep(Math.min(250, 5 * 2 ** Math.min(tries, 6)), signal);
       }
     }
   }
 
-  #collect(live: Live, stream: ClientChannel, exit: ExitRecord, signal: AbortSignal): Promise<ExecResult> {
+  #collect(live: Live, stream: ClientChannel, exit: ExitRecord, signal: AbortSignal, options: ExecOptions): Promise<ExecResult> {
     return new Promise<ExecResult>((resolve, reject) => {
       const stderr = new TailBuffer();
+      const limit = options.stdoutLimit;
+      const stdout: Buffer[] = [];
+      let stdoutBytes = 0;
+      let stdoutOverflow = false;
       let done = false;
       const finish = (fn: () => void) => {
         if (done) return;
@@ -267,7 +400,25 @@ export class HostConnection {
         fn();
       };
       const onLost = () => finish(() => reject(live.lost.reason));
-      stream.on('data', () => {});
+      stream.on('data', (chunk: Buffer) => {
+        if (limit === undefined || stdoutOverflow) return;
+        if (stdoutBytes + chunk.length > limit) {
+          stdoutOverflow = true;
+          stdout.push(chunk.subarray(0, limit - stdoutBytes));
+          stdoutBytes = limit;
+          return;
+        }
+        stdout.push(chunk);
+        stdoutBytes += chunk.length;
+      });
+      if (options.stdin !== undefined) {
+        const input = options.stdin;
+        if (Buffer.isBuffer(input)) stream.end(input);
+        else {
+          input.on('error', (error) => finish(() => reject(error)));
+          input.pipe(stream);
+        }
+      }
       stream.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
       stream.on('close', () =>
         finish(() => {
@@ -278,7 +429,9 @@ export class HostConnection {
           if (code === null && exitSignal === null) {
             return reject(new TeaError('E_CONNECTION_LOST', `${this.spec.id}: the session ended without an exit status (host or connection lost)`, { host: this.spec.id, stderrTail: stderr.text() }));
           }
-          resolve({ code, signal: exitSignal, stderrTail: stderr.text() });
+          const result: ExecResult = { code, signal: exitSignal, stderrTail: stderr.text() };
+          if (limit !== undefined) Object.assign(result, { stdout: Buffer.concat(stdout), stdoutOverflow });
+          resolve(result);
         }),
       );
       // Ending the channel is what ends the remote work: the watchdog sees stdin close.
@@ -297,19 +450,26 @@ export class HostConnection {
     });
   }
 
-  /**
-   * Closes the connection; in-flight work fails with E_CONNECTION_LOST. Waits up to
-   * 2 s for the server's goodbye, then destroys the socket; no timer is left behind.
-   */
+  /** Closes the connection; in-flight work fails with E_CONNECTION_LOST. */
   async close(): Promise<void> {
     this.#closing = true;
     const live = this.#live ?? (await this.#connecting?.catch(() => null)) ?? null;
     if (live === null || live.closed) return;
     const closed = new Promise<void>((resolve) => live.client.once('close', () => resolve()));
+    // Up to 2 s for the server's goodbye; the timer goes with the wait (a library caller's process exits at once).
     const done = new AbortController();
     live.client.end();
     await Promise.race([closed, sleep(2000, done.signal).catch(() => {})]);
     done.abort();
     if (!live.closed) live.client.destroy();
+  }
+}
+
+function closeLate(kind: 'exec' | 'sftp', channel: unknown): void {
+  try {
+    if (kind === 'sftp') (channel as SFTPWrapper).end();
+    else (channel as ClientChannel).close();
+  } catch {
+    /* connection already gone */
   }
 }

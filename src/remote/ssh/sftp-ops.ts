@@ -8,7 +8,8 @@ export const sftpOps = (sftp: SFTPWrapper) => ({
   writeFile: (path: string, data: string | Buffer, mode: number) =>
     new Promise<void>((res, rej) => sftp.writeFile(path, data, { mode }, (e) => (e ? rej(e) : res()))),
   readFile: (path: string) => new Promise<Buffer>((res, rej) => sftp.readFile(path, (e, d) => (e ? rej(e) : res(d)))),
-  fastPut: (local: string, remote: string, mode: number) =>
+  /** `bytes` only sizes the deadline (connection.ts). */
+  fastPut: (local: string, remote: string, mode: number, _bytes?: number) =>
     new Promise<void>((res, rej) =>
       sftp.fastPut(local, remote, { concurrency: 64, chunkSize: 32768, mode }, (e) => (e ? rej(e) : res())),
     ),

@@ -3,9 +3,8 @@ import type { Duplex } from 'node:stream';
 import { Client } from 'ssh2';
 import { TeaError, errorMessage } from '../../errors';
 import type { Logger } from '../../log';
-import { clientConfig, type KeepaliveSettings } from './client-config';
+import { clientConfig, type HostKeysFor, type KeepaliveSettings } from './client-config';
 import { connectError } from './connect-errors';
-import type { HostKeyPolicy } from '../trust/host-key-policy';
 import type { HostSpec } from '../trust/hosts';
 
 /** The byte stream an SSH connection runs over, and how to let go of it (and of its jump hosts). */
@@ -15,7 +14,7 @@ export interface Transport {
 }
 
 export interface TransportDeps {
-  hostKeys: HostKeyPolicy;
+  hostKeys: HostKeysFor;
   keepalive: KeepaliveSettings;
   logger: Logger;
 }
@@ -107,7 +106,7 @@ function sshHop(spec: HostSpec, sock: Duplex, deps: TransportDeps, signal: Abort
       resolve(client);
     });
     signal.addEventListener('abort', onAbort, { once: true });
-    client.connect(clientConfig(spec, sock, deps.hostKeys, deps.keepalive, (error) => (hostKeyError = error)));
+    client.connect(clientConfig(spec, sock, deps.hostKeys(spec), deps.keepalive, (error) => (hostKeyError = error)));
   });
 }
 

@@ -1,10 +1,15 @@
 import { userInfo } from 'node:os';
-import { DEFAULT_CONNECT_TIMEOUT_SECONDS, type RemoteConfig } from '../../config/remote';
+import { DEFAULT_CONNECT_TIMEOUT_SECONDS, DEFAULT_KNOWN_HOSTS, DEFAULT_STRICT_HOST_KEY_CHECKING, type RemoteConfig } from '../../config/remote';
 import { hostLabel, isHostName, parsePort, parseSshLogin } from '../../config/sshlogin';
 import { TeaError } from '../../errors';
 import { readIdentity, type Identity, type PassphraseSource } from './identities';
 import { expandHome, isWindowsPipe } from '../../util/paths';
 import { expandHostName, SshConfig, type SshConfigHost } from './ssh-config';
+import { expandSshPath } from './ssh-tokens';
+
+type StrictHostKeyChecking = 'yes' | 'accept-new' | 'no';
+/** ssh_config's values; tea never prompts, so "ask" refuses an unknown host as ssh -o BatchMode=yes does. */
+const STRICT_MODES: Record<string, StrictHostKeyChecking> = { yes: 'yes', ask: 'yes', 'accept-new': 'accept-new', no: 'no', off: 'no' };
 
 export { expandHome };
 export type { Identity };
@@ -29,6 +34,10 @@ export interface HostSpec {
   /** Keys the agent held when tea asked before the run (local checks); unknown when absent. */
   agentKeys?: number;
   connectTimeoutSeconds: number;
+  /** known_hosts file (absolute): YAML known_hosts, else ssh_config UserKnownHostsFile, else ~/.ssh/known_hosts. */
+  knownHosts: string;
+  /** YAML strict_host_key_checking, else ssh_config StrictHostKeyChecking, else accept-new. */
+  strictHostKeyChecking: StrictHostKeyChecking;
   /** ProxyJump hosts, in the order they are hopped through; empty for a direct connection. */
   jumps: HostSpec[];
 }
@@ -146,7 +155,11 @@ class Resolver {
       throw bad('ProxyCommand is not supported (tea runs no local commands to connect): use ProxyJump, which tea runs over its own SSH connection');
     }
 
-    const tokens: Record<string, string> = { '%': '%', d: expandHome('~'), u: this.localUser, l: 'localhost', h: host, n: alias, p: String(port), r: user };
+    const expand = (value: string, keyword: string): string => {
+      const out = expandSshPath(value, { alias, host, port, user, localUser: this.localUser }, this.env);
+      if ('error' in out) throw bad(`${keyword} "${value}": ${out.error}`);
+      return out.path;
+    };
     const identities: Identity[] = [];
     const skippedIdentities: string[] = [];
     const add = (path: string, where2: string, required: boolean) => {
@@ -158,16 +171,27 @@ class Resolver {
     if (explicit.identityFile !== undefined) add(explicit.identityFile.path, explicit.identityFile.where, true);
     for (const file of found.identityFiles) {
       if (file.toLowerCase() === 'none') continue;
-      const expanded = file.replace(/%(.)/g, (whole, t: string) => {
-        const value = tokens[t];
-        if (value === undefined) throw bad(`IdentityFile "${file}": token ${whole} is not supported`);
-        return value;
-      });
-      add(expanded, `${from} IdentityFile`, false);
+      add(expand(file, 'IdentityFile'), `${from} IdentityFile`, false);
     }
     if (explicit.identityFile === undefined && found.identityFiles.length === 0) {
       for (const path of DEFAULT_IDENTITIES) add(path, 'default identity', false);
     }
+
+    // YAML wins; then ssh_config (ssh reads every UserKnownHostsFile and writes the first: tea uses the first).
+    let knownHosts = this.config.known_hosts === undefined ? undefined : expandHome(this.config.known_hosts);
+    if (knownHosts === undefined && found.userKnownHostsFile !== undefined) {
+      const [first, ...rest] = found.userKnownHostsFile.split(/\s+/).filter(Boolean);
+      if (first !== undefined) knownHosts = first.toLowerCase() === 'none' ? '/dev/null' : expand(first, 'UserKnownHostsFile');
+      if (rest.length > 0) this.sshConfig?.note(`${from}: UserKnownHostsFile lists ${rest.length + 1} files; tea reads and writes only the first, ${knownHosts}`);
+    }
+    knownHosts ??= expandHome(DEFAULT_KNOWN_HOSTS);
+    let strictHostKeyChecking = this.config.strict_host_key_checking;
+    if (strictHostKeyChecking === undefined && found.strictHostKeyChecking !== undefined) {
+      const mode = STRICT_MODES[found.strictHostKeyChecking.toLowerCase()];
+      if (mode === undefined) throw bad(`StrictHostKeyChecking "${found.strictHostKeyChecking}" is not one of yes, accept-new, no, ask, off`);
+      strictHostKeyChecking = mode;
+    }
+    strictHostKeyChecking ??= DEFAULT_STRICT_HOST_KEY_CHECKING;
 
     const jumps = this.#jumps(found.proxyJump, where, [...chain, alias.toLowerCase()]);
     const agent = this.#agent(found);
@@ -182,6 +206,8 @@ class Resolver {
       skippedIdentities,
       ...(agent === undefined ? {} : { agent }),
       connectTimeoutSeconds: connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS,
+      knownHosts,
+      strictHostKeyChecking,
       jumps,
     };
   }

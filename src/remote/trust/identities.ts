@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { utils } from 'ssh2';
 import { TeaError } from '../../errors';
 import { expandHome } from '../../util/paths';
@@ -46,6 +46,8 @@ export function readIdentity(
     if (!required) return code === 'ENOENT' ? null : { ok: false, reason: `${full} (${code})` };
     throw new TeaError('E_CONFIG_INVALID', `${where}: cannot read identity file ${full}: ${code}. Point it at an existing private key.`);
   }
+  const open = tooOpen(full);
+  if (open !== null) return fail(open, `chmod 600 ${full} (ssh refuses such a key: "UNPROTECTED PRIVATE KEY FILE")`);
   const plain = utils.parseKey(key);
   if (!(plain instanceof Error)) return { ok: true, identity: { path: full, key } };
   if (!/no passphrase given/i.test(plain.message)) return fail('not an OpenSSH or PEM private key', '');
@@ -61,4 +63,19 @@ export function readIdentity(
   // ssh2's message says nothing about the passphrase's value; ours names only the variable.
   if (decrypted instanceof Error) return fail(`the passphrase in ${passphrase.name} does not decrypt it`, 'check the variable');
   return { ok: true, identity: { path: full, key, passphrase: value } };
+}
+
+/**
+ * OpenSSH's sshkey_perm_ok: a private key owned by this user must not be readable or
+ * writable by group or others. Not checked on Windows (no POSIX modes there).
+ */
+function tooOpen(path: string): string | null {
+  if (process.platform === 'win32') return null;
+  try {
+    const st = statSync(path);
+    if (st.uid !== process.getuid?.() || (st.mode & 0o077) === 0) return null;
+    return `its permissions ${(st.mode & 0o777).toString(8).padStart(4, '0')} are too open (group or others can read it)`;
+  } catch {
+    return null;
+  }
 }

@@ -25,6 +25,8 @@ export interface SshConfigHost {
   proxyCommand?: string;
   identityAgent?: string;
   identitiesOnly?: string;
+  userKnownHostsFile?: string;
+  strictHostKeyChecking?: string;
 }
 
 /** Keywords read, by their lowercase name; everything else is ignored. */
@@ -38,6 +40,8 @@ const KEYWORDS: Record<string, keyof Omit<SshConfigHost, 'identityFiles'> | 'ide
   proxycommand: 'proxyCommand',
   identityagent: 'identityAgent',
   identitiesonly: 'identitiesOnly',
+  userknownhostsfile: 'userKnownHostsFile',
+  stricthostkeychecking: 'strictHostKeyChecking',
 };
 
 const MAX_INCLUDE_DEPTH = 16; // as OpenSSH's READCONF_MAX_DEPTH
@@ -66,6 +70,11 @@ export class SshConfig {
 
   static fromText(text: string, path: string): SshConfig {
     return new SshConfig(path, parseConfig(text, path));
+  }
+
+  /** Records something tea read but honours only in part, for the warnings. */
+  note(text: string): void {
+    this.#notes.add(text);
   }
 
   /** Things in the file that tea could not honour, for a warning (each said once). */

@@ -102,7 +102,7 @@ describe('branch failures', () => {
     const { file } = workflow(fx.remoteConfig(), { branch: "throw new Error('the disk is full')" });
     const run = await runTea(tea, ['run', file]);
     expect(run.code).toBe(1);
-    expect(errorLines(run.stderr)).toEqual([`Error: branch "a" failed on ${fx.hosts[0]!.sshlogin} (exit 1): node "a" failed: the disk is full`]);
+    expect(errorLines(run.stderr)).toEqual([`Error: branch "a" on ${fx.hosts[0]!.sshlogin}: node "a" failed: the disk is full (tea run exited with code 1)`]);
   });
 
   it('a timeout: which attempt of how many, and the setting to raise', async () => {
@@ -113,7 +113,7 @@ describe('branch failures', () => {
     const run = await runTea(tea, ['run', file]);
     expect(run.code).toBe(1);
     expect(errorLines(run.stderr)).toEqual([
-      `Error: branch "a" timed out after 1s on ${fx.hosts[0]!.sshlogin} (attempt 2 of 2); if it needs longer, raise settings.parallel.timeout_seconds (now 1)`,
+      `Error: branch "a" timed out after 1s on each of 2 attempts (last on ${fx.hosts[0]!.sshlogin}): raise settings.parallel.timeout_seconds if it needs longer, or find why it hangs`,
     ]);
   });
 });

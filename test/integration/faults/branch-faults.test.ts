@@ -32,7 +32,7 @@ describe('one healthy host', () => {
     ]);
     expect(results[0]).toMatchObject({ exit_code: 3, stderr_tail: 'fake tea: branch failed with a reason' });
     // One sentence: the branch, where, the remote reason and the exit code; no command line.
-    expect(results[0]!.error).toMatch(/^branch "[^"]+" failed on \S+ \(exit 3\): fake tea: branch failed with a reason$/);
+    expect(results[0]!.error).toMatch(/^branch "[^"]+" on \S+: fake tea: branch failed with a reason \(tea run exited with code 3\)$/);
     expect(results[2]!.error).toMatch(/result\.json is not valid JSON/);
     expect(results[3]!.error).toMatch(/must hold a JSON object, got an array/);
     expect(await leftovers(fx, 0, runId)).toEqual([]);

@@ -23,6 +23,10 @@ case "$branch" in
   fail) echo "fake tea: branch failed with a reason" >&2; exit 3 ;;
   usage) echo "Error: --entry-point \"usage\": no such node" >&2; exit 2 ;;
   slow*) sleep 2 ;;
+  daemon*)
+    # leaves its process group and session, outputs detached: only the wrapper's mark finds it
+    setsid nohup sleep 1001 </dev/null >/dev/null 2>&1 &
+    ;;
   hang)
     # ignores TERM, and so does its child: only KILL ends them
     trap '' TERM

@@ -96,7 +96,7 @@ it('--json on a failed run prints the summary with the error, exit 1', () => {
     fanouts: [{ branches: 3, succeeded: 2, failed: 1 }],
     error: { code: 'E_BRANCH_FAILED', branch: 'reverse' },
   });
-  expect(run.stderr).toMatch(/^Error: branch "reverse" failed on \S+ \(exit 1\): node "reverse" failed: /m);
+  expect(run.stderr).toMatch(/^Error: branch "reverse" on \S+: node "reverse" failed: reverse failed on purpose \(tea run exited with code 1\)$/m);
 });
 
 it('--dry-run resolves hosts and the basefile, prints the plan and connects to nothing', () => {

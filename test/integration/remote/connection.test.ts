@@ -8,7 +8,6 @@ import { ignoreEvents } from '../../../src/events';
 import { silentLogger } from '../../../src/log';
 import { resolveHosts } from '../../../src/remote/trust/hosts';
 import { ConnectionPool } from '../../../src/remote/ssh/pool';
-import { sftpOps } from '../../../src/remote/ssh/sftp-ops';
 import { startLocalHosts, type HostsFixture } from '../../harness/hosts';
 
 jest.setTimeout(120_000);
@@ -68,8 +67,8 @@ describe('HostConnection against real sshd', () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
     const conn = connection();
-    const { sftp, guard } = await conn.sftp();
-    const ops = sftpOps(sftp);
+    const { ops } = await conn.sftpLease();
+    const guard = <T>(p: Promise<T>) => p;
     const file = `/tmp/tea-it-retain-${process.pid}.bin`;
     await guard(ops.writeFile(file, Buffer.alloc(1 << 20, 7), 0o600));
     // Only a WeakRef leaves the helper, so nothing here holds what readFile returned.

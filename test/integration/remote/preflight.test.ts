@@ -68,12 +68,16 @@ describe('preflight against real sshd', () => {
       ['reachable', 'ok'],
       ['host_key', 'ok'],
       ['authenticated', 'ok'],
+      ['transfer', 'ok'],
       ['basefile', 'ok'],
       ['workdir', 'ok'],
       ['cached_basefile', 'ok'],
       ['disk_space', 'ok'],
     ]);
     expect(checkOf(report!, 'host_key')!.detail).toBe('matches known_hosts');
+    // transfer auto: the harness's internal-sftp works beside exec.
+    expect(report!.transfer).toEqual({ kind: 'sftp', level: 'ok', detail: 'files over SFTP' });
+    expect(report!.reason).toMatch(/; files over SFTP$/);
     expect(report!.basefile?.localPath).toBe(JS_ARTIFACT);
     expect(report!.reason).toMatch(new RegExp(`^Linux x86_64, Node ${process.version}: JS artifact dist/tea \\(\\d+\\.\\d MiB\\), because the host has Node ${process.version} \\(>= 18\\); .* free in /tmp, need `));
     // It uploads nothing and leaves nothing: the workdir was not even created.

@@ -51,14 +51,15 @@ describe('settings.parallel.remote', () => {
     expect(config).toMatchObject({
       workdir: '/tmp/tea-jobs',
       cleanup: true,
-      known_hosts: '~/.ssh/known_hosts',
-      strict_host_key_checking: 'accept-new',
       max_channels_per_host: 8,
       ssh_config: '~/.ssh/config',
       env_vars: { include: [], exclude_patterns: [], mode: 'export_file' },
     });
     // Unset so that a host's ssh_config ConnectTimeout can apply (20 s otherwise: resolveHosts).
     expect(config.connect_timeout).toBeUndefined();
+    // Likewise for ssh_config UserKnownHostsFile / StrictHostKeyChecking (defaults applied per host by resolveHosts).
+    expect(config.known_hosts).toBeUndefined();
+    expect(config.strict_host_key_checking).toBeUndefined();
   });
 
   it('accepts sshlogin strings and objects side by side', () => {

@@ -122,7 +122,7 @@ edges:
     const error = await failure(run(wf));
     expect(error.code).toBe('E_BRANCH_FAILED');
     expect(error.message).toBe(
-      'branch "slow" timed out after 0.05s on local (attempt 2 of 2); if it needs longer, raise settings.parallel.timeout_seconds (now 0.05)',
+      'branch "slow" timed out after 0.05s on each of 2 attempts: raise settings.parallel.timeout_seconds if it needs longer, or find why it hangs',
     );
   });
 

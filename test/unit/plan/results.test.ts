@@ -69,7 +69,7 @@ describe('collectResults', () => {
       [false, 'E_CONNECT_FAILED', 255],
       [false, 'E_REMOTE_EXIT', 137],
     ]);
-    expect(results[0]!.error).toContain('failed on tea@h1:2222 (exit 1): node "a" failed: boom');
+    expect(results[0]!.error).toContain('node "a" failed: boom (tea run exited with code 1)');
     expect(results[0]!.stderr_tail).toBe('about to fail\nError: node "a" failed: boom');
     expect(results[1]!.error).toContain('Connection refused');
     expect(results[2]!.error).toContain('killed by SIGKILL');
@@ -87,7 +87,7 @@ describe('collectResults', () => {
     put(1, 'result.json', '[1,2]');
     put(2, 'result.json', '{nope');
     const results = await collect([entry(1, { exitval: 127 }), entry(2), entry(3)]);
-    expect(results[0]!.error).toMatch(/\(exit 127\): the tea basefile could not start.*Node >= 18/);
+    expect(results[0]!.error).toMatch(/could not start \(exit 127\).*Node >= 18/);
     expect(results.slice(1).map((r) => r.error_type)).toEqual(['E_RESULT_INVALID', 'E_RESULT_INVALID']);
     const missing = await collectResults({ dir, flows: [flows[0]!], hosts, entries: new Map([[1, entry(1)]]), cancelled: false, failFast: false, parallelExit: { code: 0, stderrTail: '' } });
     expect(missing[0]).toMatchObject({ success: false, error_type: 'E_RESULT_MISSING' });

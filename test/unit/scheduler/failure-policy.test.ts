@@ -61,7 +61,7 @@ describe('failure policy', () => {
     });
     expect(attempts).toBe(3);
     expect(r).toMatchObject({ success: false, timeout: true, error_type: 'E_TIMEOUT', retry_count: 2 });
-    expect(r!.error).toBe('branch "b0" timed out after 0.05s on h1 (attempt 3 of 3); if it needs longer, raise settings.parallel.timeout_seconds (now 0.05)');
+    expect(r!.error).toBe('branch "b0" timed out after 0.05s on each of 3 attempts (last on h1): raise settings.parallel.timeout_seconds if it needs longer, or find why it hangs');
   });
 
   it('an event sink and a logger that throw cannot break a run (no unhandled rejection, every result in)', async () => {

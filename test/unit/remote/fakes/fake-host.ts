@@ -7,6 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { ExecResult } from '../../../../src/remote/ssh/connection';
+import { sftpOps, type SftpOps } from '../../../../src/remote/ssh/sftp-ops';
 import { raceAbort } from '../../../../src/util/abort';
 
 type Cb<T = void> = (error: Error | undefined, value?: T) => void;
@@ -97,9 +98,14 @@ export class FakeConnection {
   closed = false;
   onExec: (call: ExecCall) => Promise<ExecResult> = async () => ({ code: 0, signal: null, stderrTail: '' });
 
-  async sftp(signal?: AbortSignal) {
+  /** The SFTP channel as HostConnection.sftpLease hands it out: every call raced against `signal`. */
+  async sftpLease(signal?: AbortSignal): Promise<{ ops: SftpOps; release: () => void }> {
     signal?.throwIfAborted();
-    return { sftp: this.sftpChannel as never, guard: <T>(p: Promise<T>) => raceAbort(p, signal) };
+    const raw = sftpOps(this.sftpChannel as never);
+    const ops = Object.fromEntries(
+      Object.entries(raw).map(([name, call]) => [name, (...args: unknown[]) => raceAbort((call as (...a: unknown[]) => Promise<unknown>)(...args), signal)]),
+    ) as SftpOps;
+    return { ops, release: () => {} };
   }
 
   exec(command: string, signal: AbortSignal, options: { env?: Readonly<Record<string, string>> } = {}): Promise<ExecResult> {

@@ -17,6 +17,8 @@ const spec = (over: Partial<HostSpec>): HostSpec => ({
   identities: [],
   skippedIdentities: [],
   connectTimeoutSeconds: 20,
+  knownHosts: '/dev/null',
+  strictHostKeyChecking: 'yes',
   jumps: [],
   ...over,
 });

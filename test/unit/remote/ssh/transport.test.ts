@@ -53,7 +53,7 @@ describe('ProxyJump transport', () => {
     const jump = { id: 'j@127.0.0.1', host: '127.0.0.1', port, user: 'j', alias: 'jump', jumps: [], identities: [], connectTimeoutSeconds: 5 };
     const spec = { id: 'u@target', host: 'target', port: 22, user: 'u', alias: 'target', jumps: [jump], identities: [], connectTimeoutSeconds: 5 } as unknown as HostSpec;
     const controller = new AbortController();
-    const opening = openTransport(spec, { hostKeys: policy, keepalive: { keepaliveIntervalSeconds: 0, keepaliveCountMax: 3 }, logger: silentLogger }, controller.signal);
+    const opening = openTransport(spec, { hostKeys: () => policy, keepalive: { keepaliveIntervalSeconds: 0, keepaliveCountMax: 3 }, logger: silentLogger }, controller.signal);
     await new Promise((r) => setTimeout(r, 50)); // the jump is ready, forwardOut is pending
     expect(mockJumps).toHaveLength(1);
     const reason = new TeaError('E_CONNECT_TIMEOUT', 'gave up');

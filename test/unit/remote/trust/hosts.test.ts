@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import path, { join } from 'node:path';
 import { parseParallelConfig } from '../../../../src/config/parallel';
 import { TeaError } from '../../../../src/errors';
 import { resolveHosts } from '../../../../src/remote/trust/hosts';
@@ -63,8 +63,68 @@ describe('resolveHosts: YAML, then ssh_config, then defaults', () => {
     const [h] = resolve({ hosts: ['web'], ssh_config: cfg });
     expect(h!.identities.map((i) => i.path)).toEqual([id]);
     expect(h!.skippedIdentities).toEqual([]);
-    const bad = sshConfig('Host web\n  IdentityFile ~/.ssh/%C\n');
-    expect(thrown(() => resolve({ hosts: ['web'], ssh_config: bad })).message).toMatch(/hosts\[0\] \("web" in ssh_config .*\): IdentityFile "~\/\.ssh\/%C": token %C is not supported/);
+    const bad = sshConfig('Host web\n  IdentityFile ~/.ssh/%j\n');
+    expect(thrown(() => resolve({ hosts: ['web'], ssh_config: bad })).message).toMatch(/hosts\[0\] \("web" in ssh_config .*\): IdentityFile "~\/\.ssh\/%j": token %j is not supported/);
+    const unset = sshConfig('Host web\n  IdentityFile ${TEA_TEST_UNSET_VAR}/id\n');
+    expect(thrown(() => resolve({ hosts: ['web'], ssh_config: unset })).message).toMatch(/IdentityFile "\$\{TEA_TEST_UNSET_VAR\}\/id": \$\{TEA_TEST_UNSET_VAR\}: environment variable TEA_TEST_UNSET_VAR is not set/);
+  });
+
+  describe('OpenSSH parity: the real `ssh -G` is the oracle (the client binary is never used at runtime)', () => {
+    const template = '~/kh-%C-%i-${TEA_TEST_DIR}-%d-%u-%l-%L-%h-%n-%k-%p-%r-%%';
+    const env = { ...process.env, TEA_TEST_DIR: 'from-env' };
+    const sshG = (cfg: string, alias: string) => {
+      const out = execFileSync('ssh', ['-G', '-F', cfg, alias], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      return Object.fromEntries(out.split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]));
+    };
+
+    it('UserKnownHostsFile and IdentityFile: ~, ${VAR} and every % token expand as ssh -G shows them', () => {
+      const id = key();
+      const cfg = sshConfig(`Host build\n  HostName 10.9.8.7\n  User deploy\n  Port 2222\n  UserKnownHostsFile ${template} /second/file\n  IdentityFile ${id}\n`);
+      const oracle = sshG(cfg, 'build');
+      const warnings: string[] = [];
+      const [h] = resolve({ hosts: ['build'], ssh_config: cfg }, env, (m) => warnings.push(m));
+      expect(h).toMatchObject({ host: oracle.hostname, port: Number(oracle.port), user: oracle.user });
+      expect(h!.knownHosts).toBe(oracle.userknownhostsfile!.split(' ')[0]);
+      expect(h!.knownHosts).toContain('-from-env-'); // ${VAR} is not dropped
+      expect(warnings).toEqual([expect.stringContaining('UserKnownHostsFile lists 2 files; tea reads and writes only the first')]);
+
+      // IdentityFile uses the same expansion (ssh -G prints it unexpanded): a key at the expanded path is found.
+      const expanded = oracle.userknownhostsfile!.split(' ')[0]!;
+      const cfg2 = sshConfig(`Host build\n  HostName 10.9.8.7\n  User deploy\n  Port 2222\n  IdentityFile ${template}\n`);
+      const missing = resolve({ hosts: ['build'], ssh_config: cfg2 }, env)[0]!;
+      expect(missing.identities).toEqual([]);
+      execFileSync('mkdir', ['-p', path.dirname(expanded)]);
+      execFileSync('cp', [id, expanded]);
+      try {
+        const found = resolve({ hosts: ['build'], ssh_config: cfg2 }, env)[0]!;
+        expect(found.identities.map((i) => i.path)).toEqual([expanded]);
+      } finally {
+        execFileSync('rm', ['-f', expanded]);
+      }
+    });
+
+    it.each([
+      ['yes', 'yes'],
+      ['ask', 'yes'],
+      ['accept-new', 'accept-new'],
+      ['no', 'no'],
+      ['off', 'no'],
+    ])('StrictHostKeyChecking %s from ssh_config is %s (ssh -G agrees on the value read)', (value, mode) => {
+      const cfg = sshConfig(`Host h\n  StrictHostKeyChecking ${value}\n`);
+      expect(sshG(cfg, 'h').stricthostkeychecking).toBe({ yes: 'true', ask: 'ask', 'accept-new': 'accept-new', no: 'false', off: 'false' }[value]);
+      expect(resolve({ hosts: ['h'], ssh_config: cfg, identity_file: key() })[0]!.strictHostKeyChecking).toBe(mode);
+    });
+
+    it('YAML known_hosts and strict_host_key_checking win over ssh_config; without either, the defaults', () => {
+      const cfg = sshConfig('Host h\n  UserKnownHostsFile /from/config\n  StrictHostKeyChecking no\n');
+      const id = key();
+      expect(resolve({ hosts: ['h'], ssh_config: cfg, identity_file: id, known_hosts: '/from/yaml', strict_host_key_checking: 'yes' })[0]).toMatchObject({
+        knownHosts: '/from/yaml',
+        strictHostKeyChecking: 'yes',
+      });
+      expect(resolve({ hosts: ['h'], ssh_config: cfg, identity_file: id })[0]).toMatchObject({ knownHosts: '/from/config', strictHostKeyChecking: 'no' });
+      expect(resolve({ hosts: ['h'], identity_file: id })[0]).toMatchObject({ knownHosts: path.join(homedir(), '.ssh/known_hosts'), strictHostKeyChecking: 'accept-new' });
+    });
   });
 
   it('refuses ProxyCommand (it would run a local command) and points to ProxyJump', () => {
@@ -179,6 +239,22 @@ describe('resolveHosts: encrypted keys and passphrase_env', () => {
     const [h] = resolve({ hosts: ['h'], ssh_config: cfg });
     expect(h!.identities).toEqual([]);
     expect(h!.skippedIdentities).toEqual([`${encrypted} (it is encrypted)`]);
+  });
+
+  it('refuses a private key that group or others can read, as OpenSSH does, with the chmod that fixes it', () => {
+    const open = key();
+    chmodSync(open, 0o644);
+    const error = thrown(() => resolve({ hosts: ['h'], identity_file: open }));
+    expect(error.message).toBe(
+      `settings.parallel.remote.identity_file: cannot use identity file ${open}: its permissions 0644 are too open (group or others can read it): ` +
+        `chmod 600 ${open} (ssh refuses such a key: "UNPROTECTED PRIVATE KEY FILE")`,
+    );
+    // From ssh_config it is skipped (as ssh skips it), and the reason is kept for the messages.
+    const [h] = resolve({ hosts: ['h'], ssh_config: sshConfig(`Host h\n  IdentityFile ${open}\n`) });
+    expect(h!.identities).toEqual([]);
+    expect(h!.skippedIdentities).toEqual([`${open} (its permissions 0644 are too open (group or others can read it))`]);
+    chmodSync(open, 0o600);
+    expect(resolve({ hosts: ['h'], identity_file: open })[0]!.identities.map((i) => i.path)).toEqual([open]);
   });
 
   it('accepts only variable names in passphrase_env (the value never belongs in YAML)', () => {

@@ -1,0 +1,71 @@
+import { quote } from '../command/quote';
+
+/**
+ * The POSIX sh scripts the exec transfer runs, one exec each. The login shell only sees
+ * `exec sh -c '<script>' tea-xfer <args>`: the script has no single quote, `\\`, `\'`, `!` or
+ * newline, so sh, bash, dash, zsh, BusyBox ash, fish and tcsh all pass it through unchanged.
+ * Content travels on the channel's stdin (never on a command line); what comes back follows a
+ * per-call marker line on stdout, so text an rc file prints before the command is skipped.
+ * Exit statuses: 0 ok; NO_SUCH_FILE; TOO_BIG; BAD_SIZE, BAD_HASH (upload removed); 1 other.
+ */
+export const NO_SUCH_FILE = 20;
+export const TOO_BIG = 21;
+export const BAD_SIZE = 22;
+export const BAD_HASH = 23;
+
+const SCRIPTS = {
+  // $1 dir $2 marker: mkdir -p (0700), then its physical path after the marker.
+  ensureDir: 'umask 077; mkdir -p -- "$1" && cd -- "$1" && printf "%s\\n" "$2" && pwd -P',
+  // $1 path $2 marker: the size after the marker, nothing when missing.
+  size: 'if [ -f "$1" ]; then s=$(wc -c < "$1") && printf "%s\\n%s\\n" "$2" $s; else printf "%s\\n" "$2"; fi',
+  // $1 target $2 temp $3 size $4 sha256 or - $5 mode: stdin to temp, checked, renamed.
+  put: [
+    'umask 077',
+    'cat > "$2" || { rm -f "$2"; exit 1; }',
+    's=$(wc -c < "$2"); s=$((s))',
+    `if [ "$s" -ne "$3" ]; then rm -f "$2"; echo "tea: received $s of $3 bytes" >&2; exit ${BAD_SIZE}; fi`,
+    `if [ "$4" = - ]; then :; elif command -v sha256sum >/dev/null 2>&1; then h=$(sha256sum < "$2"); h=\${h%% *}; [ "$h" = "$4" ] || { rm -f "$2"; echo "tea: sha256 $h, expected $4" >&2; exit ${BAD_HASH}; }; fi`,
+    'chmod "$5" "$2" && mv -f "$2" "$1" || { rm -f "$2"; exit 1; }',
+  ].join('; '),
+  // $1 path $2 max bytes $3 marker: marker and size, then the content.
+  read: `[ -f "$1" ] || exit ${NO_SUCH_FILE}; s=$(wc -c < "$1"); s=$((s)); [ "$s" -le "$2" ] || { echo "tea: $1 has $s bytes, more than $2" >&2; exit ${TOO_BIG}; }; printf "%s %s\\n" "$3" $s; cat -- "$1"`,
+  // files, then empty directories; missing ones are fine.
+  remove: 'for p in "$@"; do if [ -d "$p" ]; then rmdir -- "$p" 2>/dev/null || rm -rf -- "$p"; else rm -f -- "$p"; fi; done',
+} as const;
+
+export type ScriptName = keyof typeof SCRIPTS;
+
+/** The exec line: one POSIX sh script and its quoted arguments. */
+export function scriptCommand(name: ScriptName, args: readonly string[]): string {
+  return `exec sh -c ${quote(SCRIPTS[name])} tea-xfer ${args.map(quote).join(' ')}`.trimEnd();
+}
+
+/** The script text, for tests that check it stays shell-neutral. */
+export function scriptText(name: ScriptName): string {
+  return SCRIPTS[name];
+}
+
+/** What follows the marker line in stdout (rc files may print before it); null when it is missing. */
+export function afterMarker(stdout: Buffer, marker: string): Buffer | null {
+  const line = Buffer.from(`${marker}\n`);
+  let at = stdout.indexOf(line);
+  // The marker must start a line: rc output may not end with a newline, so also look for "\n<marker>".
+  while (at > 0 && stdout[at - 1] !== 0x0a) at = stdout.indexOf(line, at + 1);
+  if (at < 0) return null;
+  return stdout.subarray(at + line.length);
+}
+
+/** Parses `<marker> <size>\n<content>` from a read; null when the frame is not there or is short. */
+export function readFrame(stdout: Buffer, marker: string): { size: number; content: Buffer } | null {
+  const head = Buffer.from(`${marker} `);
+  let at = stdout.indexOf(head);
+  while (at > 0 && stdout[at - 1] !== 0x0a) at = stdout.indexOf(head, at + 1);
+  if (at < 0) return null;
+  const eol = stdout.indexOf(0x0a, at);
+  if (eol < 0) return null;
+  const size = Number(stdout.subarray(at + head.length, eol).toString('ascii'));
+  if (!Number.isSafeInteger(size) || size < 0) return null;
+  const content = stdout.subarray(eol + 1);
+  if (content.length !== size) return null;
+  return { size, content };
+}

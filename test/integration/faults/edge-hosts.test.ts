@@ -1,0 +1,206 @@
+/**
+ * Hosts as they are (issue 15), against real servers: OpenSSH without a Subsystem line, an
+ * SFTP subsystem whose program is missing (what Dropbear without sftp-server does), a stalled
+ * subsystem, Debian's stock external sftp-server behind a bash login shell whose ~/.bashrc
+ * prints, MaxSessions 1, the cached basefile removed mid-run, a branch that daemonizes.
+ * Each: every flow's result (or the host excluded with its reason and the flows done on the
+ * others), bounded time, nothing of the run left on the host.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startLocalHosts, type LocalHostsFixture } from '../../harness/hosts';
+import { LocalSshdCluster } from '../../harness/local-sshd';
+import { makeRemoteConfig, runShell, uniqueWorkdir } from '../../harness/fixture-util';
+import { checkHosts } from '../../../src/remote/host/check-hosts';
+import { parseParallelConfig } from '../../../src/config/parallel';
+import { loadWorkflowText } from './edge-helpers';
+import { expectOneResultEach, faultConfig, flows, leftovers, runFault, runProcesses, waitFor, FAKE_TEA } from './helpers';
+
+jest.setTimeout(180_000);
+
+const NO_SUBSYSTEM = { Subsystem: 'not-sftp /bin/false' };
+const MISSING_SERVER = { Subsystem: 'sftp /usr/lib/tea-test-no-such/sftp-server' };
+// A unique duration: the stalled "server" outlives its channel (sshd does not end a subsystem's
+// process when the client closes), so afterAll ends exactly these.
+const STALLED = { Subsystem: 'sftp /bin/sleep 1017' };
+const fast = { sftp_timeout: 2, channel_wait: 10 };
+
+async function expectNothingLeft(fx: LocalHostsFixture, runId: string): Promise<void> {
+  expect(await waitFor(async () => (await runProcesses(fx, 0, runId)).length === 0, 20_000)).toBe(true);
+  expect(await leftovers(fx, 0, runId)).toEqual([]);
+}
+
+describe('hosts without usable SFTP, transfer auto (the default)', () => {
+  let fx: LocalHostsFixture;
+  beforeAll(async () => {
+    fx = await startLocalHosts({ count: 3, sshdOptions: [NO_SUBSYSTEM, MISSING_SERVER, STALLED] });
+  });
+  afterAll(async () => {
+    await fx.stop();
+    const { stdout } = await runShell('pgrep', ['-u', 'tea-test', '-x', '-f', '(sh -c )?/bin/sleep 1017']);
+    for (const pid of stdout.split('\n').filter(Boolean)) process.kill(Number(pid));
+  });
+
+  it('no Subsystem line, a missing sftp-server, a stalled subsystem: files go over exec, every flow is done on every host', async () => {
+    const input = flows(24);
+    const { results, ms, runId, logs } = await runFault(input, faultConfig(fx, fast));
+    expectOneResultEach(results, input);
+    expect(results.filter((r) => !r.success)).toEqual([]);
+    results.forEach((r, i) => expect(r.state).toMatchObject({ branch: `ok${i}`, input: { i } }));
+    // Every host served flows: none was lost to its SFTP.
+    expect(new Set(results.map((r) => r.host))).toEqual(new Set(fx.hosts.map((h) => h.sshlogin)));
+    expect(ms).toBeLessThan(60_000);
+    // The choice and its reason, per host, in the log.
+    expect(logs).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(new RegExp(`^info: ${esc(fx.hosts[0]!.sshlogin)}: files over exec channels: SFTP is not usable \\(the server has no SFTP subsystem`)),
+        expect.stringMatching(new RegExp(`^info: ${esc(fx.hosts[1]!.sshlogin)}: files over exec channels: SFTP is not usable \\(the SFTP server program is missing`)),
+        expect.stringMatching(new RegExp(`^info: ${esc(fx.hosts[2]!.sshlogin)}: files over exec channels: SFTP is not usable \\(the SFTP subsystem did not answer within 2s`)),
+      ]),
+    );
+    await expectNothingLeft(fx, runId);
+  });
+
+  it('tea hosts check tells which transfer each host will use, and why', async () => {
+    const workflow = loadWorkflowText(makeRemoteConfig(fx, uniqueWorkdir(), { basefile: FAKE_TEA, ...fast }));
+    const reports = await checkHosts(workflow);
+    expect(reports.map((r) => [r.status, r.transfer?.kind])).toEqual([
+      ['ok', 'exec'],
+      ['ok', 'exec'],
+      ['ok', 'exec'],
+    ]);
+    expect(reports[0]!.reason).toContain('files over exec channels: SFTP is not usable (the server has no SFTP subsystem (no "Subsystem sftp" line in its sshd_config))');
+    expect(reports[2]!.reason).toContain('did not answer within 2s');
+  });
+
+  it('transfer: sftp on hosts without SFTP: they are excluded with the reason, the flows are done on the healthy host', async () => {
+    const two = await startLocalHosts({ count: 2, sshdOptions: [NO_SUBSYSTEM, {}] });
+    try {
+      const input = flows(10);
+      const { results, ms, logs } = await runFault(input, faultConfig(two, { ...fast, transfer: 'sftp' }));
+      expectOneResultEach(results, input);
+      expect(results.filter((r) => !r.success)).toEqual([]);
+      expect(results.every((r) => r.host === two.hosts[1]!.sshlogin)).toBe(true);
+      expect(ms).toBeLessThan(60_000);
+      // Excluded before any flow started there (no attempt used), with the reason and the fix.
+      const excluded = logs.filter((l) => l.startsWith(`warn: ${two.hosts[0]!.sshlogin}: excluded from this run: `));
+      expect(excluded).toHaveLength(1);
+      expect(excluded[0]).toMatch(/unusable \(preflight\): SFTP is not usable: the server has no SFTP subsystem .*: fix it or set transfer to auto or exec/);
+    } finally {
+      await two.stop();
+    }
+  });
+});
+
+describe('MaxSessions 1', () => {
+  let fx: LocalHostsFixture;
+  beforeAll(async () => {
+    fx = await startLocalHosts({ count: 2, sshdOptions: [{ MaxSessions: '1' }, { MaxSessions: '1' }] });
+  });
+  afterAll(async () => fx.stop());
+
+  it('transfer auto: the preflight sees SFTP crowd out exec and uses exec; every flow is done', async () => {
+    const input = flows(16);
+    const { results, ms, runId, logs } = await runFault(input, faultConfig(fx, fast));
+    expectOneResultEach(results, input);
+    expect(results.filter((r) => !r.success)).toEqual([]);
+    results.forEach((r, i) => expect(r.state).toMatchObject({ branch: `ok${i}` }));
+    expect(ms).toBeLessThan(60_000);
+    for (const h of fx.hosts) expect(logs).toContain(`info: ${h.sshlogin}: files over exec channels: the server allows no exec channel beside SFTP (MaxSessions 1)`);
+    expect(logs.some((l) => /refuses more than 1 channel|allows no exec channel beside the SFTP one/.test(l))).toBe(true);
+    await expectNothingLeft(fx, runId);
+  });
+
+  it('transfer sftp: the SFTP channel is closed whenever exec needs the one channel; every flow is done', async () => {
+    const input = flows(8);
+    const { results, ms, runId } = await runFault(input, faultConfig(fx, { ...fast, transfer: 'sftp', hosts: [fx.hosts[0]!.sshlogin] }));
+    expectOneResultEach(results, input);
+    expect(results.filter((r) => !r.success)).toEqual([]);
+    expect(ms).toBeLessThan(90_000);
+    await expectNothingLeft(fx, runId);
+  });
+});
+
+describe('the stock external sftp-server behind a bash login shell whose ~/.bashrc prints', () => {
+  const user = 'tea-chatty';
+  let cluster: LocalSshdCluster;
+  let config: Record<string, unknown>;
+  let workdir: string;
+  beforeAll(async () => {
+    ensureChattyUser(user);
+    cluster = await LocalSshdCluster.start({ count: 1, user, watchParent: process.pid, sshdOptions: { Subsystem: 'sftp /usr/lib/openssh/sftp-server' } });
+    const d = cluster.describe();
+    workdir = uniqueWorkdir();
+    config = makeRemoteConfig({ hosts: d.hosts.map((h) => ({ ...h, logPath: h.logPath })) as never, clientKeyPath: d.clientKeyPath, knownHostsPath: d.knownHostsPath }, workdir);
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+    await runShell('rm', ['-rf', workdir]);
+  });
+
+  it('SFTP breaks on the printed text; files go over exec, past the text, and every flow is done', async () => {
+    const input = flows(12);
+    const parsed = parseParallelConfig({ strategy: 'remote', retry: { max_retries: 1, base_delay: 0.05 }, remote: { ...config, basefile: FAKE_TEA, ...fast } });
+    const { results, ms, logs, runId } = await runFault(input, parsed);
+    expectOneResultEach(results, input);
+    expect(results.filter((r) => !r.success)).toEqual([]);
+    results.forEach((r, i) => expect(r.state).toMatchObject({ branch: `ok${i}`, input: { i } }));
+    expect(ms).toBeLessThan(60_000);
+    expect(logs.some((l) => /files over exec channels: SFTP is not usable \(the login shell printed text before the SFTP server started/.test(l))).toBe(true);
+    const left = await runShell('runuser', ['-u', user, '--', 'sh', '-c', `ls -A ${workdir}; ls -A ${workdir}/.cache`]);
+    expect(left.stdout.split('\n').filter((l) => l.includes(runId) || l.includes('tmp'))).toEqual([]);
+  });
+});
+
+describe('on a healthy host', () => {
+  let fx: LocalHostsFixture;
+  beforeAll(async () => {
+    fx = await startLocalHosts({ count: 2 });
+  });
+  afterAll(async () => fx.stop());
+
+  for (const transfer of ['sftp', 'exec'] as const) {
+    it(`the cached basefile removed mid-run (transfer ${transfer}): re-staged, every flow done, none reported as "no Node"`, async () => {
+      const input = flows(40, (i) => `slow${i}`);
+      const workdir = fx.remoteConfig().workdir as string;
+      const { results, ms, runId, logs } = await runFault(input, faultConfig(fx, { transfer }), async (executor) => {
+        await waitFor(async () => executor.finishedCount() >= 8, 30_000);
+        await fx.exec(0, `rm -f ${workdir}/.cache/tea-*`);
+      });
+      expectOneResultEach(results, input);
+      expect(results.filter((r) => !r.success)).toEqual([]);
+      expect(logs.some((l) => l.includes('the cached basefile disappeared from the host'))).toBe(true);
+      expect(ms).toBeLessThan(90_000);
+      await expectNothingLeft(fx, runId);
+    });
+  }
+
+  it('a branch that daemonizes (setsid nohup sleep &): its escaped process is ended when the branch ends', async () => {
+    const input = flows(6, (i) => `daemon${i}`);
+    const { results, runId } = await runFault(input, faultConfig(fx));
+    expectOneResultEach(results, input);
+    expect(results.filter((r) => !r.success)).toEqual([]);
+    const escaped = async () => (await fx.exec(0, 'pgrep -f "^sleep 1001$" || true')).stdout.trim();
+    expect(await waitFor(async () => (await escaped()) === '', 15_000)).toBe(true);
+    await expectNothingLeft(fx, runId);
+  });
+});
+
+function esc(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** A login user whose shell is bash and whose ~/.bashrc prints, as many real hosts' do. */
+function ensureChattyUser(user: string): void {
+  try {
+    execFileSync('id', ['-u', user], { stdio: 'ignore' });
+  } catch {
+    execFileSync('useradd', ['--system', '--create-home', '--shell', '/bin/bash', user], { stdio: 'ignore' });
+  }
+  execFileSync('usermod', ['-p', '*', '-s', '/bin/bash', user], { stdio: 'ignore' });
+  const home = execFileSync('sh', ['-c', `getent passwd ${user} | cut -d: -f6`]).toString().trim();
+  mkdirSync(home, { recursive: true });
+  writeFileSync(join(home, '.bashrc'), 'echo "Welcome to the edge host $(hostname)"\necho "motd: be nice" >&2\n');
+  execFileSync('chown', ['-R', `${user}:`, home]);
+}

@@ -1,0 +1,43 @@
+// An RSA user key against a host that accepts only rsa-sha2-512 (PubkeyAcceptedAlgorithms):
+// OpenSSH's client logs in, plain ssh2 (rsa-sha2-256 only) is refused, tea logs in.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { appendFileSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { connectHost } from '../../harness/ssh-connect';
+import { startLocalHosts, type LocalHostsFixture } from '../../harness/hosts';
+import { flow, runFlows, scratch } from './helpers';
+
+jest.setTimeout(120_000);
+
+let fx: LocalHostsFixture;
+const dir = scratch();
+const rsaKey = join(dir, 'id_rsa');
+beforeAll(async () => {
+  fx = await startLocalHosts({ count: 1, sshdOptions: { PubkeyAcceptedAlgorithms: 'rsa-sha2-512' } });
+  execFileSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-N', '', '-f', rsaKey]);
+  appendFileSync(join(dirname(fx.hosts[0]!.logPath), 'authorized_keys'), readFileSync(`${rsaKey}.pub`));
+});
+afterAll(async () => {
+  await fx?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+it('the OpenSSH client logs in with the RSA key (the host is set up as claimed)', () => {
+  const h = fx.hosts[0]!;
+  const ssh = spawnSync(
+    'ssh',
+    ['-F', '/dev/null', '-i', rsaKey, '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', `UserKnownHostsFile=${fx.knownHostsPath}`, '-p', String(h.port), `${h.user}@${h.host}`, 'echo in'],
+    { encoding: 'utf8', timeout: 30_000 },
+  );
+  expect([ssh.status, ssh.stdout.trim()]).toEqual([0, 'in']);
+});
+
+it('plain ssh2 with the same key is refused: it signs with rsa-sha2-256 only', async () => {
+  await expect(connectHost(fx, 0, { privateKey: readFileSync(rsaKey) })).rejects.toMatchObject({ level: 'client-authentication' });
+});
+
+it('tea logs in with it (rsa-sha2-512) and runs the branch', async () => {
+  const { results } = await runFlows(fx, [flow('work', { n: 5 })], { identity_file: rsaKey, agent: false, ssh_config: false });
+  expect(results[0]).toMatchObject({ success: true, state: { doubled: 10 } });
+  expect(fx.readLog(0)).toMatch(/Accepted publickey for \S+ from \S+ port \d+ ssh2: RSA SHA256:/);
+});
