@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { branchInput, branchNames, isGoodResult, JOIN } from '../lib/workflow';
 import { node } from '../lib/spawn';
 import type { FloorConfig, FloorOutput } from '../floor';
-import { tail, workflowText } from './stage';
+import { branchText, tail } from './stage';
 import { basefileOf, type FanoutRunner } from './types';
 
 /** The raw ssh2 floor (bench/floor.ts) in its own process, like the tea client. */
@@ -14,7 +14,7 @@ export const runFloor: FanoutRunner = async (job, env) => {
     keyPath: env.cluster.keyPath,
     remoteDir: job.remoteDir,
     basefile: basefileOf(job, env),
-    workflowText: workflowText(job, env),
+    workflowText: branchText(job, env),
     branches: branchNames(job.branches),
     exitPoint: JOIN,
     slots: job.slots,

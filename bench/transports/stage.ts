@@ -1,5 +1,6 @@
 import { chmodSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadWorkflow } from '../../src/workflow/load';
 import { branchInput, branchNames, fanoutWorkflow, isGoodResult } from '../lib/workflow';
 import { basefileOf, type BenchEnv, type FanoutJob, type FanoutOutcome } from './types';
 
@@ -30,14 +31,22 @@ export function workflowText(job: FanoutJob, env: BenchEnv, remoteExtra: Record<
 }
 
 /**
+ * What tea-remote (and its GNU Parallel plan) ship to the hosts for that workflow: its branch
+ * form (src/workflow/branch-form.ts). The other transports ship the same, like for like.
+ */
+export function branchText(job: FanoutJob, env: BenchEnv): string {
+  return loadWorkflow(workflowText(job, env)).branchText;
+}
+
+/**
  * Local staging for the command-line transports (GNU Parallel, OpenSSH): `tea`,
- * workflow.yaml and one B.in.json per branch in the scratch dir; results come back as B.out.json.
+ * workflow.yaml (in branch form, as tea-remote ships it) and one B.in.json per branch in the scratch dir; results come back as B.out.json.
  */
 export function stageLocally(job: FanoutJob, env: BenchEnv): string[] {
   const names = branchNames(job.branches);
   copyFileSync(basefileOf(job, env), join(job.scratch, 'tea'));
   chmodSync(join(job.scratch, 'tea'), 0o755);
-  writeFileSync(join(job.scratch, 'workflow.yaml'), workflowText(job, env));
+  writeFileSync(join(job.scratch, 'workflow.yaml'), branchText(job, env));
   const input = JSON.stringify(branchInput(job.work));
   for (const b of names) writeFileSync(join(job.scratch, `${b}.in.json`), input);
   return names;

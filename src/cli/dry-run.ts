@@ -109,7 +109,7 @@ export async function planDryRun(workflow: Workflow, entryPoint: string | undefi
         basefiles: candidates
           .filter((c): c is [string, Basefile] => c[1] !== null)
           .map(([use, b]) => ({ use, local_path: b.localPath, bytes: b.size, sha256: b.sha256, remote_path: basefilePath(layout, b.sha256) })),
-        workflow: { remote_path: layout.workflow, bytes: Buffer.byteLength(workflow.text) },
+        workflow: { remote_path: layout.workflow, bytes: Buffer.byteLength(workflow.branchText) },
         per_branch: `${layout.runDir}/<fanout>-<index>-a<attempt>/input.json: the state after the fan-out node (known only at run time); result.json is read back`,
       },
       cleanup: config.remote.cleanup,

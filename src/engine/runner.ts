@@ -30,7 +30,7 @@ export class Runner {
     private readonly options: RunnerOptions,
   ) {
     const context = {
-      workflowText: workflow.text,
+      workflowText: workflow.branchText,
       ...(workflow.path === undefined ? {} : { workflowPath: workflow.path }),
       logger: options.logger,
       events: options.events,

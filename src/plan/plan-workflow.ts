@@ -69,7 +69,7 @@ export async function planWorkflow(workflow: Workflow, options: PlanWorkflowOpti
       plan: f.plan,
       flows: f.flows,
       basefile: (basefile as { path: string }).path,
-      workflowText: workflow.text,
+      workflowText: workflow.branchText,
       script: { from: f.fanOut.from, fanIn: f.fanOut.fanIn, branches: f.flows.length },
     });
   }

@@ -63,8 +63,14 @@ export interface Graph {
 /** A loaded, validated, compiled workflow: everything a run needs. */
 export interface Workflow {
   readonly name?: string;
-  /** The YAML as written; process and remote branches get exactly this text. */
+  /** The YAML as written (or the branch form this workflow was loaded from). */
   readonly text: string;
+  /**
+   * What process and remote branches get: the validated document in branch form
+   * (branch-form.ts), which they read without the YAML parser and load only as far as
+   * their scope reaches; the YAML text when JSON cannot carry the document exactly.
+   */
+  readonly branchText: string;
   /** The file it was loaded from, if any. */
   readonly path?: string;
   readonly initialState: State;

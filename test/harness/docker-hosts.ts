@@ -10,16 +10,22 @@ import { Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { makeRemoteConfig, runShell, uniqueWorkdir } from './fixture-util';
 import type { HostsFixture, TestHost } from './hosts';
+import { LOGIN_LINE } from './sshd-core';
 
 export const DOCKER_HOSTS_FILE = process.env.TEA_DOCKER_HOSTS ?? resolve(__dirname, '../../docker/.keys/hosts.json');
 
 /** Size-limited tmpfs (2 MiB) on every docker host, for disk-full tests. */
 export const DOCKER_SMALL_WORKDIR = '/srv/tea-small';
 
+/** debian: OpenSSH on Debian (docker/Dockerfile); edge: Dropbear + BusyBox only (docker/edge.Dockerfile). */
+export type DockerHostKind = 'debian' | 'edge';
+
 interface DockerHostEntry extends Omit<TestHost, 'sshlogin'> {
   container: string;
   /** Whether the host has Node (Debian's, 18). */
   node: boolean;
+  /** Absent in a hosts.json from before the edge hosts: debian. */
+  kind?: DockerHostKind;
 }
 interface DockerHostsFile {
   backend: 'docker';
@@ -64,22 +70,28 @@ function logSize(path: string): number {
 }
 
 /**
- * @param node  true (default): hosts with Node, for running tea remotely;
- *              false: hosts without Node (the `bare` container).
+ * @param node  true (default for debian): hosts with Node, for running tea remotely;
+ *              false: hosts without Node (the `bare` container; every edge host).
+ * @param kind  debian (default) or edge: the BusyBox + Dropbear devices (`tea-edge` without
+ *              an sftp-server, then `tea-edge-sftp` with one; `sftp` selects one of them).
  */
-export async function startDockerHosts(opts: { count: number; node?: boolean }): Promise<HostsFixture> {
+export async function startDockerHosts(opts: { count: number; node?: boolean; kind?: DockerHostKind; sftp?: 'none' | 'external' }): Promise<HostsFixture> {
   if (!dockerHostsAvailable()) throw new Error(`docker test hosts are not up (no ${DOCKER_HOSTS_FILE}); ${HOW_TO_START}`);
   const file = JSON.parse(readFileSync(DOCKER_HOSTS_FILE, 'utf8')) as DockerHostsFile;
-  const wantNode = opts.node ?? true;
-  const entries = file.hosts.filter((h) => h.node === wantNode).slice(0, opts.count);
+  const kind = opts.kind ?? 'debian';
+  const wantNode = opts.node ?? kind === 'debian';
+  const entries = file.hosts
+    .filter((h) => (h.kind ?? 'debian') === kind && h.node === wantNode && (opts.sftp === undefined || h.sftp === opts.sftp))
+    .slice(0, opts.count);
   if (entries.length < opts.count) {
-    throw new Error(`asked for ${opts.count} docker hosts with node=${wantNode}, docker/compose.yml has ${entries.length}`);
+    const what = `kind=${kind} node=${wantNode}${opts.sftp ? ` sftp=${opts.sftp}` : ''}`;
+    throw new Error(`asked for ${opts.count} docker hosts with ${what}, ${DOCKER_HOSTS_FILE} has ${entries.length} (an old one? run docker/up.sh again)`);
   }
   await Promise.all(entries.map((h) => probeBanner(h.host, h.port)));
   // After the probes, so their "Connection from" lines are not this fixture's.
   const offsets = entries.map((h) => logSize(h.logPath));
-  const hosts: TestHost[] = entries.map(({ name, host, port, user, hostPublicKey, logPath }) => ({
-    name, host, port, user, hostPublicKey, logPath, sshlogin: `${user}@${host}:${port}`,
+  const hosts: TestHost[] = entries.map(({ name, host, port, user, hostPublicKey, logPath, server, sftp }) => ({
+    name, host, port, user, hostPublicKey, logPath, sshlogin: `${user}@${host}:${port}`, server: server ?? 'openssh', sftp: sftp ?? 'internal',
   }));
   const workdir = uniqueWorkdir();
   const entry = (i: number): DockerHostEntry => {
@@ -99,7 +111,7 @@ export async function startDockerHosts(opts: { count: number; node?: boolean }):
       return runShell('docker', ['exec', '-u', e.user, '-w', `/home/${e.user}`, e.container, 'sh', '-c', command]);
     },
     readLog,
-    countConnections: (i) => (readLog(i).match(/Accepted publickey for /g) ?? []).length,
+    countConnections: (i) => (readLog(i).match(LOGIN_LINE) ?? []).length,
     stop: async () => {
       // The containers outlive the fixture (down.sh removes them); only our files go.
       for (const e of entries) {

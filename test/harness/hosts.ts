@@ -25,7 +25,7 @@ export interface TestHost {
   /** "ssh-ed25519 AAAA..." the host serves now (after restart({ newHostKey }) the new one). */
   hostPublicKey: string;
   logPath: string;
-  /** Local hosts: the server and sftp mode it runs. */
+  /** The server and sftp mode the host runs. */
   server?: ServerKind;
   sftp?: SftpMode;
 }

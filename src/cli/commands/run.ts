@@ -79,7 +79,12 @@ export const runCommand: Command = {
     const logger = stderrLogger(logStream, values.verbose ? 'verbose' : values.quiet ? 'quiet' : 'normal');
 
     const output = values.output === undefined ? undefined : await checkOutputPath(values.output);
-    const workflow = await loadWorkflowFile(positionals[0]!);
+    // A branch-form workflow (what process and remote branches get) is loaded only as far as this scope reaches.
+    const scope = {
+      ...(values['entry-point'] === undefined ? {} : { entryPoint: values['entry-point'] }),
+      ...(values['exit-point'] === undefined ? {} : { exitPoint: values['exit-point'] }),
+    };
+    const workflow = await loadWorkflowFile(positionals[0]!, { scope });
     const input = await readInput(values.input, io.stdin);
 
     if (values['dry-run']) {

@@ -44,7 +44,7 @@ export async function checkHosts(workflow: Workflow, options: CheckHostsOptions 
         preflight(pool.get(h.id), {
           remote,
           catalog,
-          workflowBytes: Buffer.byteLength(workflow.text),
+          workflowBytes: Buffer.byteLength(workflow.branchText),
           localVersion: VERSION,
           acceptEnv,
           signal: controller.signal,

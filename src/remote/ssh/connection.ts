@@ -350,7 +350,9 @@ export class HostConnection {
       } catch (error) {
         // Given up while the server was still answering: a channel that opens later is closed at once.
         if (signal?.aborted || live.lost.aborted) void opened.then((channel) => closeLate(kind, channel), () => {});
-        if (!isChannelOpenFailure(error) || live.closed) throw error;
+        // Dropbear answers a burst of session requests with "Unable to exec" now and then: nothing ran, retry like a refusal.
+        const refusedExec = kind === 'exec' && error instanceof Error && /^Unable to exec/.test(error.message);
+        if ((!isChannelOpenFailure(error) && !refusedExec) || live.closed) throw error;
         if (!live.refusedChannel) {
           live.refusedChannel = true;
           this.logger.debug(`${this.spec.id}: server refused a channel (MaxSessions?): waiting for free ones`);

@@ -15,9 +15,9 @@ export const BAD_HASH = 23;
 
 const SCRIPTS = {
   // $1 dir $2 marker: mkdir -p (0700), then its physical path after the marker.
-  ensureDir: 'umask 077; mkdir -p -- "$1" && cd -- "$1" && printf "%s\\n" "$2" && pwd -P',
+  ensureDir: 'umask 077; mkdir -p -- "$1" && cd -- "$1" && printf "\\n%s\\n" "$2" && pwd -P',
   // $1 path $2 marker: the size after the marker, nothing when missing.
-  size: 'if [ -f "$1" ]; then s=$(wc -c < "$1") && printf "%s\\n%s\\n" "$2" $s; else printf "%s\\n" "$2"; fi',
+  size: 'if [ -f "$1" ]; then s=$(wc -c < "$1") && printf "\\n%s\\n%s\\n" "$2" $s; else printf "\\n%s\\n" "$2"; fi',
   // $1 target $2 temp $3 size $4 sha256 or - $5 mode: stdin to temp, checked, renamed.
   put: [
     'umask 077',
@@ -28,7 +28,7 @@ const SCRIPTS = {
     'chmod "$5" "$2" && mv -f "$2" "$1" || { rm -f "$2"; exit 1; }',
   ].join('; '),
   // $1 path $2 max bytes $3 marker: marker and size, then the content.
-  read: `[ -f "$1" ] || exit ${NO_SUCH_FILE}; s=$(wc -c < "$1"); s=$((s)); [ "$s" -le "$2" ] || { echo "tea: $1 has $s bytes, more than $2" >&2; exit ${TOO_BIG}; }; printf "%s %s\\n" "$3" $s; cat -- "$1"`,
+  read: `[ -f "$1" ] || exit ${NO_SUCH_FILE}; s=$(wc -c < "$1"); s=$((s)); [ "$s" -le "$2" ] || { echo "tea: $1 has $s bytes, more than $2" >&2; exit ${TOO_BIG}; }; printf "\\n%s %s\\n" "$3" $s; cat -- "$1"`,
   // files, then empty directories; missing ones are fine.
   remove: 'for p in "$@"; do if [ -d "$p" ]; then rmdir -- "$p" 2>/dev/null || rm -rf -- "$p"; else rm -f -- "$p"; fi; done',
 } as const;
@@ -45,23 +45,22 @@ export function scriptText(name: ScriptName): string {
   return SCRIPTS[name];
 }
 
-/** What follows the marker line in stdout (rc files may print before it); null when it is missing. */
+/**
+ * What follows the marker line in stdout; null when it is missing. The scripts print a newline
+ * before the marker, so it starts a line even after rc text that does not end with one.
+ */
 export function afterMarker(stdout: Buffer, marker: string): Buffer | null {
-  const line = Buffer.from(`${marker}\n`);
-  let at = stdout.indexOf(line);
-  // The marker must start a line: rc output may not end with a newline, so also look for "\n<marker>".
-  while (at > 0 && stdout[at - 1] !== 0x0a) at = stdout.indexOf(line, at + 1);
-  if (at < 0) return null;
-  return stdout.subarray(at + line.length);
+  const line = Buffer.from(`\n${marker}\n`);
+  const at = stdout.lastIndexOf(line);
+  return at < 0 ? null : stdout.subarray(at + line.length);
 }
 
-/** Parses `<marker> <size>\n<content>` from a read; null when the frame is not there or is short. */
+/** Parses `\n<marker> <size>\n<content>` from a read; null when the frame is not there or is short. */
 export function readFrame(stdout: Buffer, marker: string): { size: number; content: Buffer } | null {
-  const head = Buffer.from(`${marker} `);
-  let at = stdout.indexOf(head);
-  while (at > 0 && stdout[at - 1] !== 0x0a) at = stdout.indexOf(head, at + 1);
+  const head = Buffer.from(`\n${marker} `);
+  const at = stdout.indexOf(head);
   if (at < 0) return null;
-  const eol = stdout.indexOf(0x0a, at);
+  const eol = stdout.indexOf(0x0a, at + head.length);
   if (eol < 0) return null;
   const size = Number(stdout.subarray(at + head.length, eol).toString('ascii'));
   if (!Number.isSafeInteger(size) || size < 0) return null;

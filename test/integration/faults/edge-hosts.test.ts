@@ -14,6 +14,7 @@ import { LocalSshdCluster } from '../../harness/local-sshd';
 import { makeRemoteConfig, runShell, uniqueWorkdir } from '../../harness/fixture-util';
 import { checkHosts } from '../../../src/remote/host/check-hosts';
 import { parseParallelConfig } from '../../../src/config/parallel';
+import { quote } from '../../../src/remote/command/quote';
 import { loadWorkflowText } from './edge-helpers';
 import { expectOneResultEach, faultConfig, flows, leftovers, runFault, runProcesses, waitFor, FAKE_TEA } from './helpers';
 
@@ -204,3 +205,69 @@ function ensureChattyUser(user: string): void {
   writeFileSync(join(home, '.bashrc'), 'echo "Welcome to the edge host $(hostname)"\necho "motd: be nice" >&2\n');
   execFileSync('chown', ['-R', `${user}:`, home]);
 }
+
+describe('Dropbear and chatty login shells (the harness edge hosts)', () => {
+  let fx: LocalHostsFixture;
+  beforeAll(async () => {
+    fx = await startLocalHosts({
+      count: 3,
+      server: ['dropbear', 'dropbear', 'openssh'],
+      sftp: ['none', 'external', 'external'],
+      loginShell: 'bash',
+      rcOutput: 'Welcome to the edge host',
+    });
+  });
+  afterAll(async () => fx.stop());
+
+  it('Dropbear without sftp-server, Dropbear and OpenSSH with the stock sftp-server behind a printing ~/.bashrc: every flow done on every host over exec', async () => {
+    const input = flows(24);
+    const { results, ms, runId, logs } = await runFault(input, faultConfig(fx, fast));
+    expectOneResultEach(results, input);
+    expect(results.filter((r) => !r.success)).toEqual([]);
+    results.forEach((r, i) => expect(r.state).toMatchObject({ branch: `ok${i}`, input: { i } }));
+    expect(new Set(results.map((r) => r.host))).toEqual(new Set(fx.hosts.map((h) => h.sshlogin)));
+    expect(ms).toBeLessThan(60_000);
+    // The bash rc text reaches the client before Dropbear's missing sftp-server can exit 127: all three say so.
+    for (const h of fx.hosts) {
+      expect(logs.some((l) => l.startsWith(`info: ${h.sshlogin}: files over exec channels: SFTP is not usable (the login shell printed text before the SFTP server started`))).toBe(true);
+    }
+    await expectNothingLeft(fx, runId);
+  });
+});
+
+describe('the exec transfer under every login shell', () => {
+  for (const loginShell of ['fish', 'tcsh', 'zsh', 'dash'] as const) {
+    it(`${loginShell}: directories, files in and out (binary, with quotes in the name), sizes, removal`, async () => {
+      const fx = await startLocalHosts({ count: 1, loginShell, rcOutput: `hello from ${loginShell}` });
+      const { ConnectionPool } = await import('../../../src/remote/ssh/pool');
+      const { resolveHosts } = await import('../../../src/remote/trust/hosts');
+      const { ExecTransfer } = await import('../../../src/remote/transfer/exec-transfer');
+      const { remoteConfigSchema } = await import('../../../src/config/remote');
+      const { silentLogger } = await import('../../../src/log');
+      const { ignoreEvents } = await import('../../../src/events');
+      const remote = remoteConfigSchema.parse(fx.remoteConfig());
+      const [spec] = resolveHosts(remote);
+      const pool = new ConnectionPool([spec!], remote, silentLogger, ignoreEvents);
+      const signal = AbortSignal.timeout(60_000);
+      try {
+        const t = new ExecTransfer(pool.get(spec!.id), 'shells');
+        const dir = await t.ensureDir(`${remote.workdir}/it's a "dir" $HOME`, signal);
+        expect(dir).toBe(`${remote.workdir}/it's a "dir" $HOME`);
+        const data = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7) % 256));
+        await t.writeFile(`${dir}/f.bin`, data, 0o600, signal);
+        expect(await t.size(`${dir}/f.bin`, signal)).toBe(data.length);
+        expect(await t.size(`${dir}/none`, signal)).toBeNull();
+        expect((await t.readFile(`${dir}/f.bin`, 1 << 20, signal)).equals(data)).toBe(true);
+        await expect(t.readFile(`${dir}/f.bin`, 1000, signal)).rejects.toThrow(/too large/);
+        await expect(t.readFile(`${dir}/none`, 1000, signal)).rejects.toThrow(/no such file/);
+        const mode = (await fx.exec(0, `stat -c %a ${quote(dir)} ${quote(`${dir}/f.bin`)}`)).stdout.split('\n');
+        expect(mode.slice(0, 2)).toEqual(['700', '600']);
+        await t.remove([`${dir}/f.bin`, dir], signal);
+        expect((await fx.exec(0, `ls -A ${remote.workdir}`)).stdout.trim()).toBe('');
+      } finally {
+        await pool.close();
+        await fx.stop();
+      }
+    });
+  }
+});
