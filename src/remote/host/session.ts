@@ -161,13 +161,17 @@ export class HostSession {
       throw report.error;
     }
     events({ type: 'host:checked', host, status: report.status, basefile: report.basefile?.localPath ?? null, reason: report.reason });
-    if (report.status === 'unusable' || report.basefile === undefined) throw unusableError(report);
+    if (report.status === 'unusable' || report.basefile === undefined || report.facts === undefined) throw unusableError(report);
     logger[report.status === 'warn' ? 'warn' : 'info'](`${host}: preflight ${report.status}: ${report.reason}`);
-    const codeCache = report.facts === undefined ? null : codeCacheToShip(report.basefile, report.facts);
+    const codeCache = codeCacheToShip(report.basefile, report.facts);
     // How files reach this host (SFTP, or exec channels when SFTP is unusable): the preflight's choice.
     const transfer = report.transfer ?? { kind: 'sftp', detail: 'files over SFTP', level: 'ok' };
     logger.info(`${host}: ${transfer.detail}`);
-    return new HostStaging(this.connection, createTransfer(transfer.kind, this.connection, this.deps.runId), remote.workdir, this.deps.runId, report.basefile, this.deps.workflowText, logger, report.replaceCached, codeCache);
+    return new HostStaging(this.connection, createTransfer(transfer.kind, this.connection, this.deps.runId), remote.workdir, this.deps.runId, report.basefile, this.deps.workflowText, logger, {
+      reuseCached: report.reuseCached === true,
+      codeCache,
+      loginUid: report.facts.uid,
+    });
   }
 
   /** A signal for one once-per-host step: its own budget, and the session's lifetime. */

@@ -37,12 +37,16 @@ export class FakeSftp extends EventEmitter {
   realpath(path: string, cb: Cb<string>): void {
     cb(undefined, this.#abs(path));
   }
-  stat(path: string, cb: Cb<{ size: number; isDirectory: () => boolean }>): void {
+  /** Everything belongs to the login user (uid 1000), directories 0700, files 0600. */
+  stat(path: string, cb: Cb<FakeStats>): void {
     const p = this.#abs(path);
-    if (this.dirs.has(p)) return cb(undefined, { size: 0, isDirectory: () => true });
+    if (this.dirs.has(p)) return cb(undefined, fakeStats(0o040700, 0));
     const file = this.files.get(p);
     if (file === undefined) return cb(Object.assign(new Error('No such file'), { code: 2 }));
-    cb(undefined, { size: file.length, isDirectory: () => false });
+    cb(undefined, fakeStats(0o100600, file.length));
+  }
+  lstat(path: string, cb: Cb<FakeStats>): void {
+    this.stat(path, cb);
   }
   fastPut(_local: string, remote: string, _o: unknown, cb: Cb): void {
     this.uploads += 1;
@@ -83,6 +87,22 @@ export class FakeSftp extends EventEmitter {
 }
 
 export const FAKE_BASEFILE_SIZE = 1234;
+export const FAKE_LOGIN_UID = 1000;
+
+interface FakeStats {
+  mode: number;
+  uid: number;
+  size: number;
+  isDirectory: () => boolean;
+  isSymbolicLink: () => boolean;
+}
+const fakeStats = (mode: number, size: number): FakeStats => ({
+  mode,
+  uid: FAKE_LOGIN_UID,
+  size,
+  isDirectory: () => (mode & 0o170000) === 0o040000,
+  isSymbolicLink: () => false,
+});
 
 export interface ExecCall {
   command: string;
