@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ParallelConfig } from '../config/parallel';
 import type { RemoteConfig } from '../config/remote';
-import { TeaError, errorMessage } from '../errors';
+import { TeaError } from '../errors';
 import { guardContext, type ExecutorContext } from '../executors/context';
 import type { Flow, ParallelExecutor, ParallelFlowResult, State } from '../executors/types';
 import { TargetHealth } from '../scheduler/health';
@@ -13,8 +13,7 @@ import { BasefileCatalog } from './host/basefile';
 import { resolveHosts, type HostSpec } from './trust/hosts';
 import { flowDir } from './host/layout';
 import { ConnectionPool } from './ssh/pool';
-import { HostPrep } from './host/host-prep';
-import { execRequest } from './command/bootstrap';
+import { HostSession } from './host/session';
 import { EnvTransfer } from './host/env-transfer';
 import { BasefileMissing, runBranch, type BranchRun } from './flow/run-branch';
 import { selectEnv } from './command/env-vars';
@@ -24,8 +23,8 @@ interface Setup {
   hosts: HostSpec[];
   env: EnvTransfer;
   pool: ConnectionPool;
-  /** Per host: preflight once, then staging with the basefile chosen for that host. */
-  staging: Map<string, HostPrep>;
+  /** Per host: the session owning its connection, preflight, staging, transfer and env probe. */
+  sessions: Map<string, HostSession>;
   health: TargetHealth;
 }
 
@@ -100,20 +99,21 @@ export class RemoteExecutor implements ParallelExecutor {
     const pool = new ConnectionPool(hosts, remote, logger, events);
     // Preflight checks that sshd's AcceptEnv passes the names ssh_env mode will send.
     const acceptEnv = selection.mode === 'ssh_env' ? Object.keys(selection.values) : [];
-    const prep = { remote, runId: this.runId, catalog, workflowText: this.context.workflowText, acceptEnv, logger, events };
-    const staging = new Map(hosts.map((h) => [h.id, new HostPrep(pool.get(h.id), prep)]));
+    const env = new EnvTransfer(selection, logger);
+    const deps = { remote, runId: this.runId, catalog, workflowText: this.context.workflowText, acceptEnv, env, logger, events };
+    const sessions = new Map(hosts.map((h) => [h.id, new HostSession(pool.get(h.id), deps)]));
     const health = new TargetHealth(config.circuit_breaker, events, logger);
     logger.info(`remote: pure-Node ssh2 transport, one connection per host, ${hosts.length} host(s), run ${this.runId}`);
-    const env = new EnvTransfer(selection, logger);
-    this.#setup = { remote, hosts, env, pool, staging, health };
+    this.#setup = { remote, hosts, env, pool, sessions, health };
     return this.#setup;
   }
 
   async #attempt(setup: Setup, fanout: number, { flow, index, target, attempt, signal }: AttemptContext): Promise<State> {
-    const connection = setup.pool.get(target.id);
-    const prep = setup.staging.get(target.id)!;
-    let staged = await prep.stage(signal);
-    const env = await setup.env.forFlow(connection, signal);
+    const session = setup.sessions.get(target.id)!;
+    const connection = session.connection;
+    // Shared per-host work: this flow's signal only ends its own wait, never the work.
+    let staged = await session.stage(signal);
+    const env = await setup.env.forFlow((s) => session.envChecked(s), signal);
     const run = (): BranchRun => ({
       host: target.id,
       flow: flow.entryPoint,
@@ -135,7 +135,7 @@ export class RemoteExecutor implements ParallelExecutor {
       if (!(error instanceof BasefileMissing)) throw error;
       // A tmp cleaner took the cached basefile: the host's housekeeping, not the branch's failure
       // and not "no Node". Stage again (once for every flow that saw it) and run this attempt again.
-      staged = await prep.restage(staged.generation, signal);
+      staged = await session.restage(staged.generation, signal);
       try {
         return await runBranch(connection, run(), signal);
       } catch (again) {
@@ -145,31 +145,15 @@ export class RemoteExecutor implements ParallelExecutor {
     }
   }
 
-  /** Removes this run's files from every host it staged on (the basefile cache stays), then disconnects. */
+  /** Ends every host session: this run's files removed (the basefile cache stays), connections closed, no timer left. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     const setup = this.#setup;
     if (setup === null) return;
     setup.health.shutdown();
-    if (setup.remote.cleanup) {
-      await Promise.all(
-        setup.hosts
-          .filter((h) => setup.staging.get(h.id)!.wasStaged)
-          .map(async (h) => {
-            const dir = `${setup.remote.workdir}/run-${this.runId}`;
-            try {
-              const connection = setup.pool.get(h.id);
-              const staged = await setup.staging.get(h.id)!.stage(AbortSignal.timeout(h.connectTimeoutSeconds * 1000));
-              const request = execRequest({ script: 'rm -rf -- "$1"', args: [staged.layout.runDir] });
-              const result = await connection.exec(request.command, AbortSignal.timeout(30_000), { stdin: request.stdin });
-              if (result.code !== 0) throw new Error(result.stderrTail || `rm exited ${result.code}`);
-            } catch (error) {
-              this.context.logger.warn(`${h.id}: cleanup failed, remove ${dir} by hand: ${errorMessage(error)}`);
-            }
-          }),
-      );
-    }
+    // No per-flow removal can race the run directory's: each branch's wrapper removes its own directory before it exits.
+    await Promise.all([...setup.sessions.values()].map((session) => session.close()));
     await setup.pool.close();
   }
 }
