@@ -6,6 +6,7 @@ import { LABELS, type Runner, type Sample } from './rows/measure';
 import type { ScaleRow } from './rows/scale';
 import type { SftpChoiceRow } from './rows/sftp-choice';
 import type { UploadRow } from './rows/upload';
+import type { TransferRow } from './rows/transfer';
 
 export interface LoginInfo {
   user: string;
@@ -31,6 +32,7 @@ export interface Results {
   upload?: UploadRow;
   scale?: ScaleRow[];
   sftp_choice?: SftpChoiceRow;
+  transfer?: TransferRow;
   targets: Target[];
 }
 
@@ -121,6 +123,16 @@ function dispatchTable(row: DispatchRow): string {
     ['branch work', 'transport', `wall for ${row.branches} in sequence`, 'amortized overhead/branch: (wall - local wall)/N', 'branch latency (median)', 'steady overhead/branch: latency - local run', 'vs floor'],
     rows,
   );
+}
+
+function transferTable(row: TransferRow): string {
+  const rate = (msList: number[]) => `${(row.bytes / 1e6 / (median(msList) / 1000)).toFixed(0)} MB/s`;
+  const mib = (row.bytes / 2 ** 20).toFixed(0);
+  return table(['transfer', `a branch's file work (mkdir, input in, result out, removal): median of ${row.branches}, per repetition`, `${mib} MiB upload (temp name, size + sha256 check, rename)`, 'throughput'], [
+    ['SFTP (one channel, pipelined)', spread(row.sftp.branch_io_ms), spread(row.sftp.upload_ms), rate(row.sftp.upload_ms)],
+    ['exec channels (transfer: exec)', spread(row.exec.branch_io_ms), spread(row.exec.upload_ms), rate(row.exec.upload_ms)],
+    ['exec / SFTP', ratio(median(row.exec.branch_io_ms), median(row.sftp.branch_io_ms)), ratio(median(row.exec.upload_ms), median(row.sftp.upload_ms)), '-'],
+  ]);
 }
 
 function uploadTable(row: UploadRow): string {
@@ -271,5 +283,6 @@ export function markdown(r: Results): string {
   if (r.sftp_choice) {
     parts.push('', `## 5. SFTP library choice (bench/sftp-choice.ts, ${r.sftp_choice.flows} flows, 8 at a time, 1 host)`, '', '```', ...r.sftp_choice.lines, '```');
   }
+  if (r.transfer) parts.push('', `## 6. Transfer without SFTP: exec channels next to SFTP, 1 host`, '', transferTable(r.transfer));
   return `${parts.join('\n')}\n`;
 }

@@ -19,6 +19,7 @@ import type { RowContext } from './rows/measure';
 import { scaleRows } from './rows/scale';
 import { sftpChoiceRow } from './rows/sftp-choice';
 import { uploadRow } from './rows/upload';
+import { transferRow } from './rows/transfer';
 
 const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 
@@ -121,6 +122,7 @@ async function main(): Promise<number> {
     if (opts.rows.includes('upload')) partial.upload = await uploadRow(ctx);
     if (opts.rows.includes('scale') && opts.scale.length) partial.scale = await scaleRows(ctx);
     if (opts.rows.includes('sftp-choice')) partial.sftp_choice = await sftpChoiceRow(ctx);
+    if (opts.rows.includes('transfer')) partial.transfer = await transferRow(ctx);
     machine.load_end = loadavg();
     const results: Results = { ...partial, targets: judgeTargets(partial) };
     const report = markdown(results);

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-export const ROWS = ['fanout', 'dispatch', 'upload', 'scale', 'sftp-choice'] as const;
+export const ROWS = ['fanout', 'dispatch', 'upload', 'scale', 'sftp-choice', 'transfer'] as const;
 export type Row = (typeof ROWS)[number];
 export const TRANSPORTS = ['tea-remote', 'floor', 'openssh', 'gnu-parallel'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
@@ -36,7 +36,7 @@ export const USAGE = `usage: npm run bench -- [options]   (or: sh scripts/bench.
   --branches N           fan-out size of rows 1-2 (default 30)
   --hosts N              hosts of row 1 (default 3)
   --slots N              concurrent branches per host (default 8)
-  --upload-mib N         basefile size of row 3 (default 64)
+  --upload-mib N         basefile size of rows 3 and 6 (default 64)
   --scale LIST           row 4 sizes, BRANCHESxHOSTS (default 300x10,1000x50)
   --scale-work tea|stub  what each branch runs in row 4 (default stub, see bench/README.md)
   --scale-slots N        slots per host in row 4 (default 8)

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -69,7 +70,9 @@ export async function uploadRow(ctx: RowContext): Promise<UploadRow> {
       await connection.connect(signal);
       row.tea_connect_ms.push(round(since(t)));
       t = process.hrtime.bigint();
-      await new HostStaging(connection, new SftpTransfer(connection, `bench${rep}`), workdir, `bench${rep}`, basefile, 'name: upload\n', silentLogger).stage(signal);
+      // The hosts are local: the login user's uid is this machine's (staging checks every directory against it).
+      const loginUid = Number(execFileSync('id', ['-u', cluster.user]).toString().trim());
+      await new HostStaging(connection, new SftpTransfer(connection, `bench${rep}`), workdir, `bench${rep}`, basefile, 'name: upload\n', silentLogger, { loginUid }).stage(signal);
       row.tea_stage_ms.push(round(since(t)));
       const lease = await connection.sftpLease(signal);
       t = process.hrtime.bigint();

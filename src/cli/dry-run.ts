@@ -48,11 +48,19 @@ export interface DryRunPlan {
       basefiles: Array<{ use: string; local_path: string; bytes: number; sha256: string; remote_path: string }>;
       workflow: { remote_path: string; bytes: number };
       per_branch: string;
+      /** settings.parallel.remote.transfer and what it means per host (decided by each host's preflight). */
+      transfer: string;
     };
     cleanup: boolean;
     warnings: string[];
   };
 }
+
+const TRANSFER_PLAN = {
+  auto: 'auto: SFTP on hosts whose preflight finds it usable beside exec, else files over exec channels (`tea hosts check` shows each host\'s choice and why)',
+  sftp: 'sftp: over SFTP only; a host without usable SFTP is excluded at its preflight',
+  exec: 'exec: files over exec channels (no SFTP needed)',
+} as const;
 
 /** Whether the plan found a host that cannot be used: `tea run --dry-run` then exits 2. */
 export function dryRunFailed(plan: DryRunPlan): boolean {
@@ -111,6 +119,7 @@ export async function planDryRun(workflow: Workflow, entryPoint: string | undefi
           .map(([use, b]) => ({ use, local_path: b.localPath, bytes: b.size, sha256: b.sha256, remote_path: basefilePath(layout, b.sha256) })),
         workflow: { remote_path: layout.workflow, bytes: Buffer.byteLength(workflow.branchText) },
         per_branch: `${layout.runDir}/<fanout>-<index>-a<attempt>/input.json: the state after the fan-out node (known only at run time); result.json is read back`,
+        transfer: TRANSFER_PLAN[config.remote.transfer],
       },
       cleanup: config.remote.cleanup,
       warnings,
@@ -150,6 +159,7 @@ export function formatDryRun(plan: DryRunPlan): string {
     for (const b of r.upload.basefiles) lines.push(`  basefile ${b.local_path} (${b.bytes} bytes, sha256 ${b.sha256.slice(0, 12)}) -> ${b.remote_path} for ${b.use}`);
     lines.push(`  workflow.yaml (${r.upload.workflow.bytes} bytes) -> ${r.upload.workflow.remote_path}`);
     lines.push(`  per branch: ${r.upload.per_branch}`);
+    lines.push(`  transfer: ${r.upload.transfer}`);
     lines.push(`cleanup: ${r.cleanup ? 'the run directory is removed when the run ends' : 'off: the run directory stays'}`);
   }
   const shown = new Set((r?.hosts ?? []).filter((h) => h.problem !== null).map((h) => `${h.id}: ${h.problem}`));

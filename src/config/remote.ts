@@ -6,6 +6,29 @@ const safePath = z
   .min(1, 'must not be empty')
   .refine((p) => !/[\0\n\r]/.test(p), 'must not contain NUL or newline characters');
 
+/**
+ * The remote workdir: `/abs/path`, `rel/path` or `~/rel/path` (both under the login
+ * directory), or `~`. Components may not be empty, `.` or `..`: a path that says where it
+ * goes, checked component by component on the host (workdir-trust.ts), with no way out.
+ */
+const workdirSchema = safePath.superRefine((path, ctx) => {
+  if (path === '~' || path === '/') {
+    if (path === '/') ctx.addIssue({ code: 'custom', message: 'must not be "/": use a directory only the login user can write, e.g. .cache/tea-remote (under the login directory)' });
+    return;
+  }
+  if (/^~[^/]/.test(path)) {
+    ctx.addIssue({ code: 'custom', message: `"${path}": ~user paths are not supported: write ~/dir (the login user's home), a path relative to it, or an absolute path` });
+    return;
+  }
+  const rest = path.startsWith('~/') ? path.slice(2) : path.startsWith('/') ? path.slice(1) : path;
+  const parts = rest.split('/');
+  const bad = parts.find((p) => p === '' || p === '.' || p === '..');
+  if (bad !== undefined) {
+    const what = bad === '' ? 'an empty component ("//" or a trailing "/")' : `a "${bad}" component`;
+    ctx.addIssue({ code: 'custom', message: `"${path}" has ${what}: write the directory's plain path (no "..", ".", "//" or trailing "/")` });
+  }
+});
+
 /** A POSIX environment variable name: the only form sent to hosts or read for passphrases. */
 export const envNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name ([A-Za-z_][A-Za-z0-9_]*)');
 
@@ -73,8 +96,12 @@ export const remoteConfigSchema = z.strictObject({
   hosts: z.array(hostEntrySchema).min(1, 'at least one host is required'),
   /** File shipped to every host and run as `tea`. Default: this tea's own single-file artifact. */
   basefile: safePath.optional(),
-  /** Remote directory under which each run gets its own directory. Relative paths are under the login directory. */
-  workdir: safePath.default('/tmp/tea-jobs'),
+  /**
+   * Remote directory under which each run gets its own directory; relative paths (and `~/x`) are under the login directory.
+   * It, its parents up to the login directory (or `/`) and everything tea creates in it must be the login user's (or root's)
+   * and not writable by group or others, with no symlink (docs/security.md): otherwise the host is excluded.
+   */
+  workdir: workdirSchema.default('.cache/tea-remote'),
   /** Remove the run's remote files when the run ends (the basefile cache stays). */
   cleanup: z.boolean().default(true),
   /** Default private key for hosts without their own; tried after the agent, before ssh_config's IdentityFile. */

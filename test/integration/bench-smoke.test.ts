@@ -32,7 +32,7 @@ describe('npm run bench (tiny)', () => {
     expect({ status: run.status, stderr: run.status === 0 ? '' : String(run.stderr).slice(-2000) }).toEqual({ status: 0, stderr: '' });
     const md = readFileSync(join(out, 'latest.md'), 'utf8');
     expect(run.stdout).toBe(md);
-    for (const heading of ['## Targets', '## 1a. Fan-out', '## 1b.', '## 2. Per-branch dispatch overhead', '## 3. Basefile upload', '## 4. Scale', '## 5. SFTP library choice']) {
+    for (const heading of ['## Targets', '## 1a. Fan-out', '## 1b.', '## 2. Per-branch dispatch overhead', '## 3. Basefile upload', '## 4. Scale', '## 5. SFTP library choice', '## 6. Transfer without SFTP']) {
       expect(md).toContain(heading);
     }
     expect(md).toMatch(/Machine: \d+ x .+, \d+ GB RAM, Linux /);
@@ -50,6 +50,14 @@ describe('npm run bench (tiny)', () => {
       }
       expect(samples['tea-remote']![0]!.logins).toEqual([1]);
       expect(samples['tea-remote']![0]!.peak_rss).toBeGreaterThan(0);
+    }
+  });
+
+  it('has the exec transfer next to SFTP, same run', () => {
+    expect(results.transfer!.bytes).toBe(2 ** 20);
+    for (const kind of ['sftp', 'exec'] as const) {
+      expect(results.transfer![kind].branch_io_ms).toEqual([expect.any(Number)]);
+      expect(results.transfer![kind].upload_ms).toEqual([expect.any(Number)]);
     }
   });
 

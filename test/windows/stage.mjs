@@ -99,7 +99,7 @@ async function main() {
 
   const cluster = await LocalSshdCluster.start({ count: 3, dir: path.join(RUN, 'hosts'), keepRunning: false });
   try {
-    await scenarios({ node, cluster, winHome, sshDir, work, out });
+    await scenarios({ node, cluster, winHome, sshDir, work, out, wineNodeExe: wine.nodeExe });
   } finally {
     await cluster.stop();
     wine.stop();
@@ -107,7 +107,7 @@ async function main() {
   }
 }
 
-async function scenarios({ node, cluster, winHome, sshDir, work, out }) {
+async function scenarios({ node, cluster, winHome, sshDir, work, out, wineNodeExe }) {
   const hosts = cluster.describe().hosts;
   const [h0, h1, h2] = hosts;
   const user = h0.user;
@@ -190,6 +190,34 @@ async function scenarios({ node, cluster, winHome, sshDir, work, out }) {
     kh.startsWith(`# tea Windows stage\r\n[127.0.0.1]:${h0.port} ${h0.hostPublicKey}\r\n[127.0.0.1]:${h1.port} ssh-ed25519 `),
     kh,
   );
+
+  // The standalone Windows binary (docs/binary.md: build-binary --target win32-x64 with
+  // Node for Windows' node.exe): it starts, and runs the fan-out shipping the Linux binary
+  // beside it (dist/tea-linux-x64, CI's stage 3b; built here when missing).
+  const linuxBinary = path.join(ROOT, 'dist', 'tea-linux-x64');
+  if (!existsSync(linuxBinary)) spawnSync(process.execPath, ['scripts/build-binary.mjs'], { cwd: ROOT, stdio: 'ignore', timeout: 600_000 });
+  const exe = path.join(ROOT, 'dist', 'tea-win32-x64.exe');
+  const built = spawnSync(process.execPath, ['scripts/build-binary.mjs', '--node', wineNodeExe, '--target', 'win32-x64'], { cwd: ROOT, encoding: 'utf8', timeout: 600_000 });
+  check('build-binary --target win32-x64 with node.exe', built.status === 0 && existsSync(exe) && existsSync(linuxBinary), `${built.stdout}\n${built.stderr}`);
+  if (existsSync(exe)) {
+    r = await node('exe-version', [Wine.winPath(exe), '--version'], { exe: true });
+    check('tea-win32-x64.exe --version', r.code === 0 && r.stdout.trim() === VERSION, show(r));
+    rmSync(path.join(work, 'results', 'exe-state.json'), { force: true });
+    r = await node('exe-run', [Wine.winPath(exe), 'run', 'fanout.yaml', '--output', 'results\\exe-state.json'], { exe: true, timeoutMs: 300_000 });
+    let exeState;
+    try {
+      exeState = JSON.parse(readFileSync(path.join(work, 'results', 'exe-state.json'), 'utf8'));
+    } catch {
+      exeState = undefined;
+    }
+    check(
+      'tea-win32-x64.exe run: the fan-out on the Linux hosts (the Linux binary shipped)',
+      r.code === 0 && exeState?.fanin_platform === 'win32' && exeState.results?.length === 3 && exeState.results.every((b) => b.success && b.state.platform === 'linux') &&
+        /preflight ok: .*standalone binary/.test(r.stderr),
+      `${show(r)}\nstate: ${JSON.stringify(exeState)}`,
+    );
+    rmSync(exe, { force: true });
+  }
 
   // The three strategies in one fan-out (examples/strategies.yaml on host win0): a thread, a
   // child process on the Windows client (node.exe spawning node.exe) and a remote branch.

@@ -54,18 +54,19 @@ export class Wine {
   }
 
   /**
-   * Runs node.exe with stdout and stderr in files (under Wine a pipe gives EBADF) and waits
+   * Runs node.exe (or, with `exe`, the Windows program args[0]) with stdout and stderr in files (under Wine a pipe gives EBADF) and waits
    * at most `timeoutMs`. Resolves { code, signal, stdout, stderr, timedOut }.
    * `onStart(child)` may signal the child (the Wine process that runs node.exe).
    */
-  node(args, { cwd, timeoutMs = 120_000, outDir, name, onStart, stdin } = {}) {
+  node(args, { cwd, timeoutMs = 120_000, outDir, name, onStart, stdin, exe = false } = {}) {
     mkdirSync(outDir, { recursive: true });
     const outPath = path.join(outDir, `${name}.stdout`);
     const errPath = path.join(outDir, `${name}.stderr`);
     const out = openSync(outPath, 'w');
     const err = openSync(errPath, 'w');
     const input = stdin === undefined ? 'ignore' : openSync(stdin, 'r');
-    const child = spawn('wine', [this.nodeExe, ...args], { cwd, env: this.env, stdio: [input, out, err] });
+    // exe: args[0] is a Windows program of its own (the standalone tea), not a script for node.exe.
+    const child = spawn('wine', exe ? args : [this.nodeExe, ...args], { cwd, env: this.env, stdio: [input, out, err] });
     closeSync(out);
     closeSync(err);
     if (typeof input === 'number') closeSync(input);

@@ -10,7 +10,8 @@ const usage = `Usage: tea hosts check <workflow.yaml> [--json]
 Checks every host of the workflow's settings.parallel.remote, as a run does before its
 first upload: reachable, host key, authentication, OS and architecture against the
 basefile each host would get, Node (for the JS artifact), free space and writability of
-workdir, the version of a cached basefile. Nothing is uploaded.
+workdir, the version of a cached basefile, and how files will travel (SFTP, or exec channels
+when SFTP is not usable there, and why). Nothing is uploaded.
 
 Options:
   --json       one JSON object per host (with every check), as a JSON array
@@ -71,6 +72,7 @@ function toJson(report: PreflightReport): Record<string, unknown> {
     reason: report.reason,
     basefile: report.basefile?.localPath ?? null,
     basefile_why: report.basefileWhy ?? null,
+    transfer: report.transfer === undefined ? null : { kind: report.transfer.kind, detail: report.transfer.detail },
     checks: report.checks,
     facts:
       facts === undefined

@@ -83,12 +83,16 @@ export class HostPrep {
       throw report.error;
     }
     events({ type: 'host:checked', host, status: report.status, basefile: report.basefile?.localPath ?? null, reason: report.reason });
-    if (report.status === 'unusable' || report.basefile === undefined) throw unusableError(report);
+    if (report.status === 'unusable' || report.basefile === undefined || report.facts === undefined) throw unusableError(report);
     logger[report.status === 'warn' ? 'warn' : 'info'](`${host}: preflight ${report.status}: ${report.reason}`);
-    const codeCache = report.facts === undefined ? null : codeCacheToShip(report.basefile, report.facts);
+    const codeCache = codeCacheToShip(report.basefile, report.facts);
     const transfer = report.transfer ?? { kind: 'sftp', detail: 'files over SFTP', level: 'ok' };
     logger.info(`${host}: ${transfer.detail}`);
-    this.#staging = new HostStaging(this.connection, createTransfer(transfer.kind, this.connection, this.deps.runId), remote.workdir, this.deps.runId, report.basefile, this.deps.workflowText, logger, report.replaceCached, codeCache);
+    this.#staging = new HostStaging(this.connection, createTransfer(transfer.kind, this.connection, this.deps.runId), remote.workdir, this.deps.runId, report.basefile, this.deps.workflowText, logger, {
+      reuseCached: report.reuseCached === true,
+      codeCache,
+      loginUid: report.facts.uid,
+    });
     return this.#staging;
   }
 }

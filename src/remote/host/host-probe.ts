@@ -4,30 +4,64 @@ import { quote, shellJoin } from '../command/quote';
  * The facts a preflight needs, gathered by ONE exec on the host's connection: a POSIX
  * sh script that prints `key=value` lines between markers on stderr (stdout is drained
  * unread: rc files may print to it; the markers skip whatever they print on stderr).
- * It changes nothing on the host: its write test directory is removed at once.
+ *
+ * Trust first (docs/security.md): every existing component of the workdir, from the login
+ * directory (relative workdir) or `/` (absolute) down, then `.cache`, is looked at with
+ * `ls -ldn` (never follows the operand: a symlink is seen as one) and judged as OpenSSH's
+ * StrictModes does. Only when all pass does the script write anything (its write test,
+ * removed at once) or run anything from the workdir: a cached basefile is hashed, and run
+ * with `--version` only when its sha256 is the expected one. The client words the verdict
+ * (workdir-trust.ts) from the `trust_bad` lines.
  */
 export const PROBE_SCRIPT = [
-  'w=$1; n=$2; shift 2',
+  'set -f; w=$1; n=$2; shift 2',
   "o() { printf '%s=%s\\n' \"$1\" \"$2\" >&2; }",
   "printf '\\n@@tea-probe-begin\\n' >&2",
+  'u=$(id -u); o uid "$u"; o user "$(id -un 2>/dev/null)"',
   'o uname "$(uname -sm 2>/dev/null)"',
   'if p=$(command -v node 2>/dev/null); then o node_path "$p"; o node_version "$(node --version 2>/dev/null </dev/null)"; fi',
+  // ck PATH ROLE: ROLE "anc" (above the workdir) may be a root-owned sticky directory such as /tmp.
+  'ok=yes',
+  'ck() {',
+  '  m=$(ls -ldn -- "$1" 2>/dev/null | awk \'{print $1 " " $3}\'); q=$(ls -ld -- "$1" 2>/dev/null | awk \'{print $3}\')',
+  '  k=${m%% *}; x=${m#* }; b=',
+  '  case $k in d*) ;; *) b=1;; esac',
+  '  [ "$x" = "$u" ] || [ "$x" = 0 ] || b=1',
+  '  case $k in ?????w*|????????w*) if [ "$2" != anc ] || [ "$x" != 0 ]; then b=1; else case $k in ?????????[tT]*) ;; *) b=1;; esac; fi;; esac',
+  '  if [ -n "$b" ]; then ok=no; o trust_bad "$2 $k $x $q $1"; fi',
+  '}',
+  'case $w in /*) a=; r=${w#/}; ck / anc;; *) a=$(pwd -P); r=${w#./}; o home "$a"; ck "$a" home;; esac',
+  'while [ -n "$r" ]; do',
+  '  c=${r%%/*}; case $r in */*) r=${r#*/};; *) r=;; esac',
+  '  case $c in ""|.) continue;; esac',
+  '  a=${a%/}/$c; [ -e "$a" ] || [ -h "$a" ] || break',
+  '  if [ -n "$r" ]; then ck "$a" anc; else ck "$a" workdir; [ -e "$a/.cache" ] || [ -h "$a/.cache" ] && ck "$a/.cache" cache; fi',
+  'done',
+  'o trust "$ok"',
   // workdir may not exist yet: measure and test the nearest directory that does.
   'd=$w; while [ ! -d "$d" ]; do d=$(dirname "$d"); done',
   'o dir "$d"',
   'o free_kib "$(df -Pk "$d" 2>/dev/null | awk \'NR==2 {print $4}\')"',
   't="$d/.tea-probe-$$"',
-  'if mkdir "$t" 2>/dev/null; then o writable yes;',
+  'if [ "$ok" != yes ]; then :; elif mkdir "$t" 2>/dev/null; then o writable yes;',
   "  printf '#!/bin/sh\\nexit 0\\n' >\"$t/x\" 2>/dev/null && chmod 700 \"$t/x\" && \"$t/x\" 2>/dev/null && o executable yes || o executable no;",
   '  rm -rf "$t";',
   'else o writable no; fi',
   'i=0',
   'while [ "$i" -lt "$n" ]; do',
-  '  c=$1; shift',
-  '  if [ -f "$c" ]; then',
-  '    v=$("$c" --version 2>&1 </dev/null); r=$?',
-  '    o "cached_${i}_size" "$(wc -c <"$c" | tr -d \' \')"; o "cached_${i}_rc" "$r"',
-  '    o "cached_${i}_version" "$(printf \'%s\\n\' "$v" | head -n 1)"',
+  '  c=$1; h=$2; shift 2',
+  '  if [ "$ok" = yes ] && [ -f "$c" ] && [ ! -h "$c" ]; then',
+  '    o "cached_${i}_size" "$(wc -c <"$c" | tr -d \' \')"',
+  '    m=$(ls -ldn -- "$c" | awk \'{print $1 " " $3}\'); k=${m%% *}; x=${m#* }',
+  '    case $k in ?????w*|????????w*) x=;; esac',
+  '    if [ "$x" = "$u" ]; then',
+  '      s=$( (sha256sum "$c" || shasum -a 256 "$c" || openssl dgst -sha256 -r "$c") 2>/dev/null | awk \'{print $1; exit}\')',
+  '      o "cached_${i}_sha256" "$s"',
+  '      if [ "$s" = "$h" ]; then',
+  '        v=$("$c" --version 2>&1 </dev/null); r=$?',
+  '        o "cached_${i}_rc" "$r"; o "cached_${i}_version" "$(printf \'%s\\n\' "$v" | head -n 1)"',
+  '      fi',
+  '    else o "cached_${i}_foreign" "$m"; fi',
   '  fi',
   '  i=$((i+1))',
   'done',
@@ -39,21 +73,42 @@ export const PROBE_SCRIPT = [
 export interface ProbeRequest {
   /** The workdir as the login directory sees it (relative paths are under it). */
   workdir: string;
-  /** Cached basefile paths to look at: size, and whether `--version` runs. */
-  cached: readonly string[];
+  /** Cached basefiles to look at (path and expected sha256): size, hash, and whether `--version` runs. */
+  cached: readonly { path: string; sha256: string }[];
   /** Env var names whose arrival (sshd AcceptEnv) is tested; sent by the caller with the exec. */
   env: readonly string[];
 }
 
 export interface CachedFact {
   size: number;
-  /** Exit status of `<cached> --version`. */
-  rc: number;
+  /** Its sha256 as the host computed it; '' when the host has no sha256sum, shasum or openssl. */
+  sha256: string;
+  /** Not the login user's, or writable by group or others: mode and owner uid (never hashed nor run). */
+  foreign?: string;
+  /** Exit status of `<cached> --version`; only run when the hash is the expected one. */
+  rc?: number;
   /** First line it printed. */
-  version: string;
+  version?: string;
+}
+
+/** One path component that failed the trust check, as `ls -ldn` showed it. */
+export interface TrustFinding {
+  role: 'anc' | 'home' | 'workdir' | 'cache';
+  /** `ls -l` mode string, e.g. `drwxrwxrwx`, `lrwxrwxrwx`. */
+  mode: string;
+  uid: number;
+  owner: string;
+  path: string;
 }
 
 export interface HostFacts {
+  /** The login user's uid and name on the host. */
+  uid: number;
+  user: string;
+  /** The login directory (physical path), when the workdir is relative. */
+  home: string | null;
+  /** Workdir components that failed the trust check; empty: all trusted (nothing written or run otherwise). */
+  untrusted: TrustFinding[];
   os: string;
   machine: string;
   node: { path: string; version: string; major: number } | null;
@@ -81,7 +136,11 @@ export function buildProbeCommand(request: ProbeRequest): string {
   for (const name of request.env) {
     if (!ENV_NAME.test(name)) throw new Error(`not an environment variable name: ${JSON.stringify(name)}`);
   }
-  const args = [shellPath(request.workdir), String(request.cached.length), ...request.cached.map(shellPath), ...request.env];
+  const cached = request.cached.flatMap((c) => {
+    if (!/^[0-9a-f]{64}$/.test(c.sha256)) throw new Error(`not a sha256: ${JSON.stringify(c.sha256)}`);
+    return [shellPath(c.path), c.sha256];
+  });
+  const args = [shellPath(request.workdir), String(request.cached.length), ...cached, ...request.env];
   return `sh -c ${quote(PROBE_SCRIPT)} tea-probe ${shellJoin(args)}`;
 }
 
@@ -110,9 +169,21 @@ export function parseProbeOutput(stderr: string): HostFacts {
     const m = /^cached_(\d+)_size$/.exec(key);
     if (m === null) continue;
     const i = Number(m[1]);
-    cached.set(i, { size: Number(one(key)), rc: Number(one(`cached_${i}_rc`)), version: one(`cached_${i}_version`).trim() });
+    const fact: CachedFact = { size: Number(one(key)), sha256: one(`cached_${i}_sha256`).trim() };
+    if (values.has(`cached_${i}_foreign`)) fact.foreign = one(`cached_${i}_foreign`);
+    if (values.has(`cached_${i}_rc`)) {
+      fact.rc = Number(one(`cached_${i}_rc`));
+      fact.version = one(`cached_${i}_version`).trim();
+    }
+    cached.set(i, fact);
   }
+  const untrusted = (values.get('trust_bad') ?? []).map(parseFinding);
+  if (one('trust') !== 'yes' && untrusted.length === 0) throw new Error('the probe script did not report its workdir trust check');
   return {
+    uid: Number(one('uid')),
+    user: one('user'),
+    home: values.has('home') ? one('home') : null,
+    untrusted,
     os,
     machine,
     node: one('node_path') === '' ? null : { path: one('node_path'), version: nodeVersion || 'unknown', major: major === undefined ? 0 : Number(major) },
@@ -124,4 +195,12 @@ export function parseProbeOutput(stderr: string): HostFacts {
     envSet: values.get('env_set') ?? [],
     envUnset: values.get('env_unset') ?? [],
   };
+}
+
+/** `<role> <mode> <uid> <owner> <path>` (the path last: it may hold spaces). */
+function parseFinding(line: string): TrustFinding {
+  // Fields are empty when `ls` printed nothing (no ls, no permission): judged untrusted.
+  const m = /^(anc|home|workdir|cache) (\S*) (\S*) (\S*) (.*)$/.exec(line);
+  if (m === null) throw new Error(`unexpected trust line from the probe: ${JSON.stringify(line)}`);
+  return { role: m[1] as TrustFinding['role'], mode: m[2]!, uid: m[3] === '' ? -1 : Number(m[3]), owner: m[4]!, path: m[5]! };
 }

@@ -8,6 +8,7 @@ import { buildProbeCommand, ENV_NAME, parseProbeOutput, type CachedFact, type Ho
 import { expandHome } from '../../util/paths';
 import { knownKeyTypes, lookupName, parseKnownHosts } from '../trust/known-hosts';
 import { basefilePath, runLayout, sftpPath } from './layout';
+import { describeUntrusted } from './workdir-trust';
 import { decideTransfer, probeSftp, type SftpProbe, type TransferChoice } from '../transfer/transfer-choice';
 
 /** Seconds a preflight may take after the handshake (its probe runs `tea --version` of a cached basefile). */
@@ -40,8 +41,8 @@ export interface PreflightReport {
   basefileWhy?: string;
   /** How files reach this host (SFTP or exec channels), and why. */
   transfer?: TransferChoice;
-  /** The cached copy of the chosen basefile does not run: the staging must replace it. */
-  replaceCached?: boolean;
+  /** The cached copy of the chosen basefile was verified (trusted directory, sha256, runs): the staging keeps it. Otherwise it uploads over it. */
+  reuseCached?: boolean;
   /** What stopped the preflight before it had the host's facts (connect, host key, auth, probe exec). */
   error?: unknown;
 }
@@ -102,7 +103,7 @@ export async function preflight(connection: HostConnection, options: PreflightOp
   // Every candidate's cache path: which one is used depends on facts this same exec gathers.
   const candidates = candidateBasefiles(options.catalog);
   const workdir = sftpPath(options.remote.workdir);
-  const cachePaths = candidates.map((b) => basefilePath(runLayout(workdir, 'x'), b.sha256));
+  const cachePaths = candidates.map((b) => ({ path: basefilePath(runLayout(workdir, 'x'), b.sha256), sha256: b.sha256 }));
   let facts: HostFacts;
   try {
     const command = buildProbeCommand({ workdir, cached: cachePaths, env });
@@ -125,15 +126,19 @@ export async function preflight(connection: HostConnection, options: PreflightOp
   }
 
   const where = facts.dir === workdir || facts.dir === `./${workdir}` ? `workdir ${options.remote.workdir}` : `workdir ${options.remote.workdir} (nearest existing: ${facts.dir})`;
-  if (!facts.writable) {
+  const untrusted = describeUntrusted(options.remote.workdir, facts.untrusted, facts.uid, facts.user);
+  if (untrusted !== null) {
+    // Nothing was written there nor run from there: the probe stopped at the trust check.
+    checks.push({ name: 'workdir', level: 'fail', detail: untrusted });
+  } else if (!facts.writable) {
     checks.push({ name: 'workdir', level: 'fail', detail: `${where} is not writable by ${spec.user}: choose another workdir or fix its permissions` });
   } else if (!facts.executable) {
     checks.push({ name: 'workdir', level: 'fail', detail: `${where} is writable but files there cannot be executed (noexec mount?): choose another workdir` });
   } else {
-    checks.push({ name: 'workdir', level: 'ok', detail: `${where} is writable and executable` });
+    checks.push({ name: 'workdir', level: 'ok', detail: `${where} is writable and executable, and only ${facts.user || 'the login user'} (or root) can change it` });
   }
 
-  let replaceCached = false;
+  let reuseCached = false;
   let uploadBytes = options.workflowBytes;
   if (choice.ok) {
     const { basefile } = choice;
@@ -143,7 +148,7 @@ export async function preflight(connection: HostConnection, options: PreflightOp
     if (index < 0 && basefile.kind !== 'other') {
       // The standalone binary is fingerprinted only once a host needs it: a second, small look.
       try {
-        const again = await connection.exec(buildProbeCommand({ workdir, cached: [cachePath], env: [] }), options.signal);
+        const again = await connection.exec(buildProbeCommand({ workdir, cached: [{ path: cachePath, sha256: basefile.sha256 }], env: [] }), options.signal);
         cached = parseProbeOutput(again.stderrTail).cached.get(0);
       } catch (error) {
         if (options.signal.aborted) throw options.signal.reason;
@@ -153,7 +158,7 @@ export async function preflight(connection: HostConnection, options: PreflightOp
     }
     const verdict = cachedCheck(basefile, cachePath, cached, options.localVersion);
     checks.push(verdict.check);
-    replaceCached = verdict.replace;
+    reuseCached = !verdict.upload;
     if (verdict.upload) uploadBytes += basefile.size;
   }
 
@@ -184,7 +189,7 @@ export async function preflight(connection: HostConnection, options: PreflightOp
     );
   }
 
-  return report(facts, { transfer, ...(choice.ok ? { basefile: choice.basefile, basefileWhy: choice.why, replaceCached } : {}) });
+  return report(facts, { transfer, ...(choice.ok ? { basefile: choice.basefile, basefileWhy: choice.why, reuseCached } : {}) });
 }
 
 /**
@@ -198,23 +203,31 @@ function candidateBasefiles(catalog: BasefileCatalog): Basefile[] {
   return js === null ? [] : [js];
 }
 
-/** What the cached copy of the chosen basefile tells: reuse it, replace it, or upload it. */
-function cachedCheck(basefile: Basefile, path: string, cached: CachedFact | undefined, localVersion: string): { check: PreflightCheck; upload: boolean; replace: boolean } {
-  const name = 'cached_basefile';
+/**
+ * What the cached copy of the chosen basefile tells: reuse it, or upload over it. It is
+ * reused only when the probe found it in a trusted directory, owned by the login user,
+ * with the basefile's sha256 (so its `--version` was run at all).
+ */
+function cachedCheck(basefile: Basefile, path: string, cached: CachedFact | undefined, localVersion: string): { check: PreflightCheck; upload: boolean } {
+  const name = 'cached_basefile' as const;
   if (basefile.kind === 'other') {
-    return { check: { name, level: 'ok', detail: 'not checked: the basefile is neither a node script nor an ELF binary' }, upload: true, replace: false };
+    return { check: { name, level: 'ok', detail: 'not checked: the basefile is neither a node script nor an ELF binary' }, upload: true };
   }
   if (cached === undefined) {
-    return { check: { name, level: 'ok', detail: `none cached yet: ${formatBytes(basefile.size)} to upload` }, upload: true, replace: false };
+    return { check: { name, level: 'ok', detail: `none cached yet: ${formatBytes(basefile.size)} to upload` }, upload: true };
   }
-  if (cached.rc !== 0 || cached.size !== basefile.size) {
-    const why = cached.rc !== 0 ? `does not run (tea --version exited ${cached.rc}: ${cached.version || 'no output'})` : `has ${cached.size} bytes, not ${basefile.size}`;
-    return { check: { name, level: 'warn', detail: `cached ${path} ${why}: it will be replaced` }, upload: true, replace: true };
+  const replace = (why: string) => ({ check: { name, level: 'warn' as const, detail: `cached ${path} ${why}: it will be replaced (not run)` }, upload: true });
+  if (cached.foreign !== undefined) return replace(`is not yours alone (mode and owner uid: ${cached.foreign})`);
+  if (cached.size !== basefile.size) return replace(`has ${cached.size} bytes, not ${basefile.size}`);
+  if (cached.sha256 === '') return replace('cannot be verified (the host has no sha256sum, shasum or openssl)');
+  if (cached.sha256 !== basefile.sha256) return replace(`has other content than this basefile (sha256 ${cached.sha256.slice(0, 16)}..., expected ${basefile.sha256.slice(0, 16)}...)`);
+  if (cached.rc !== 0) {
+    return { check: { name, level: 'warn', detail: `cached ${path} does not run (tea --version exited ${cached.rc}: ${cached.version || 'no output'}): it will be replaced` }, upload: true };
   }
   if (cached.version !== localVersion) {
-    return { check: { name, level: 'warn', detail: `cached ${path} is tea ${cached.version}, this tea is ${localVersion}` }, upload: false, replace: false };
+    return { check: { name, level: 'warn', detail: `cached ${path} is tea ${cached.version}, this tea is ${localVersion}` }, upload: false };
   }
-  return { check: { name, level: 'ok', detail: `cached tea ${cached.version} runs and matches this tea` }, upload: false, replace: false };
+  return { check: { name, level: 'ok', detail: `cached tea ${cached.version} (sha256 verified) runs and matches this tea` }, upload: false };
 }
 
 function nodeText(facts: HostFacts): string {

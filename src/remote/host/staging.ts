@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { posix } from 'node:path';
 import { TeaError, errorMessage } from '../../errors';
 import type { Logger } from '../../log';
 import type { Basefile } from './basefile';
@@ -7,6 +8,16 @@ import type { HostConnection } from '../ssh/connection';
 import { basefilePath, runLayout, sftpPath, type RunLayout } from './layout';
 import { DIR_MODE, FILE_MODE, type FileTransfer } from '../transfer/file-transfer';
 import { isNoSuchFile } from '../ssh/sftp-ops';
+import type { TrustRole } from './workdir-trust';
+
+export interface StagingOptions {
+  /** The preflight verified the host's cached basefile (trusted directory, sha256, runs): keep it. */
+  reuseCached?: boolean;
+  /** The basefile's V8 code cache, put beside it when the host has none (code-cache-ship.ts). */
+  codeCache?: ShippedCodeCache | null;
+  /** The login user's uid (preflight): every directory is checked against it (workdir-trust.ts). */
+  loginUid: number;
+}
 
 export interface StagedRun {
   layout: RunLayout;
@@ -36,10 +47,7 @@ export class HostStaging {
     private readonly basefile: Basefile,
     private readonly workflowText: string,
     private readonly logger: Logger,
-    /** The host's cached copy was found not to run (preflight): upload over it even when its size matches. */
-    private readonly replaceCached = false,
-    /** The basefile's V8 code cache, put beside it when the host has none (code-cache-ship.ts). */
-    private readonly codeCache: ShippedCodeCache | null = null,
+    private readonly options: StagingOptions,
   ) {}
 
   get wasStaged(): boolean {
@@ -80,22 +88,32 @@ export class HostStaging {
         throw new TeaError('E_STAGING_FAILED', `${host}: ${what}: ${errorMessage(error)}`, { host, cause: error });
       }
     };
-    const root = await step(`cannot create workdir ${this.workdir} (is it writable?)`, () => transfer.ensureDir(sftpPath(this.workdir), signal));
+    // Every directory on the way is created 0700, or checked (owner, mode, no symlink) when it
+    // exists, before anything is written into it: the preflight checked what existed then.
+    const relative = sftpPath(this.workdir);
+    const names = relative.split('/').filter((p) => p !== '' && p !== '.');
+    const trusted = (base: string, more: readonly string[], roleOf: (index: number) => TrustRole) =>
+      transfer.ensureTrustedDir(base, more, { loginUid: this.options.loginUid, host, workdir: this.workdir, roleOf }, signal);
+    const root = await step(`cannot create workdir ${this.workdir} (is it writable?)`, () =>
+      trusted(relative.startsWith('/') ? '' : '.', names, (i) => (i === names.length - 1 ? 'workdir' : 'anc')),
+    );
     const layout = runLayout(root, this.runId);
-    await step(`cannot create ${layout.cacheDir}`, () => transfer.ensureDir(layout.cacheDir, signal));
+    await step(`cannot create ${layout.cacheDir}`, () => trusted(root, ['.cache'], () => 'cache'));
     const tea = basefilePath(layout, this.basefile.sha256);
     await step(`cannot upload the basefile to ${tea} (disk full?)`, () => this.#putBasefile(tea, signal));
-    if (this.codeCache !== null) await this.#putCodeCache(this.codeCache, `${tea}${this.codeCache.suffix}`, signal);
-    // mkdir -p: hosts sharing a filesystem (NFS homes) share the run directory too.
-    await step(`cannot create ${layout.runDir}`, () => transfer.ensureDir(layout.runDir, signal));
+    const codeCache = this.options.codeCache ?? null;
+    if (codeCache !== null) await this.#putCodeCache(codeCache, `${tea}${codeCache.suffix}`, signal);
+    // Checked like the rest: hosts sharing a filesystem (NFS homes) may share the run directory too.
+    await step(`cannot create ${layout.runDir}`, () => trusted(root, [posix.basename(layout.runDir)], () => 'run'));
     await step(`cannot write ${layout.workflow} (disk full?)`, () => transfer.writeFile(layout.workflow, this.workflowText, FILE_MODE, signal));
     return { layout, tea, transfer, generation };
   }
 
   async #putBasefile(target: string, signal: AbortSignal): Promise<void> {
-    const existing = await this.transfer.size(target, signal);
-    // Content-addressed: same name, same bytes (unless the preflight saw that copy fail to run).
-    if (existing === this.basefile.size && !this.replaceCached) return;
+    // Kept only when the preflight verified it (trusted directory, owner, sha256, runs) and it
+    // is still there (a restage after it vanished uploads); anything else is replaced by an
+    // atomic rename, never run.
+    if (this.options.reuseCached === true && this.#generation === 0 && (await this.transfer.size(target, signal)) === this.basefile.size) return;
     const started = Date.now();
     await this.transfer.putFile(this.basefile.localPath, target, { mode: 0o700, size: this.basefile.size, sha256: this.basefile.sha256 }, signal);
     this.logger.info(`${this.connection.spec.id}: uploaded basefile (${this.basefile.size} bytes, over ${this.transfer.kind}) in ${Date.now() - started} ms`);

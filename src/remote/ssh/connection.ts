@@ -333,6 +333,7 @@ export class HostConnection {
       };
     return {
       stat: guard('stat', raw.stat),
+      lstat: guard('lstat', raw.lstat),
       mkdir: guard('mkdir', raw.mkdir),
       realpath: guard('realpath', raw.realpath),
       writeFile: guard('write', raw.writeFile, (_p, data) => Buffer.byteLength(data) / 2 ** 20),

@@ -3,6 +3,8 @@ import type { SFTPWrapper, Stats } from 'ssh2';
 /** Promise forms of the few ssh2 SFTP calls we use (one channel, requests pipelined). */
 export const sftpOps = (sftp: SFTPWrapper) => ({
   stat: (path: string) => new Promise<Stats>((res, rej) => sftp.stat(path, (e, s) => (e ? rej(e) : res(s)))),
+  /** Never follows a symlink: what the path itself is (workdir trust checks). */
+  lstat: (path: string) => new Promise<Stats>((res, rej) => sftp.lstat(path, (e, s) => (e ? rej(e) : res(s)))),
   mkdir: (path: string, mode: number) => new Promise<void>((res, rej) => sftp.mkdir(path, { mode }, (e) => (e ? rej(e) : res()))),
   realpath: (path: string) => new Promise<string>((res, rej) => sftp.realpath(path, (e, p) => (e ? rej(e) : res(p)))),
   writeFile: (path: string, data: string | Buffer, mode: number) =>

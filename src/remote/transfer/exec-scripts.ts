@@ -16,6 +16,23 @@ export const BAD_HASH = 23;
 const SCRIPTS = {
   // $1 dir $2 marker: mkdir -p (0700), then its physical path after the marker.
   ensureDir: 'umask 077; mkdir -p -- "$1" && cd -- "$1" && printf "\\n%s\\n" "$2" && pwd -P',
+  // $1 marker $2 base $3 last sticky-allowed index, then names: each made 0700, or (when it
+  // existed) judged by the workdir trust rule (workdir-trust.ts; ls -ldn never follows it).
+  // After the marker: "bad <mode> <uid> <index>" for the first one that fails (nothing
+  // made below it), else "ok <physical path>".
+  ensureTrusted: [
+    'umask 077; m=$1; p=$2; a=$3; shift 3; u=$(id -u); i=0; set -f; printf "\\n%s\\n" "$m"',
+    'for n; do',
+    '  p=${p%/}/$n; i=$((i+1))',
+    '  mkdir -- "$p" 2>/dev/null && continue',
+    '  set -- $(ls -ldn -- "$p" 2>/dev/null); k=$1; x=$3; b=',
+    '  case $k in d*) ;; *) b=1;; esac',
+    '  [ "$x" = "$u" ] || [ "$x" = 0 ] || b=1',
+    '  case $k in ?????w*|????????w*) if [ "$i" -gt "$a" ]; then b=1; elif [ "$x" = 0 ]; then case $k in ?????????[tT]*) ;; *) b=1;; esac; else b=1; fi;; esac',
+    '  if [ -n "$b" ]; then printf "bad %s %s %s\\n" "$k" "$x" "$i"; exit 0; fi',
+    'done',
+    'cd -P -- "$p" && printf "ok %s\\n" "$(pwd -P)"',
+  ].join('; ').replace(/do; /g, 'do ').replace(/; done/g, '; done'),
   // $1 path $2 marker: the size after the marker, nothing when missing.
   size: 'if [ -f "$1" ]; then s=$(wc -c < "$1") && printf "\\n%s\\n%s\\n" "$2" $s; else printf "\\n%s\\n" "$2"; fi',
   // $1 target $2 temp $3 size $4 sha256 or - $5 mode: stdin to temp, checked, renamed.

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { ExecResult, HostConnection } from '../ssh/connection';
 import { afterMarker, BAD_HASH, BAD_SIZE, NO_SUCH_FILE, readFrame, scriptCommand, TOO_BIG, type ScriptName } from './exec-scripts';
 import { NoSuchFileError, type FileTransfer, type PutOptions } from './file-transfer';
+import { untrustedError, type TrustCheck } from '../host/workdir-trust';
 
 /** stdout kept beyond the content: what rc files print before the marker. */
 const RC_OUTPUT_ALLOWANCE = 64 * 1024;
@@ -33,6 +34,27 @@ export class ExecTransfer implements FileTransfer {
     const real = afterMarker(result.stdout!, marker)?.toString('utf8').split('\n')[0];
     if (real === undefined || !real.startsWith('/')) throw new Error(`cannot read the path of ${path} back (no marker in the output)`);
     return real;
+  }
+
+  async ensureTrustedDir(base: string, names: readonly string[], check: TrustCheck, signal: AbortSignal): Promise<string> {
+    const marker = newMarker();
+    // The script's index is 1-based; a root-owned sticky directory is accepted up to the last 'anc'.
+    let lastAnc = 0;
+    names.forEach((_, i) => {
+      if (check.roleOf(i) === 'anc') lastAnc = i + 1;
+    });
+    const where = base === '' ? `/${names.join('/')}` : [base, ...names].join('/');
+    const result = await this.#run('ensureTrusted', [marker, base, String(lastAnc), ...names], signal);
+    if (result.code !== 0) throw failed(`cannot create ${where}`, result);
+    const line = afterMarker(result.stdout!, marker)?.toString('utf8').split('\n')[0] ?? '';
+    const bad = /^bad (\S*) (\S*) (\d+)$/.exec(line);
+    if (bad !== null) {
+      const index = Number(bad[3]) - 1;
+      const path = base === '' ? `/${names.slice(0, index + 1).join('/')}` : [base, ...names.slice(0, index + 1)].join('/');
+      throw untrustedError(check, index, path, bad[1]!, bad[2] === '' ? -1 : Number(bad[2])) ?? new Error(`${path}: refused by the host's trust check`);
+    }
+    if (!line.startsWith('ok /')) throw new Error(`cannot read the path of ${where} back (no marker in the output)`);
+    return line.slice(3);
   }
 
   async size(path: string, signal: AbortSignal): Promise<number | null> {

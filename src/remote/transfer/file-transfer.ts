@@ -4,6 +4,8 @@
  * promises: uploads land under a temporary name, are checked (size, sha256) and renamed, so
  * nothing ever runs half a file; directories 0700, files 0600 unless asked; reads are bounded.
  */
+import type { TrustCheck } from '../host/workdir-trust';
+
 export type TransferKind = 'sftp' | 'exec';
 
 export interface PutOptions {
@@ -17,6 +19,12 @@ export interface FileTransfer {
   readonly kind: TransferKind;
   /** `mkdir -p` (new components 0700); the directory's absolute path. */
   ensureDir(path: string, signal: AbortSignal): Promise<string>;
+  /**
+   * `base/names...` made one component at a time (new ones 0700); each one that existed must
+   * pass the workdir trust rule (workdir-trust.ts), else E_HOST_UNUSABLE naming it. `base` is
+   * trusted already ('' = `/`, '.' = the login directory). The result's absolute path.
+   */
+  ensureTrustedDir(base: string, names: readonly string[], check: TrustCheck, signal: AbortSignal): Promise<string>;
   /** The size of a file, or null when there is none. */
   size(path: string, signal: AbortSignal): Promise<number | null>;
   /** A local file to `target`: temporary name beside it, checked, renamed into place. */

@@ -3,6 +3,7 @@ import { posix } from 'node:path';
 import type { HostConnection } from '../ssh/connection';
 import { isNoSuchFile, type SftpOps } from '../ssh/sftp-ops';
 import { quote } from '../command/quote';
+import { ensureTrustedDirs, type TrustCheck } from '../host/workdir-trust';
 import { DIR_MODE, NoSuchFileError, type FileTransfer, type PutOptions } from './file-transfer';
 
 /**
@@ -32,6 +33,10 @@ export class SftpTransfer implements FileTransfer {
       await mkdirp(ops, path);
       return ops.realpath(path);
     });
+  }
+
+  ensureTrustedDir(base: string, names: readonly string[], check: TrustCheck, signal: AbortSignal): Promise<string> {
+    return this.#with(signal, async (ops) => ops.realpath(await ensureTrustedDirs(ops, base, names, check)));
   }
 
   size(path: string, signal: AbortSignal): Promise<number | null> {

@@ -110,6 +110,7 @@ it('--dry-run resolves hosts and the basefile, prints the plan and connects to n
   for (const h of fx.hosts) expect(text.stdout).toContain(h.sshlogin);
   expect(text.stdout).toMatch(/basefile .*dist\/tea \(\d+ bytes, sha256 [0-9a-f]{12}\) -> \S+\/\.cache\/tea-[0-9a-f]{16} /);
   expect(text.stdout).toContain('no connection was opened');
+  expect(text.stdout).toMatch(/^ {2}transfer: auto: SFTP on hosts whose preflight finds it usable beside exec, else files over exec channels/m);
 
   const json = runExampleOnHosts(fx, {}, ['--dry-run', '--json']);
   expect(logins()).toEqual(before);

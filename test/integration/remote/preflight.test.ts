@@ -127,8 +127,9 @@ describe('preflight against real sshd', () => {
       expect(report!.reason).toBe(`workdir ${join(mnt, 'jobs')} (nearest existing: ${mnt}) is not writable by ${fx.hosts[0]!.user}: choose another workdir or fix its permissions`);
     });
     await withTmpfs(4096, 'noexec', async (mnt) => {
-      const [report] = await check({ hosts: [fx.hosts[0]!.sshlogin], workdir: mnt });
-      expect(report!.reason).toBe(`workdir ${mnt} is writable but files there cannot be executed (noexec mount?): choose another workdir`);
+      // The mount point itself (root's, mode 1777) could not be the workdir: others can write it.
+      const [report] = await check({ hosts: [fx.hosts[0]!.sshlogin], workdir: join(mnt, 'jobs') });
+      expect(report!.reason).toBe(`workdir ${join(mnt, 'jobs')} (nearest existing: ${mnt}) is writable but files there cannot be executed (noexec mount?): choose another workdir`);
     });
   });
 
@@ -165,7 +166,7 @@ describe('preflight against real sshd', () => {
     // Host 1's sessions get a PATH with the tools the probe uses, but no node.
     const bin = join(scratch, 'no-node-bin');
     mkdirSync(bin);
-    for (const tool of ['sh', 'uname', 'dirname', 'df', 'awk', 'mkdir', 'chmod', 'rm', 'wc', 'tr', 'head', 'env', 'grep']) {
+    for (const tool of ['sh', 'uname', 'dirname', 'df', 'awk', 'mkdir', 'chmod', 'rm', 'wc', 'tr', 'head', 'env', 'grep', 'id', 'ls']) {
       symlinkSync(execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), join(bin, tool));
     }
     chmodSync(bin, 0o755);
@@ -229,34 +230,36 @@ describe('preflight against real sshd', () => {
     });
   });
 
-  it('compares a cached basefile\'s tea --version with this tea, and replaces a cached copy that does not run', async () => {
+  it('reuses a cached basefile only with the right sha256 (run by nobody otherwise), and replaces anything else', async () => {
     const workdir = `${fx.remoteConfig().workdir as string}-cache`;
     const one = { hosts: [fx.hosts[0]!.sshlogin], workdir, cleanup: false };
     expect((await runFlows(one, 1)).results[0]!.success).toBe(true);
     const [cached] = await check(one);
-    expect(checkOf(cached!, 'cached_basefile')).toEqual({ name: 'cached_basefile', level: 'ok', detail: `cached tea ${VERSION} runs and matches this tea` });
+    expect(checkOf(cached!, 'cached_basefile')).toEqual({ name: 'cached_basefile', level: 'ok', detail: `cached tea ${VERSION} (sha256 verified) runs and matches this tea` });
     // Nothing to upload but the workflow now.
     expect(checkOf(cached!, 'disk_space')!.detail).toMatch(/need 6\d\.\d KiB$|need 6\d KiB$/);
 
     // The basefile (its V8 code cache, written by the run, sits beside it).
     const cachePath = join(workdir, '.cache', readdirSync(join(workdir, '.cache')).find((f) => /^tea-[0-9a-f]{16}$/.test(f))!);
     const size = statSync(cachePath).size;
-    const fake = (text: string) => writeFileSync(cachePath, Buffer.concat([Buffer.from(text), Buffer.alloc(size - text.length, 0x20)]));
-    fake('#!/bin/sh\necho 0.0.9\nexit 0\n');
-    const [older] = await check(one);
-    expect(older!.status).toBe('warn');
-    expect(older!.reason).toContain(`cached ${cachePath} is tea 0.0.9, this tea is ${VERSION}`);
+    const marker = join(scratch, 'cached-fake-ran');
+    // Same name, same size, other content: what a planted or corrupted copy looks like.
+    const script = Buffer.from(`#!/bin/sh\ntouch ${marker}\necho ${VERSION}\nexit 0\n`);
+    writeFileSync(cachePath, Buffer.concat([script, Buffer.alloc(size - script.length, 0x20)]));
+    const [planted] = await check(one);
+    expect(planted!.status).toBe('warn');
+    expect(checkOf(planted!, 'cached_basefile')!.detail).toMatch(
+      new RegExp(`^cached ${cachePath} has other content than this basefile \\(sha256 [0-9a-f]{16}\\.\\.\\., expected [0-9a-f]{16}\\.\\.\\.\\): it will be replaced \\(not run\\)$`),
+    );
+    chmodSync(cachePath, 0o777); // and one anybody could have written
+    const [open] = await check(one);
+    expect(checkOf(open!, 'cached_basefile')!.detail).toBe(`cached ${cachePath} is not yours alone (mode and owner uid: -rwxrwxrwx ${statSync(cachePath).uid}): it will be replaced (not run)`);
 
-    fake('#!/bin/sh\necho "Exec format error" >&2\nexit 126\n');
-    const [broken] = await check(one);
-    expect(checkOf(broken!, 'cached_basefile')).toEqual({
-      name: 'cached_basefile',
-      level: 'warn',
-      detail: `cached ${cachePath} does not run (tea --version exited 126: Exec format error): it will be replaced`,
-    });
     const again = await runFlows(one, 1);
     expect(again.results[0]!.success).toBe(true);
     expect(again.logs.some((l) => l.includes('uploaded basefile'))).toBe(true);
+    expect(existsSync(marker)).toBe(false);
+    expect(statSync(cachePath).mode & 0o777).toBe(0o700);
     const [fixed] = await check(one);
     expect(fixed!.status).toBe('ok');
   });

@@ -49,7 +49,7 @@ describe('settings.parallel.remote', () => {
   it('applies the documented defaults', () => {
     const config = parse({ hosts: ['h'] }).remote!;
     expect(config).toMatchObject({
-      workdir: '/tmp/tea-jobs',
+      workdir: '.cache/tea-remote',
       cleanup: true,
       max_channels_per_host: 8,
       ssh_config: '~/.ssh/config',
@@ -60,6 +60,10 @@ describe('settings.parallel.remote', () => {
     // Likewise for ssh_config UserKnownHostsFile / StrictHostKeyChecking (defaults applied per host by resolveHosts).
     expect(config.known_hosts).toBeUndefined();
     expect(config.strict_host_key_checking).toBeUndefined();
+  });
+
+  it.each(['~', '~/jobs', 'jobs', '.cache/tea-remote', '/srv/tea jobs/x', '/tmp/tea-jobs'])('accepts the workdir %j', (workdir) => {
+    expect(parse({ hosts: ['h'], workdir }).remote!.workdir).toBe(workdir);
   });
 
   it('accepts sshlogin strings and objects side by side', () => {
@@ -78,6 +82,15 @@ describe('settings.parallel.remote', () => {
     [{ hosts: ['a'], strict_host_key_checking: 'maybe' }, /settings\.parallel\.remote\.strict_host_key_checking/],
     [{ hosts: ['a'], workdir: 'a\nb' }, /settings\.parallel\.remote\.workdir: must not contain NUL or newline/],
     [{ hosts: [{ host: 'a', port: 'x' }] }, /settings\.parallel\.remote\.hosts\[0\]/],
+    [{ hosts: ['a'], workdir: '/tmp/x/../../etc' }, /settings\.parallel\.remote\.workdir: "\/tmp\/x\/\.\.\/\.\.\/etc" has a "\.\." component/],
+    [{ hosts: ['a'], workdir: '../elsewhere' }, /workdir: "\.\.\/elsewhere" has a "\.\." component/],
+    [{ hosts: ['a'], workdir: '~/../x' }, /workdir: .* has a "\.\." component/],
+    [{ hosts: ['a'], workdir: '/tmp//x' }, /workdir: "\/tmp\/\/x" has an empty component/],
+    [{ hosts: ['a'], workdir: 'jobs/' }, /workdir: "jobs\/" has an empty component/],
+    [{ hosts: ['a'], workdir: './jobs' }, /workdir: "\.\/jobs" has a "\." component/],
+    [{ hosts: ['a'], workdir: '' }, /workdir: must not be empty/],
+    [{ hosts: ['a'], workdir: '/' }, /workdir: must not be "\/"/],
+    [{ hosts: ['a'], workdir: '~eve/jobs' }, /workdir: "~eve\/jobs": ~user paths are not supported/],
   ])('rejects %j with the path', (remote, message) => {
     expect(() => parse(remote)).toThrow(message);
   });

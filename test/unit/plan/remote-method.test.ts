@@ -58,7 +58,7 @@ describe('logPlan', () => {
     const { ctx, logs } = context();
     logPlan([{ entryPoint: 'a b', exitPoint: 'j', state: {} }], remote('plan'), 'r1', 2, ctx);
     expect(logs).toHaveLength(1);
-    expect(logs[0]).toMatch(/^info: gnu-parallel plan for fan-out 2 .*PARALLEL_SHELL=\/bin\/sh parallel --null .*--sshlogin 2\/tea@h1:2222 .*--workdir \/tmp\/tea-jobs\/gp-r1-2 /);
+    expect(logs[0]).toMatch(/^info: gnu-parallel plan for fan-out 2 .*PARALLEL_SHELL=\/bin\/sh parallel --null .*--sshlogin 2\/tea@h1:2222 .*--workdir \.cache\/tea-remote\/gp-r1-2 /);
   });
 
   it('warns instead of failing the run when no plan can be made', () => {

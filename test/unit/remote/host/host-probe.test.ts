@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildProbeCommand, parseProbeOutput } from '../../../../src/remote/host/host-probe';
@@ -31,23 +32,59 @@ describe('host probe', () => {
     expect(facts.cached.size).toBe(0);
   });
 
-  it('runs `--version` of the cached files that exist, by index, and leaves nothing behind', async () => {
+  const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+
+  it('hashes the cached files that exist and runs `--version` only of those with the expected sha256, leaving nothing behind', async () => {
     const cache = join(dir, '.cache');
-    mkdirSync(cache);
+    mkdirSync(cache, { mode: 0o700 });
     const good = '#!/bin/sh\necho 0.1.0\n';
     const broken = '#!/bin/sh\necho "cannot run" >&2; exit 126\n';
-    writeFileSync(join(cache, 'good'), good);
-    writeFileSync(join(cache, 'broken'), broken);
-    chmodSync(join(cache, 'good'), 0o700);
-    chmodSync(join(cache, 'broken'), 0o700);
-    const cached = [join(cache, 'missing'), join(cache, 'good'), join(cache, 'broken')];
+    const planted = `#!/bin/sh\ntouch ${join(dir, 'PLANTED-RAN')}\necho 0.1.0\n`;
+    for (const [name, text] of [['good', good], ['broken', broken], ['planted', planted]] as const) {
+      writeFileSync(join(cache, name), text);
+      chmodSync(join(cache, name), 0o700);
+    }
+    const cached = [
+      { path: join(cache, 'missing'), sha256: sha('x') },
+      { path: join(cache, 'good'), sha256: sha(good) },
+      { path: join(cache, 'broken'), sha256: sha(broken) },
+      { path: join(cache, 'planted'), sha256: sha(good) }, // the name of ours, other content
+    ];
     const facts = parseProbeOutput(await runProbe(buildProbeCommand({ workdir: dir, cached, env: [] })));
+    expect(facts.untrusted).toEqual([]);
     expect(facts.cached.has(0)).toBe(false);
-    expect(facts.cached.get(1)).toEqual({ size: good.length, rc: 0, version: '0.1.0' });
-    expect(facts.cached.get(2)).toEqual({ size: broken.length, rc: 126, version: 'cannot run' });
+    expect(facts.cached.get(1)).toEqual({ size: good.length, sha256: sha(good), rc: 0, version: '0.1.0' });
+    expect(facts.cached.get(2)).toEqual({ size: broken.length, sha256: sha(broken), rc: 126, version: 'cannot run' });
+    expect(facts.cached.get(3)).toEqual({ size: planted.length, sha256: sha(planted) });
+    expect(existsSync(join(dir, 'PLANTED-RAN'))).toBe(false);
     expect(facts.dir).toBe(dir);
     const left = await runProbe(`ls -A ${dir} >&2`);
     expect(left.trim()).toBe('.cache');
+  });
+
+  it('refuses a workdir, .cache or component that is a symlink or writable by others: reports it, writes and runs nothing', async () => {
+    const cache = join(dir, 'w', '.cache');
+    mkdirSync(cache, { recursive: true, mode: 0o700 });
+    const ours = '#!/bin/sh\necho 0.1.0\n';
+    writeFileSync(join(cache, 'tea'), `#!/bin/sh\ntouch ${join(dir, 'RAN')}\n`, { mode: 0o700 });
+    chmodSync(join(dir, 'w'), 0o777);
+    const probe = async (workdir: string) =>
+      parseProbeOutput(await runProbe(buildProbeCommand({ workdir, cached: [{ path: join(workdir, '.cache', 'tea'), sha256: sha(ours) }], env: [] })));
+    const open = await probe(join(dir, 'w'));
+    expect(open.untrusted).toEqual([expect.objectContaining({ role: 'workdir', mode: 'drwxrwxrwx', path: join(dir, 'w') })]);
+    expect([open.writable, open.cached.size]).toEqual([false, 0]);
+
+    chmodSync(join(dir, 'w'), 0o700);
+    symlinkSync(join(dir, 'w'), join(dir, 'link'));
+    const linked = await probe(join(dir, 'link'));
+    expect(linked.untrusted).toEqual([expect.objectContaining({ role: 'workdir', path: join(dir, 'link') })]);
+    expect(linked.untrusted[0]!.mode).toMatch(/^l/);
+    rmSync(cache, { recursive: true });
+    symlinkSync(join(dir), cache);
+    const cacheLinked = await probe(join(dir, 'w'));
+    expect(cacheLinked.untrusted).toEqual([expect.objectContaining({ role: 'cache', path: cache })]);
+    expect(existsSync(join(dir, 'RAN'))).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.startsWith('.tea-probe'))).toEqual([]);
   });
 
   it('tells which env var names arrived, printing names only', async () => {
@@ -58,14 +95,14 @@ describe('host probe', () => {
   });
 
   it('quotes every argument and refuses names that are not env var names', () => {
-    const command = buildProbeCommand({ workdir: "/tmp/it's here", cached: ['-x'], env: [] });
+    const command = buildProbeCommand({ workdir: "/tmp/it's here", cached: [{ path: '-x', sha256: 'a'.repeat(64) }], env: [] });
     expect(command).toContain("'/tmp/it'\\''s here'");
     expect(command).toContain(' ./-x');
     expect(() => buildProbeCommand({ workdir: '/tmp', cached: [], env: ['A; rm -rf /'] })).toThrow('not an environment variable name');
   });
 
   it('parses around whatever rc files print, and fails loudly without its markers', () => {
-    const noisy = 'welcome!\n@@tea-probe-begin\nuname=Linux aarch64\nfree_kib=12\nwritable=yes\nexecutable=no\n@@tea-probe-end\n';
+    const noisy = 'welcome!\n@@tea-probe-begin\nuid=1000\ntrust=yes\nuname=Linux aarch64\nfree_kib=12\nwritable=yes\nexecutable=no\n@@tea-probe-end\n';
     expect(parseProbeOutput(noisy)).toMatchObject({ os: 'Linux', machine: 'aarch64', node: null, freeBytes: 12 * 1024, writable: true, executable: false });
     expect(() => parseProbeOutput('fish: Unknown command\n')).toThrow('the host did not run the probe script (is sh a POSIX shell there?): fish: Unknown command');
   });
