@@ -271,3 +271,49 @@ describe('the exec transfer under every login shell', () => {
     });
   }
 });
+
+describe('an SFTP channel that stalls after it worked', () => {
+  it('a request without an answer fails within sftp_timeout as the host\'s E_TRANSFER_FAILED, and the next request gets a fresh channel', async () => {
+    const fx = await startLocalHosts({ count: 1, sftp: 'external' });
+    const { ConnectionPool } = await import('../../../src/remote/ssh/pool');
+    const { resolveHosts } = await import('../../../src/remote/trust/hosts');
+    const { SftpTransfer } = await import('../../../src/remote/transfer/sftp-transfer');
+    const { remoteConfigSchema } = await import('../../../src/config/remote');
+    const { silentLogger } = await import('../../../src/log');
+    const { ignoreEvents } = await import('../../../src/events');
+    const { classify } = await import('../../../src/core/failure-policy');
+    const remote = remoteConfigSchema.parse(fx.remoteConfig({ sftp_timeout: 2 }));
+    const [spec] = resolveHosts(remote);
+    const pool = new ConnectionPool([spec!], remote, silentLogger, ignoreEvents);
+    const signal = AbortSignal.timeout(60_000);
+    const serverPids = async () => (await runShell('pgrep', ['-u', fx.hosts[0]!.user, '-x', 'sftp-server'])).stdout.split('\n').filter(Boolean).map(Number);
+    let stopped: number[] = [];
+    try {
+      const t = new SftpTransfer(pool.get(spec!.id), 'stall');
+      const dir = await t.ensureDir(remote.workdir, signal);
+      stopped = await serverPids();
+      expect(stopped).toHaveLength(1);
+      process.kill(stopped[0]!, 'SIGSTOP');
+      const started = Date.now();
+      const error = await t.writeFile(`${dir}/a.json`, '{}', 0o600, signal).catch((e: unknown) => e);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(error).toMatchObject({ code: 'E_TRANSFER_FAILED', host: spec!.id });
+      expect(String((error as Error).message)).toMatch(/SFTP write of .*a\.json got no answer within 2s \(stalled SFTP channel\); the channel is replaced/);
+      expect(classify(error)).toMatchObject({ transport: true, retry: 'always' });
+      // The stalled channel was dropped: the next request opens a new one (a new sftp-server) and works.
+      await t.writeFile(`${dir}/b.json`, '{"ok":1}', 0o600, signal);
+      expect((await t.readFile(`${dir}/b.json`, 100, signal)).toString()).toBe('{"ok":1}');
+      expect((await serverPids()).filter((p) => !stopped.includes(p))).toHaveLength(1);
+    } finally {
+      for (const pid of stopped) {
+        try {
+          process.kill(pid, 'SIGCONT');
+        } catch {
+          /* gone */
+        }
+      }
+      await pool.close();
+      await fx.stop();
+    }
+  });
+});
