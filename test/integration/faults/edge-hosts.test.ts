@@ -20,11 +20,7 @@ import { expectOneResultEach, faultConfig, flows, leftovers, runFault, runProces
 
 jest.setTimeout(180_000);
 
-const NO_SUBSYSTEM = { Subsystem: 'not-sftp /bin/false' };
 const MISSING_SERVER = { Subsystem: 'sftp /usr/lib/tea-test-no-such/sftp-server' };
-// A unique duration: the stalled "server" outlives its channel (sshd does not end a subsystem's
-// process when the client closes), so afterAll ends exactly these.
-const STALLED = { Subsystem: 'sftp /bin/sleep 1017' };
 const fast = { sftp_timeout: 2, channel_wait: 10 };
 
 async function expectNothingLeft(fx: LocalHostsFixture, runId: string): Promise<void> {
@@ -35,13 +31,10 @@ async function expectNothingLeft(fx: LocalHostsFixture, runId: string): Promise<
 describe('hosts without usable SFTP, transfer auto (the default)', () => {
   let fx: LocalHostsFixture;
   beforeAll(async () => {
-    fx = await startLocalHosts({ count: 3, sshdOptions: [NO_SUBSYSTEM, MISSING_SERVER, STALLED] });
+    // The harness's "stalled" subsystem accepts the channel and never answers (and ends with it).
+    fx = await startLocalHosts({ count: 3, sftp: ['none', 'internal', 'stalled'], sshdOptions: [{}, MISSING_SERVER, {}] });
   });
-  afterAll(async () => {
-    await fx.stop();
-    const { stdout } = await runShell('pgrep', ['-u', 'tea-test', '-x', '-f', '(sh -c )?/bin/sleep 1017']);
-    for (const pid of stdout.split('\n').filter(Boolean)) process.kill(Number(pid));
-  });
+  afterAll(async () => fx.stop());
 
   it('no Subsystem line, a missing sftp-server, a stalled subsystem: files go over exec, every flow is done on every host', async () => {
     const input = flows(24);
@@ -76,7 +69,7 @@ describe('hosts without usable SFTP, transfer auto (the default)', () => {
   });
 
   it('transfer: sftp on hosts without SFTP: they are excluded with the reason, the flows are done on the healthy host', async () => {
-    const two = await startLocalHosts({ count: 2, sshdOptions: [NO_SUBSYSTEM, {}] });
+    const two = await startLocalHosts({ count: 2, sftp: ['none', 'internal'] });
     try {
       const input = flows(10);
       const { results, ms, logs } = await runFault(input, faultConfig(two, { ...fast, transfer: 'sftp' }));
