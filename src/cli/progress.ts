@@ -1,18 +1,22 @@
-import { MultiBar, type SingleBar } from 'cli-progress';
 import type { RunEvent } from '../events';
 import { LOCAL_TARGET } from '../executors/local';
+import { StatusArea, type TerminalStream } from './status-area';
 
 /**
- * Progress of remote fan-outs on stderr: a cli-progress bar when stderr is a TTY,
- * plain `tea: progress:` lines otherwise (one when a remote fan-out starts, one every
- * `intervalMs`, one when it ends). Counts branches done / failed / retrying / total,
- * the branches running on each host, and an ETA from the mean time per branch so far.
+ * Progress of remote fan-outs on stderr. On a terminal: a status area at the bottom
+ * (counts, elapsed time, ETA, and the branches running on each host), redrawn after
+ * every event and log line and once a second, fitted to the terminal's width and
+ * following resizes; log lines print above it, whole. Otherwise: plain
+ * `tea: progress:` lines (one when a remote fan-out starts, one every `intervalMs`,
+ * one when it ends).
  */
 export interface ProgressOptions {
   stream: NodeJS.WritableStream;
   tty: boolean;
   /** Non-TTY: milliseconds between periodic lines. */
   intervalMs?: number;
+  /** TTY: milliseconds between redraws when nothing happens (elapsed time, ETA). */
+  redrawMs?: number;
 }
 
 interface Counts {
@@ -30,8 +34,7 @@ export class Progress {
   readonly #retryingKeys = new Set<string>();
   #active = 0;
   #startedAt = 0;
-  #bars: MultiBar | null = null;
-  #bar: SingleBar | null = null;
+  #area: StatusArea | null = null;
   #timer: NodeJS.Timeout | null = null;
 
   constructor(options: ProgressOptions) {
@@ -47,7 +50,7 @@ export class Progress {
         this.#active += 1;
         this.#counts.total += remote;
         this.#line(`fan-out "${event.node}": ${remote} remote branch${remote === 1 ? '' : 'es'}`);
-        this.#render();
+        this.#area?.redraw();
         return;
       }
       case 'fanout:finished': {
@@ -55,7 +58,7 @@ export class Progress {
         this.#active -= 1;
         this.#line(`fan-out "${event.node}" ended in ${(event.duration_ms / 1000).toFixed(1)}s: ${this.#status()}`);
         if (this.#active === 0) this.stop();
-        else this.#render();
+        else this.#area?.redraw();
         return;
       }
       case 'flow:started':
@@ -79,57 +82,63 @@ export class Progress {
         return;
     }
     this.#counts.retrying = this.#retryingKeys.size;
-    this.#render();
+    this.#area?.redraw();
   };
 
-  /** Ends the bar or the periodic lines; safe to call twice. */
+  /** Ends the display (its last state stays on screen) or the periodic lines; safe to call twice. */
   stop(): void {
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#timer = null;
-    if (this.#bars !== null) {
-      this.#render();
-      this.#bars.stop();
-      this.#bars = null;
-      this.#bar = null;
-    }
+    this.#area?.close();
+    this.#area = null;
   }
 
-  /** Log lines while a bar is drawn go above it (not through it); otherwise straight to the stream. */
+  /** Log lines go above the status area, whole; without one, straight to the stream. */
   write(text: string): void {
-    if (this.#bars !== null) this.#bars.log(text.endsWith('\n') ? text : `${text}\n`);
+    if (this.#area !== null) this.#area.log(text);
     else this.#options.stream.write(text);
   }
 
   #begin(): void {
     this.#startedAt = Date.now();
     if (this.#options.tty) {
-      this.#bars = new MultiBar({
-        stream: this.#options.stream as NodeJS.WriteStream,
-        format: 'remote [{bar}] {value}/{total} done | {failed} failed | {retrying} retrying | ETA {eta_text} | {hosts}',
-        hideCursor: true,
-        clearOnComplete: false,
-      });
-      this.#bar = this.#bars.create(this.#counts.total, 0, this.#payload());
+      this.#area = new StatusArea(this.#options.stream as unknown as TerminalStream, (width) => this.#lines(width));
+      this.#timer = setInterval(() => this.#area?.redraw(), this.#options.redrawMs ?? 1000);
     } else {
       this.#timer = setInterval(() => this.#line(this.#status()), this.#options.intervalMs ?? 5000);
-      this.#timer.unref();
     }
+    this.#timer.unref();
   }
 
-  #payload(): Record<string, string | number> {
-    return { failed: this.#counts.failed, retrying: this.#counts.retrying, eta_text: this.#eta() || '-', hosts: this.#hostLoad() || 'no branch running' };
+  /**
+   * The status for a terminal `width` columns wide: one line when it all fits, else the
+   * counts and the per-host detail on two lines, each shortened by whole items (never
+   * mid-word), the hosts left out counted as "+N more".
+   */
+  #lines(width: number): string[] {
+    const max = width - 1; // never the full width: a line that fills it would wrap
+    const { total, done, failed, retrying } = this.#counts;
+    const elapsed = `${Math.floor((Date.now() - this.#startedAt) / 1000)}s`;
+    const eta = this.#eta();
+    const summary = [`remote ${done}/${total} done`, `${failed} failed`, `${retrying} retrying`, `${this.#running.size} running`, elapsed, ...(eta === '' ? [] : [`ETA ${eta}`])];
+    const hosts = this.#hostEntries();
+    const head = fitItems(summary, ' | ', max, () => '');
+    if (hosts.length === 0) return [head];
+    const oneLine = `${summary.join(' | ')} | ${hosts.join(', ')}`;
+    if (oneLine.length <= max && head === summary.join(' | ')) return [oneLine];
+    return [head, fitItems(hosts, ', ', max - 2, (left) => `+${left} more`, '  ')];
   }
 
-  #hostLoad(): string {
+  #hostEntries(): string[] {
     const load = new Map<string, number>();
     for (const host of this.#running.values()) load.set(host, (load.get(host) ?? 0) + 1);
-    return [...load].map(([host, n]) => `${host}: ${n}`).join(', ');
+    return [...load].map(([host, n]) => `${host}: ${n}`);
   }
 
   #status(): string {
     const { total, done, failed, retrying } = this.#counts;
     const eta = this.#eta() === '' ? '' : `, ETA ${this.#eta()}`;
-    const hosts = this.#hostLoad();
+    const hosts = this.#hostEntries().join(', ');
     return `${done}/${total} done, ${failed} failed, ${retrying} retrying, ${this.#running.size} running${hosts === '' ? '' : ` (${hosts})`}${eta}`;
   }
 
@@ -140,14 +149,35 @@ export class Progress {
     return `${Math.ceil((((Date.now() - this.#startedAt) / done) * (total - done)) / 1000)}s`;
   }
 
-  #render(): void {
-    if (this.#bar === null) return;
-    this.#bar.setTotal(this.#counts.total);
-    this.#bar.update(this.#counts.done, this.#payload());
-  }
-
-  /** Plain lines only when not drawing a bar. */
+  /** Plain lines only when not drawing on a terminal. */
   #line(text: string): void {
-    if (this.#bar === null) this.#options.stream.write(`tea: progress: ${text}\n`);
+    if (!this.#options.tty) this.#options.stream.write(`tea: progress: ${text}\n`);
   }
+}
+
+/**
+ * As many whole items as fit in `max` characters, joined by `sep`, with `more(n)` for
+ * the n left out when that still fits. Never cuts an item.
+ */
+export function fitItems(items: readonly string[], sep: string, max: number, more: (left: number) => string, prefix = ''): string {
+  let out = prefix;
+  let shown = 0;
+  for (const item of items) {
+    // Everything left fits: no "+N more" needed.
+    const rest = items.slice(shown).join(sep);
+    if ((shown === 0 ? out.length : out.length + sep.length) + rest.length <= max) return shown === 0 ? `${out}${rest}` : `${out}${sep}${rest}`;
+    const next = shown === 0 ? `${out}${item}` : `${out}${sep}${item}`;
+    const left = items.length - shown - 1;
+    const tail = left > 0 ? more(left) : '';
+    // Keep room for the "+N more" that would follow if a later item does not fit.
+    if (next.length + (tail === '' ? 0 : sep.length + tail.length) > max && !(left === 0 && next.length <= max)) break;
+    out = next;
+    shown += 1;
+  }
+  const left = items.length - shown;
+  if (left > 0) {
+    const tail = more(left);
+    if (tail !== '') out = shown === 0 ? `${out}${tail}` : `${out}${sep}${tail}`;
+  }
+  return out;
 }

@@ -46,6 +46,8 @@ export class RemoteExecutor implements ParallelExecutor {
   #fanouts = 0;
   #closed = false;
   #finished = 0;
+  /** Per-flow removals still running: close() waits for them (each has its own deadline) before its rm -rf. */
+  readonly #removals = new Set<Promise<void>>();
 
   private readonly context: ExecutorContext;
 
@@ -167,9 +169,14 @@ export class RemoteExecutor implements ParallelExecutor {
       const cleanupSignal = AbortSignal.timeout(setup.remote.sftp_timeout * 1000);
       if (flowEnv !== undefined && signal.aborted) void flowEnv.discard(transfer, cleanupSignal);
       else if (flowEnv !== undefined) await flowEnv.discard(transfer, cleanupSignal);
-      // Not awaited: the flow's result need not wait for more round trips, and
-      // close() removes the whole run directory anyway (rm -rf tolerates a racing unlink).
-      if (setup.remote.cleanup && !signal.aborted) void transfer.remove([`${dir}/input.json`, `${dir}/result.json`, dir], cleanupSignal).catch(() => {});
+      // Not awaited here: the flow's result need not wait for more round trips. close() waits
+      // for it before removing the whole run directory: BusyBox's rm -rf (edge devices) fails
+      // and leaves the run directory when a directory vanishes under it (GNU rm tolerates that).
+      if (setup.remote.cleanup && !signal.aborted) {
+        const removal = transfer.remove([`${dir}/input.json`, `${dir}/result.json`, dir], cleanupSignal).catch(() => {});
+        this.#removals.add(removal);
+        void removal.finally(() => this.#removals.delete(removal));
+      }
     }
   }
 
@@ -181,6 +188,7 @@ export class RemoteExecutor implements ParallelExecutor {
     if (setup === null) return;
     setup.health.shutdown();
     if (setup.remote.cleanup) {
+      await Promise.all([...this.#removals]);
       await Promise.all(
         setup.hosts
           .filter((h) => setup.staging.get(h.id)!.wasStaged)

@@ -115,17 +115,19 @@ describe.each([
 
 });
 
-// The device without an sftp-server gets its fan-out once files can travel over exec
-// (issue 15's transfer: exec); today tea stops at `Received exit code 127 while
-// establishing SFTP session` there, which the identity test above pins as the host's nature.
-describe('a fan-out on the edge device (BusyBox + Dropbear, SFTP through its sftp-server)', () => {
+// Both devices: through the sftp-server where there is one, over exec channels where there is
+// none (transfer: auto picks it in the preflight).
+describe.each([
+  ['tea-edge-sftp', 'external', 'sftp'],
+  ['tea-edge', 'none', 'exec'],
+] as const)('a fan-out on the edge device %s (BusyBox + Dropbear)', (container, sftp, transfer) => {
   let fx: HostsFixture;
   beforeAll(async () => {
-    fx = await startDockerHosts({ count: 1, kind: 'edge', sftp: 'external' });
+    fx = await startDockerHosts({ count: 1, kind: 'edge', sftp });
   });
   afterAll(() => fx?.stop());
 
-  it('runs a remote fan-out with the shipped standalone binary: every branch\'s result, nothing left behind', async () => {
+  it(`runs a remote fan-out with the shipped standalone binary (files over ${transfer}): every branch's result, nothing left behind`, async () => {
     // A workdir of its own inside the fixture's (which stop() removes), made first so /tmp's
     // listing before the run already has it.
     const workdir = `${String(fx.remoteConfig().workdir)}/fanout`;
@@ -137,7 +139,7 @@ describe('a fan-out on the edge device (BusyBox + Dropbear, SFTP through its sft
     expect([run.code, run.code === 0 ? '' : run.stderr]).toEqual([0, '']);
     expect(run.ran).toEqual(
       Array.from({ length: n }, (_, i) => ({
-        ok: true, error: null, branch: `b${i}`, value: 7 * (i + 1), on: 'tea-edge-sftp', exec: expect.stringMatching(/\/\.cache\/tea-[0-9a-f]{16}$/),
+        ok: true, error: null, branch: `b${i}`, value: 7 * (i + 1), on: container, exec: expect.stringMatching(/\/\.cache\/tea-[0-9a-f]{16}$/),
       })),
     );
     expect(run.stderr).toContain(`${fx.hosts[0]!.sshlogin}: preflight ok: Linux x86_64, no Node: standalone binary (x86_64) dist/tea-linux-x64`);

@@ -32,7 +32,8 @@ Options:
   -q, --quiet           errors only; no progress; do not print the state
   -h, --help            this help
 
-Progress of remote fan-outs is shown on stderr: a bar on a terminal, a line every 5 s otherwise.
+Progress of remote fan-outs is shown on stderr: a status line at the bottom of a terminal (log lines
+print above it), a line every 5 s otherwise.
 
 Exit codes: 0 success, 1 a node or branch failed, 2 bad usage, workflow or input,
 130 interrupted (Ctrl-C).

@@ -108,12 +108,13 @@ describe('branch failures', () => {
   it('a timeout: which attempt of how many, and the setting to raise', async () => {
     const { file } = workflow(fx.remoteConfig(), {
       branch: 'await new Promise((r) => setTimeout(r, 60000));',
-      parallel: { timeout_seconds: 1, retry: { max_retries: 1, base_delay: 0.1, jitter: 0 } },
+      // Generous: the other branch (and the first upload to the host) must finish well within it on a loaded machine.
+      parallel: { timeout_seconds: 5, retry: { max_retries: 1, base_delay: 0.1, jitter: 0 } },
     });
     const run = await runTea(tea, ['run', file]);
     expect(run.code).toBe(1);
     expect(errorLines(run.stderr)).toEqual([
-      `Error: branch "a" timed out after 1s on each of 2 attempts (last on ${fx.hosts[0]!.sshlogin}): raise settings.parallel.timeout_seconds if it needs longer, or find why it hangs`,
+      `Error: branch "a" timed out after 5s on each of 2 attempts (last on ${fx.hosts[0]!.sshlogin}): raise settings.parallel.timeout_seconds if it needs longer, or find why it hangs`,
     ]);
   });
 });

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type { RunEvent } from '../../../src/events';
 import { joblogRows, JOBLOG_COLUMNS } from '../../../src/cli/joblog';
-import { Progress } from '../../../src/cli/progress';
+import { Progress, fitItems } from '../../../src/cli/progress';
 import { SummaryCollector } from '../../../src/cli/summary';
 
 function sink(tty: boolean): { stream: PassThrough; text: () => string } {
@@ -76,16 +76,126 @@ describe('Progress, not a TTY', () => {
   });
 });
 
-it('Progress on a TTY draws a cli-progress bar with counts and host load, and no plain lines', () => {
-  const out = sink(true);
-  const progress = new Progress({ stream: out.stream, tty: true });
-  progress.onEvent(started);
-  progress.onEvent({ type: 'flow:started', index: 0, branch: 'x', target: A, attempt: 1 });
-  progress.onEvent({ type: 'flow:finished', index: 0, branch: 'x', target: A, success: true, timing_ms: 1200 });
-  progress.onEvent(finished);
-  progress.stop();
-  expect(out.text()).not.toContain('tea: progress:');
-  expect(out.text()).toMatch(/remote \[.*\] 1\/2 done \| 0 failed \| 0 retrying/);
+describe('Progress on a terminal', () => {
+  /** A fake terminal: what was written, and a screen emulated from it (rows of `columns`, wrap on, CSI A and J). */
+  function terminal(columns: number) {
+    const stream = new PassThrough();
+    let raw = '';
+    stream.on('data', (c: Buffer) => (raw += c.toString('utf8')));
+    Object.assign(stream, { isTTY: true, columns, rows: 40 });
+    const screen = () => {
+      const rows: string[] = [''];
+      let r = 0;
+      let c = 0;
+      const put = (ch: string) => {
+        if (c >= columns) {
+          r += 1;
+          c = 0;
+        }
+        rows[r] = (rows[r] ?? '').padEnd(c, ' ').slice(0, c) + ch + (rows[r] ?? '').slice(c + 1);
+        c += 1;
+      };
+      for (let i = 0; i < raw.length; i += 1) {
+        const ch = raw[i]!;
+        if (ch === '\u001b') {
+          const m = /^\u001b\[(\d*)([A-Za-z])/.exec(raw.slice(i))!;
+          if (m[2] === 'A') r = Math.max(0, r - Number(m[1] || 1));
+          if (m[2] === 'B') r += Number(m[1] || 1);
+          if (m[2] === 'K' && m[1] === '2') rows[r] = '';
+          if (m[2] === 'J') rows.splice(r + 1), (rows[r] = (rows[r] ?? '').slice(0, c));
+          i += m[0].length - 1;
+        } else if (ch === '\r') c = 0;
+        else if (ch === '\n') {
+          r += 1;
+          c = 0;
+          rows[r] ??= '';
+        } else put(ch);
+      }
+      return rows;
+    };
+    return { stream, raw: () => raw, screen, resize: (n: number) => ((columns = n), Object.assign(stream, { columns: n }), stream.emit('resize')) };
+  }
+  const host = (i: number) => `tea-test@build-host-number-${i}.example.org:22`;
+  const runOn = (progress: Progress, n: number) => {
+    progress.onEvent({ type: 'fanout:started', node: 'split', fan_in: 'join', branches: Array.from({ length: n }, (_, i) => ({ branch: `b${i}`, strategy: 'remote' as const })) });
+    for (let i = 0; i < n; i += 1) progress.onEvent({ type: 'flow:started', index: i, branch: `b${i}`, target: host(i % 4), attempt: 1 });
+  };
+
+  it('never turns line wrapping off, and prints log lines whole above the status, which is drawn again after each', () => {
+    const t = terminal(80);
+    const progress = new Progress({ stream: t.stream, tty: true, redrawMs: 60_000 });
+    runOn(progress, 8);
+    const warning = `tea: warn: ${host(9)}: excluded from this run: authentication failed for user "tea-test" (tried: /root/.ssh/id_ed25519). Check the user name, then authorize the key on the host`;
+    progress.write(`${warning}\n`);
+    expect(t.raw()).not.toContain('\u001b[?7l');
+    expect(t.raw()).not.toContain('\u001b[J'); // never "clear to end of screen" (tmux would push a cleared screen to the scrollback)
+    const rows = t.screen();
+    // The warning wrapped over several rows, every character there, in order.
+    const start = rows.findIndex((r) => r.startsWith('tea: warn:'));
+    const wrapped = Math.ceil(warning.length / 80);
+    expect(rows.slice(start, start + wrapped).join('')).toBe(warning);
+    // Then the status, below it, fitted to 80 columns.
+    expect(rows.slice(start + wrapped).filter(Boolean)).toEqual([
+      'remote 0/8 done | 0 failed | 0 retrying | 8 running | 0s',
+      `  ${host(0)}: 2, +3 more`,
+    ]);
+    progress.stop();
+  });
+
+  it('fits 200 columns: one line when it all fits, else the hosts on a second line', () => {
+    const t = terminal(200);
+    const progress = new Progress({ stream: t.stream, tty: true, redrawMs: 60_000 });
+    runOn(progress, 4);
+    // Too long for one line: the per-host detail goes on a second line, every host shown.
+    expect(t.screen().filter(Boolean)).toEqual(['remote 0/4 done | 0 failed | 0 retrying | 4 running | 0s', `  ${[0, 1, 2, 3].map((i) => `${host(i)}: 1`).join(', ')}`]);
+    progress.stop();
+
+    const short = terminal(200);
+    const p2 = new Progress({ stream: short.stream, tty: true, redrawMs: 60_000 });
+    p2.onEvent({ type: 'fanout:started', node: 'split', fan_in: 'join', branches: [{ branch: 'x', strategy: 'remote' }] });
+    p2.onEvent({ type: 'flow:started', index: 0, branch: 'x', target: 'tea-test@127.0.0.1:43133', attempt: 1 });
+    expect(short.screen().filter(Boolean)).toEqual(['remote 0/1 done | 0 failed | 0 retrying | 1 running | 0s | tea-test@127.0.0.1:43133: 1']);
+    p2.stop();
+  });
+
+  it('follows a resize: shorter lines, by whole items', () => {
+    const t = terminal(200);
+    const progress = new Progress({ stream: t.stream, tty: true, redrawMs: 60_000 });
+    runOn(progress, 4);
+    t.resize(40);
+    const narrow = t.screen().filter(Boolean);
+    expect(narrow.at(-2)).toBe('remote 0/4 done | 0 failed | 0 retrying');
+    expect(narrow.at(-1)).toBe('  +4 more'); // a host label longer than the line is left out whole, never cut
+    progress.stop();
+  });
+
+  it('redraws on a timer (elapsed time moves) and leaves the last status on screen when stopped', () => {
+    jest.useFakeTimers();
+    try {
+      const t = terminal(120);
+      const progress = new Progress({ stream: t.stream, tty: true, redrawMs: 1000 });
+      runOn(progress, 1);
+      jest.advanceTimersByTime(3000);
+      expect(t.screen().filter(Boolean).at(-1)).toMatch(/^remote 0\/1 done \| 0 failed \| 0 retrying \| 1 running \| 3s \| /);
+      progress.onEvent({ type: 'flow:finished', index: 0, branch: 'b0', target: host(0), success: true, timing_ms: 3000 });
+      progress.stop();
+      expect(t.raw().endsWith('\n')).toBe(true);
+      expect(t.screen().filter(Boolean).at(-1)).toBe('remote 1/1 done | 0 failed | 0 retrying | 0 running | 3s');
+      expect(t.raw()).not.toContain('tea: progress:');
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
+
+it('fitItems keeps whole items and counts the rest', () => {
+  const more = (n: number) => `+${n} more`;
+  expect(fitItems(['aaa', 'bbb', 'ccc'], ', ', 100, more)).toBe('aaa, bbb, ccc');
+  expect(fitItems(['aaa', 'bbb', 'ccc'], ', ', 13, more)).toBe('aaa, bbb, ccc');
+  expect(fitItems(['aaa', 'bbb', 'ccc'], ', ', 12, more)).toBe('aaa, +2 more');
+  expect(fitItems(['aaaaaaaaaaaaaaaaaaaa'], ', ', 10, more)).toBe('+1 more');
+  expect(fitItems(['a', 'b'], ' | ', 5, () => '')).toBe('a | b');
+  expect(fitItems(['a', 'b'], ' | ', 4, () => '')).toBe('a');
 });
 
 it('joblogRows: one row per attempt, GNU Parallel style times, -1 without an exit status', () => {
