@@ -77,8 +77,8 @@ export function createProcessExecutor(context: ExecutorContext, options: Process
 
 /** The workflow file children run: the original file, or the text written to a temp file once. */
 class WorkflowFile {
-  #written?: Promise<string>;
-  #dir?: string;
+  #written: Promise<string> | undefined;
+  #dir: string | undefined;
 
   constructor(private readonly context: ExecutorContext) {}
 
