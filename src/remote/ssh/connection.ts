@@ -313,7 +313,7 @@ export class HostConnection {
         const seconds = base + extraSeconds(...args);
         const deadline = AbortSignal.timeout(Math.ceil(seconds * 1000));
         return raceAbort(call(...args), signal, live.lost, deadline).catch((error: unknown) => {
-          if (signal?.aborted || live.lost.aborted || isSftpStatus(error)) throw error;
+          if (!deadline.aborted && (signal?.aborted || live.lost.aborted || isSftpStatus(error))) throw error;
           // Stalled or broken: this channel is done for; the host pays, the flow goes elsewhere.
           this.#dropSftp(live, state, `dropped after ${name} failed`);
           throw sftpRequestError(this.spec, name, String(args[0]), deadline.aborted ? null : error, seconds);
