@@ -1,5 +1,6 @@
 import type { EventSink } from '../events';
 import type { Logger } from '../log';
+import { printable } from '../util/printable';
 
 export type Verbosity = 'quiet' | 'normal' | 'verbose';
 
@@ -12,7 +13,8 @@ const THRESHOLD: Record<Verbosity, number> = { verbose: RANK.debug, normal: RANK
  */
 export function stderrLogger(stderr: NodeJS.WritableStream, verbosity: Verbosity): Logger {
   const at = (level: keyof typeof RANK) => (message: string) => {
-    if (RANK[level] >= THRESHOLD[verbosity]) stderr.write(`tea: ${level}: ${message}\n`);
+    // printable(): names from the workflow may hold newlines; one message is one line.
+    if (RANK[level] >= THRESHOLD[verbosity]) stderr.write(`tea: ${level}: ${printable(message)}\n`);
   };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }

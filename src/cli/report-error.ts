@@ -1,4 +1,5 @@
 import { USAGE_CODES, errorMessage, isTeaError } from '../errors';
+import { printable } from '../util/printable';
 
 /** 2 for what the user wrote or typed (usage, workflow, input, scope), 1 for a failed run. */
 export function exitCodeFor(error: unknown): number {
@@ -9,13 +10,15 @@ export function exitCodeFor(error: unknown): number {
 export function formatError(error: unknown, verbose: boolean): string {
   const line = errorMessage(error)
     .split('\n')
-    .map((part) => part.trim())
+    .map((part) => printable(part.trim()))
     .filter((part) => part !== '')
     .join('; ');
   let out = `Error: ${line}\n`;
   if (verbose) {
     for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth += 1) {
-      out += `${depth === 0 ? '' : 'caused by: '}${e.stack ?? e.message}\n`;
+      // The message escaped (it may hold workflow names), then the stack's own frames.
+      const frames = (e.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l));
+      out += `${depth === 0 ? '' : 'caused by: '}${e.name}: ${printable(e.message)}\n${frames.map((f) => `${f}\n`).join('')}`;
     }
   }
   return out;
