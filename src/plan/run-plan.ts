@@ -23,7 +23,7 @@ export interface RunPlanOptions {
   /** Names this run's remote directory, with `fanout`. */
   runId: string;
   fanout: number;
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** The GNU Parallel program (as detected). */
   command?: string;
 }
