@@ -10,4 +10,14 @@ sh scripts/ensure-sshd.sh
 [ -d node_modules ] || npm ci
 npm run build
 npx tsc --noEmit -p tsconfig.json
-exec npx jest --selectProjects unit integration "$@"
+# Every temp file and directory the tests make (os.tmpdir(), mkdtemp) goes under one
+# directory of this run, removed at the end: the tests leave nothing in /tmp. It is
+# world-writable and sticky like /tmp, since the sshd login users read fixtures there.
+TMPDIR=$(mktemp -d "${TMPDIR:-/tmp}/tea-npm-test.XXXXXX")
+chmod 1777 "$TMPDIR"
+export TMPDIR
+trap 'rm -rf "$TMPDIR"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+# jest's transform cache stays in the project (not in the run's TMPDIR): warm across runs.
+npx jest --cacheDirectory node_modules/.cache/jest --selectProjects unit integration "$@"

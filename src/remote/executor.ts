@@ -17,10 +17,9 @@ import { resolveHosts, type HostSpec } from './trust/hosts';
 import { flowDir } from './host/layout';
 import { ConnectionPool } from './ssh/pool';
 import { BASEFILE_MISSING_STATUS, buildRunCommand, printableRunCommand } from './command/remote-command';
-import { HostPrep } from './host/host-prep';
+import { HostSession } from './host/session';
 import { FILE_MODE, isNoSuchFile } from './host/staging';
 import { NoSuchFileError, type FileTransfer } from './transfer/file-transfer';
-import { quote } from './command/quote';
 import { EnvTransfer, type FlowEnv } from './host/env-transfer';
 import { selectEnv } from './command/env-vars';
 
@@ -29,8 +28,8 @@ interface Setup {
   hosts: HostSpec[];
   env: EnvTransfer;
   pool: ConnectionPool;
-  /** Per host: preflight once, then staging with the basefile chosen for that host. */
-  staging: Map<string, HostPrep>;
+  /** Per host: the session owning its connection, preflight, staging, transfer and env probe. */
+  sessions: Map<string, HostSession>;
   health: TargetHealth;
 }
 
@@ -110,19 +109,20 @@ export class RemoteExecutor implements ParallelExecutor {
     const pool = new ConnectionPool(hosts, remote, logger, events);
     // Preflight checks that sshd's AcceptEnv passes the names ssh_env mode will send.
     const acceptEnv = selection.mode === 'ssh_env' ? Object.keys(selection.values) : [];
-    const prep = { remote, runId: this.runId, catalog, workflowText: this.context.workflowText, acceptEnv, logger, events };
-    const staging = new Map(hosts.map((h) => [h.id, new HostPrep(pool.get(h.id), prep)]));
+    const env = new EnvTransfer(selection, logger);
+    const deps = { remote, runId: this.runId, catalog, workflowText: this.context.workflowText, acceptEnv, env, logger, events };
+    const sessions = new Map(hosts.map((h) => [h.id, new HostSession(pool.get(h.id), deps)]));
     const health = new TargetHealth(config.circuit_breaker, events, logger);
     logger.info(`remote: pure-Node ssh2 transport, one connection per host, ${hosts.length} host(s), run ${this.runId}`);
-    const env = new EnvTransfer(selection, logger);
-    this.#setup = { remote, hosts, env, pool, staging, health };
+    this.#setup = { remote, hosts, env, pool, sessions, health };
     return this.#setup;
   }
 
   async #attempt(setup: Setup, fanout: number, { flow, index, target, attempt, signal }: AttemptContext): Promise<State> {
-    const connection = setup.pool.get(target.id);
-    const prep = setup.staging.get(target.id)!;
-    let staged = await prep.stage(signal);
+    const session = setup.sessions.get(target.id)!;
+    const connection = session.connection;
+    // Shared per-host work: this flow's signal only ends its own wait, never the work.
+    let staged = await session.stage(signal);
     const dir = flowDir(staged.layout, fanout, index, attempt);
     const where = `branch "${flow.entryPoint}" on ${target.id}`;
     const { transfer } = staged;
@@ -135,7 +135,7 @@ export class RemoteExecutor implements ParallelExecutor {
         if (error instanceof TeaError || signal.aborted) throw error;
         throw new TeaError('E_STAGING_FAILED', `${where}: cannot write its input under ${dir}: ${errorMessage(error)}`, { host: target.id, flow: flow.entryPoint, cause: error });
       }
-      flowEnv = await setup.env.forFlow(connection, transfer, dir, signal, where);
+      flowEnv = await setup.env.forFlow(connection, transfer, dir, (s) => session.envChecked(s), signal, where);
       const run = (tea: string) => {
         const spec = {
           tea,
@@ -153,8 +153,8 @@ export class RemoteExecutor implements ParallelExecutor {
       if (result.code === BASEFILE_MISSING_STATUS) {
         // A tmp cleaner took the cached basefile: the host's housekeeping, not the branch's failure
         // and not "no Node". Stage again (once for every flow that saw it) and run this attempt again.
-        staged = await prep.restage(staged.generation, signal);
-        if (flowEnv.envFile !== undefined) flowEnv = await setup.env.forFlow(connection, transfer, dir, signal, where);
+        staged = await session.restage(staged.generation, signal);
+        if (flowEnv.envFile !== undefined) flowEnv = await setup.env.forFlow(connection, transfer, dir, (s) => session.envChecked(s), signal, where);
         ({ spec, result: pending } = run(staged.tea));
         result = await pending;
         if (result.code === BASEFILE_MISSING_STATUS) {
@@ -184,31 +184,16 @@ export class RemoteExecutor implements ParallelExecutor {
     }
   }
 
-  /** Removes this run's files from every host it staged on (the basefile cache stays), then disconnects. */
+  /** Ends every host session: this run's files removed (the basefile cache stays), connections closed, no timer left. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     const setup = this.#setup;
     if (setup === null) return;
     setup.health.shutdown();
-    if (setup.remote.cleanup) {
-      await Promise.all([...this.#removals]);
-      await Promise.all(
-        setup.hosts
-          .filter((h) => setup.staging.get(h.id)!.wasStaged)
-          .map(async (h) => {
-            const dir = `${setup.remote.workdir}/run-${this.runId}`;
-            try {
-              const connection = setup.pool.get(h.id);
-              const staged = await setup.staging.get(h.id)!.stage(AbortSignal.timeout(h.connectTimeoutSeconds * 1000));
-              const result = await connection.exec(`rm -rf -- ${quote(staged.layout.runDir)}`, AbortSignal.timeout(30_000));
-              if (result.code !== 0) throw new Error(result.stderrTail || `rm exited ${result.code}`);
-            } catch (error) {
-              this.context.logger.warn(`${h.id}: cleanup failed, remove ${dir} by hand: ${errorMessage(error)}`);
-            }
-          }),
-      );
-    }
+    // Per-flow removals still running end first: BusyBox's rm -rf fails when a directory vanishes under it.
+    if (setup.remote.cleanup) await Promise.all([...this.#removals]);
+    await Promise.all([...setup.sessions.values()].map((session) => session.close()));
     await setup.pool.close();
   }
 }

@@ -6,7 +6,7 @@
 set -eu
 cd "$(dirname "$0")/../.."
 if ! command -v wine >/dev/null 2>&1; then
-  echo "windows stage: wine not found: install it with: apt-get install -y wine64" >&2
+  echo "windows stage: wine not found: install it with: apt-get install -y wine wine64" >&2
   exit 1
 fi
 [ -f dist/tea ] && [ -f dist/lib/index.js ] || npm run build

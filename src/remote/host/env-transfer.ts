@@ -24,8 +24,6 @@ export const ENV_FILE_NAME = 'tea-env';
  * per host against what sshd really accepted), `export_file` writes them as a file (over SFTP or an exec channel's stdin).
  */
 export class EnvTransfer {
-  readonly #probes = new Map<string, Promise<void>>();
-
   constructor(
     private readonly selection: EnvSelection,
     private readonly logger: Logger,
@@ -39,10 +37,21 @@ export class EnvTransfer {
     return Object.keys(this.selection.values).length > 0;
   }
 
-  async forFlow(connection: HostConnection, transfer: FileTransfer, dir: string, signal: AbortSignal, where: string): Promise<FlowEnv> {
+  /**
+   * @param checked resolves once the host's AcceptEnv was probed (ssh_env): the host
+   *   session runs `probe` once per host, under its own budget.
+   */
+  async forFlow(
+    connection: HostConnection,
+    transfer: FileTransfer,
+    dir: string,
+    checked: (signal: AbortSignal) => Promise<void>,
+    signal: AbortSignal,
+    where: string,
+  ): Promise<FlowEnv> {
     if (!this.active) return NOTHING;
     if (this.selection.mode === 'ssh_env') {
-      await this.#probe(connection, signal);
+      await checked(signal);
       return { execEnv: this.selection.values, discard: async () => {} };
     }
     const envFile = `${dir}/${ENV_FILE_NAME}`;
@@ -60,26 +69,20 @@ export class EnvTransfer {
     };
   }
 
-  /** Once per host: which names sshd's AcceptEnv dropped (it does so silently). */
-  #probe(connection: HostConnection, signal: AbortSignal): Promise<void> {
+  /** Which names sshd's AcceptEnv dropped (it does so silently): warned about. Run once per host by its session. */
+  async probe(connection: HostConnection, signal: AbortSignal): Promise<void> {
+    if (!this.active || this.selection.mode !== 'ssh_env') return;
     const host = connection.spec.id;
-    let probe = this.#probes.get(host);
-    if (probe === undefined) {
-      const names = Object.keys(this.selection.values);
-      // Placeholder values: acceptance depends on the name only, and the real values stay off this extra channel.
-      const placeholders = Object.fromEntries(names.map((n) => [n, '1']));
-      probe = connection.exec(envProbeCommand(names), signal, { env: placeholders }).then((result) => {
-        const dropped = parseEnvProbe(result.stderrTail);
-        if (dropped.length > 0) {
-          this.logger.warn(
-            `${host}: sshd did not accept the environment variable(s) ${dropped.join(', ')} (env_vars.mode ssh_env): ` +
-              `list them in AcceptEnv in the host's sshd_config, or use env_vars.mode export_file`,
-          );
-        }
-      });
-      probe.catch(() => this.#probes.delete(host));
-      this.#probes.set(host, probe);
+    const names = Object.keys(this.selection.values);
+    // Placeholder values: acceptance depends on the name only, and the real values stay off this extra channel.
+    const placeholders = Object.fromEntries(names.map((n) => [n, '1']));
+    const result = await connection.exec(envProbeCommand(names), signal, { env: placeholders });
+    const dropped = parseEnvProbe(result.stderrTail);
+    if (dropped.length > 0) {
+      this.logger.warn(
+        `${host}: sshd did not accept the environment variable(s) ${dropped.join(', ')} (env_vars.mode ssh_env): ` +
+          `list them in AcceptEnv in the host's sshd_config, or use env_vars.mode export_file`,
+      );
     }
-    return probe;
   }
 }

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { ConnectConfig } from 'ssh2';
-import type { TeaError } from '../../errors';
+import { TeaError, errorMessage } from '../../errors';
 import type { HostKeyPolicy } from '../trust/host-key-policy';
 import type { HostSpec } from '../trust/hosts';
 import { rsaSha512Key } from '../trust/rsa-sha2-512';
@@ -25,7 +25,14 @@ export function clientConfig(
   keepalive: KeepaliveSettings,
   onHostKeyError: (error: TeaError) => void,
 ): ConnectConfig {
-  const preferred = hostKeys.preferredAlgorithms(spec.host, spec.port);
+  // An unreadable known_hosts (EACCES, EISDIR) must reject this connection, never throw
+  // inside ssh2's handshake (that ends the process): the verifier refuses with the reason.
+  let preferred: string[] = [];
+  try {
+    preferred = hostKeys.preferredAlgorithms(spec.host, spec.port);
+  } catch {
+    /* the verifier reports it */
+  }
   return {
     sock: sock as ConnectConfig['sock'],
     username: spec.user,
@@ -33,7 +40,16 @@ export function clientConfig(
     keepaliveInterval: keepalive.keepaliveIntervalSeconds * 1000,
     keepaliveCountMax: keepalive.keepaliveCountMax,
     hostVerifier: (key: Buffer) => {
-      const error = hostKeys.verify(spec.id, spec.host, spec.port, key);
+      let error: TeaError | null;
+      try {
+        error = hostKeys.verify(spec.id, spec.host, spec.port, key);
+      } catch (cause) {
+        error = new TeaError(
+          'E_HOST_KEY_REJECTED',
+          `${spec.id}: cannot check the host key: known_hosts ${hostKeys.path} cannot be used (${errorMessage(cause)}): make it a readable file, or point remote.known_hosts elsewhere`,
+          { host: spec.id, cause },
+        );
+      }
       if (error !== null) onHostKeyError(error);
       return error === null;
     },

@@ -10,6 +10,7 @@ import type { HostKeysFor } from './client-config';
 import type { HostSpec } from '../trust/hosts';
 import { Semaphore } from '../../util/semaphore';
 import { TailBuffer } from '../../util/tail';
+import { raceAbort, sleep } from '../../util/abort';
 import { openTransport, type Transport } from './transport';
 import { sftpOps, type SftpOps } from './sftp-ops';
 import { sftpOpenError, sftpRequestError, isSftpStatus } from './sftp-errors';
@@ -80,19 +81,6 @@ interface Live {
   /** Logged once per connection: the server refused a channel (MaxSessions). */
   refusedChannel?: boolean;
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 
 /**
  * The single multiplexed SSH connection to one host. Opened lazily, reopened after
@@ -325,7 +313,7 @@ export class HostConnection {
         const seconds = base + extraSeconds(...args);
         const deadline = AbortSignal.timeout(Math.ceil(seconds * 1000));
         return raceAbort(call(...args), signal, live.lost, deadline).catch((error: unknown) => {
-          if (signal?.aborted || live.lost.aborted || isSftpStatus(error)) throw error;
+          if (!deadline.aborted && (signal?.aborted || live.lost.aborted || isSftpStatus(error))) throw error;
           // Stalled or broken: this channel is done for; the host pays, the flow goes elsewhere.
           this.#dropSftp(live, state, `dropped after ${name} failed`);
           throw sftpRequestError(this.spec, name, String(args[0]), deadline.aborted ? null : error, seconds);
@@ -471,8 +459,11 @@ export class HostConnection {
     const live = this.#live ?? (await this.#connecting?.catch(() => null)) ?? null;
     if (live === null || live.closed) return;
     const closed = new Promise<void>((resolve) => live.client.once('close', () => resolve()));
+    // Up to 2 s for the server's goodbye; the timer goes with the wait (a library caller's process exits at once).
+    const done = new AbortController();
     live.client.end();
-    await Promise.race([closed, sleep(2000)]);
+    await Promise.race([closed, sleep(2000, done.signal).catch(() => {})]);
+    done.abort();
     if (!live.closed) live.client.destroy();
   }
 }
@@ -484,33 +475,4 @@ function closeLate(kind: 'exec' | 'sftp', channel: unknown): void {
   } catch {
     /* connection already gone */
   }
-}
-
-/** Settles as `promise` does, or rejects with the reason of the first signal to abort; leaves no listener behind. */
-function raceAbort<T>(promise: Promise<T>, ...maybeSignals: Array<AbortSignal | undefined>): Promise<T> {
-  const signals = maybeSignals.filter((s): s is AbortSignal => s !== undefined);
-  // When a signal wins, `promise` may still reject later (ssh2: "No response from
-  // server" as the connection goes): that must not become an unhandled rejection.
-  promise.catch(() => {});
-  const aborted = signals.find((s) => s.aborted);
-  if (aborted !== undefined) return Promise.reject(aborted.reason);
-  if (signals.length === 0) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const detach = () => signals.forEach((s) => s.removeEventListener('abort', onAbort));
-    const onAbort = (event: Event) => {
-      detach();
-      reject((event.target as AbortSignal).reason);
-    };
-    signals.forEach((s) => s.addEventListener('abort', onAbort));
-    promise.then(
-      (v) => {
-        detach();
-        resolve(v);
-      },
-      (e) => {
-        detach();
-        reject(e);
-      },
-    );
-  });
 }

@@ -3,7 +3,8 @@ import type { HostSpec } from '../trust/hosts';
 
 /** An SFTP status reply (no such file, permission denied...): the server answered, the channel is fine. */
 export function isSftpStatus(error: unknown): boolean {
-  return typeof (error as { code?: unknown } | null)?.code === 'number' && !(error instanceof TeaError);
+  // DOMException (an aborted signal's reason) has a numeric legacy `code` too.
+  return typeof (error as { code?: unknown } | null)?.code === 'number' && !(error instanceof TeaError) && !(error instanceof DOMException);
 }
 
 const FIX = 'set settings.parallel.remote.transfer to exec (or auto) to copy files over exec channels instead';
@@ -34,7 +35,7 @@ export function sftpOpenError(spec: HostSpec, error: unknown, timeoutSeconds: nu
 
 /** A request that got no answer in time (error null) or broke the channel: the channel is replaced. */
 export function sftpRequestError(spec: HostSpec, request: string, path: string, error: unknown, timeoutSeconds: number): TeaError {
-  const what = error === null ? `got no answer within ${timeoutSeconds}s (stalled SFTP channel)` : `failed: ${errorMessage(error)}`;
+  const what = error === null ? `got no answer within ${Math.round(timeoutSeconds * 10) / 10}s (stalled SFTP channel)` : `failed: ${errorMessage(error)}`;
   return new TeaError('E_TRANSFER_FAILED', `${spec.id}: SFTP ${request} of ${path} ${what}; the channel is replaced. If this repeats, ${FIX}`, {
     host: spec.id,
     ...(error === null ? {} : { cause: error }),

@@ -44,7 +44,7 @@ export async function openTransport(spec: HostSpec, deps: TransportDeps, signal:
       const client = await sshHop(hop, sock, deps, signal);
       clients.push(client);
       const next = spec.jumps[k + 1] ?? spec;
-      sock = await forward(client, hop, next);
+      sock = await forward(client, hop, next, signal);
     }
     return { sock, close };
   } catch (error) {
@@ -110,18 +110,43 @@ function sshHop(spec: HostSpec, sock: Duplex, deps: TransportDeps, signal: Abort
   });
 }
 
-function forward(client: Client, jump: HostSpec, next: HostSpec): Promise<Duplex> {
+/**
+ * A `direct-tcpip` channel from the jump host to `next`. Honours `signal`: an abort
+ * rejects at once (the caller then ends the jump connections), and a channel that
+ * arrives after that is destroyed instead of leaking.
+ */
+function forward(client: Client, jump: HostSpec, next: HostSpec, signal: AbortSignal): Promise<Duplex> {
   return new Promise<Duplex>((resolve, reject) => {
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      client.off('close', onClose);
+      fn();
+    };
     const refused = (error: unknown) =>
-      reject(
-        new TeaError(
-          'E_CONNECT_FAILED',
-          `${jump.id}: cannot open a connection to ${next.host}:${next.port} (${errorMessage(error)}): is sshd listening there, and does ${jump.alias} allow TCP forwarding (AllowTcpForwarding)?`,
-          { host: jump.id, cause: error },
+      settle(() =>
+        reject(
+          new TeaError(
+            'E_CONNECT_FAILED',
+            `${jump.id}: cannot open a connection to ${next.host}:${next.port} (${errorMessage(error)}): is sshd listening there, and does ${jump.alias} allow TCP forwarding (AllowTcpForwarding)?`,
+            { host: jump.id, cause: error },
+          ),
         ),
       );
+    const onAbort = () => settle(() => reject(signal.reason));
+    // The jump host went away before answering: without this the wait would be unbounded.
+    const onClose = () => refused(new Error('the jump connection closed'));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    client.once('close', onClose);
     try {
-      client.forwardOut('127.0.0.1', 0, next.host, next.port, (error, stream) => (error ? refused(error) : resolve(stream)));
+      client.forwardOut('127.0.0.1', 0, next.host, next.port, (error, stream) => {
+        if (error) return refused(error);
+        if (settled) return stream.destroy(); // aborted meanwhile: do not leak the channel
+        settle(() => resolve(stream));
+      });
     } catch (error) {
       refused(error);
     }

@@ -20,11 +20,7 @@ import { expectOneResultEach, faultConfig, flows, leftovers, runFault, runProces
 
 jest.setTimeout(180_000);
 
-const NO_SUBSYSTEM = { Subsystem: 'not-sftp /bin/false' };
 const MISSING_SERVER = { Subsystem: 'sftp /usr/lib/tea-test-no-such/sftp-server' };
-// A unique duration: the stalled "server" outlives its channel (sshd does not end a subsystem's
-// process when the client closes), so afterAll ends exactly these.
-const STALLED = { Subsystem: 'sftp /bin/sleep 1017' };
 const fast = { sftp_timeout: 2, channel_wait: 10 };
 
 async function expectNothingLeft(fx: LocalHostsFixture, runId: string): Promise<void> {
@@ -35,13 +31,10 @@ async function expectNothingLeft(fx: LocalHostsFixture, runId: string): Promise<
 describe('hosts without usable SFTP, transfer auto (the default)', () => {
   let fx: LocalHostsFixture;
   beforeAll(async () => {
-    fx = await startLocalHosts({ count: 3, sshdOptions: [NO_SUBSYSTEM, MISSING_SERVER, STALLED] });
+    // The harness's "stalled" subsystem accepts the channel and never answers (and ends with it).
+    fx = await startLocalHosts({ count: 3, sftp: ['none', 'internal', 'stalled'], sshdOptions: [{}, MISSING_SERVER, {}] });
   });
-  afterAll(async () => {
-    await fx.stop();
-    const { stdout } = await runShell('pgrep', ['-u', 'tea-test', '-x', '-f', '(sh -c )?/bin/sleep 1017']);
-    for (const pid of stdout.split('\n').filter(Boolean)) process.kill(Number(pid));
-  });
+  afterAll(async () => fx.stop());
 
   it('no Subsystem line, a missing sftp-server, a stalled subsystem: files go over exec, every flow is done on every host', async () => {
     const input = flows(24);
@@ -76,7 +69,7 @@ describe('hosts without usable SFTP, transfer auto (the default)', () => {
   });
 
   it('transfer: sftp on hosts without SFTP: they are excluded with the reason, the flows are done on the healthy host', async () => {
-    const two = await startLocalHosts({ count: 2, sshdOptions: [NO_SUBSYSTEM, {}] });
+    const two = await startLocalHosts({ count: 2, sftp: ['none', 'internal'] });
     try {
       const input = flows(10);
       const { results, ms, logs } = await runFault(input, faultConfig(two, { ...fast, transfer: 'sftp' }));
@@ -270,4 +263,50 @@ describe('the exec transfer under every login shell', () => {
       }
     });
   }
+});
+
+describe('an SFTP channel that stalls after it worked', () => {
+  it('a request without an answer fails within sftp_timeout as the host\'s E_TRANSFER_FAILED, and the next request gets a fresh channel', async () => {
+    const fx = await startLocalHosts({ count: 1, sftp: 'external' });
+    const { ConnectionPool } = await import('../../../src/remote/ssh/pool');
+    const { resolveHosts } = await import('../../../src/remote/trust/hosts');
+    const { SftpTransfer } = await import('../../../src/remote/transfer/sftp-transfer');
+    const { remoteConfigSchema } = await import('../../../src/config/remote');
+    const { silentLogger } = await import('../../../src/log');
+    const { ignoreEvents } = await import('../../../src/events');
+    const { classify } = await import('../../../src/core/failure-policy');
+    const remote = remoteConfigSchema.parse(fx.remoteConfig({ sftp_timeout: 2 }));
+    const [spec] = resolveHosts(remote);
+    const pool = new ConnectionPool([spec!], remote, silentLogger, ignoreEvents);
+    const signal = AbortSignal.timeout(60_000);
+    const serverPids = async () => (await runShell('pgrep', ['-u', fx.hosts[0]!.user, '-x', 'sftp-server'])).stdout.split('\n').filter(Boolean).map(Number);
+    let stopped: number[] = [];
+    try {
+      const t = new SftpTransfer(pool.get(spec!.id), 'stall');
+      const dir = await t.ensureDir(remote.workdir, signal);
+      stopped = await serverPids();
+      expect(stopped).toHaveLength(1);
+      process.kill(stopped[0]!, 'SIGSTOP');
+      const started = Date.now();
+      const error = await t.writeFile(`${dir}/a.json`, '{}', 0o600, signal).catch((e: unknown) => e);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(error).toMatchObject({ code: 'E_TRANSFER_FAILED', host: spec!.id });
+      expect(String((error as Error).message)).toMatch(/SFTP write of .*a\.json got no answer within 2s \(stalled SFTP channel\); the channel is replaced/);
+      expect(classify(error)).toMatchObject({ transport: true, retry: 'always' });
+      // The stalled channel was dropped: the next request opens a new one (a new sftp-server) and works.
+      await t.writeFile(`${dir}/b.json`, '{"ok":1}', 0o600, signal);
+      expect((await t.readFile(`${dir}/b.json`, 100, signal)).toString()).toBe('{"ok":1}');
+      expect((await serverPids()).filter((p) => !stopped.includes(p))).toHaveLength(1);
+    } finally {
+      for (const pid of stopped) {
+        try {
+          process.kill(pid, 'SIGCONT');
+        } catch {
+          /* gone */
+        }
+      }
+      await pool.close();
+      await fx.stop();
+    }
+  });
 });
