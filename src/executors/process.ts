@@ -7,6 +7,7 @@ import { TeaError } from '../errors';
 import type { AttemptContext } from '../scheduler/types';
 import { exitError } from '../core/exit-status';
 import { parseBranchResult } from '../core/branch-result';
+import { withOrigin } from '../workflow/branch-form';
 import { runChild } from './child';
 import type { ExecutorContext } from './context';
 import { LocalFlows } from './local';
@@ -75,7 +76,11 @@ export function createProcessExecutor(context: ExecutorContext, options: Process
   };
 }
 
-/** The workflow file children run: the original file, or the text written to a temp file once. */
+/**
+ * The workflow file children run: the branch form written to a temp file once (naming the
+ * original file, so `require` in nodes resolves beside it), or the original file when the
+ * workflow travels as its YAML.
+ */
 class WorkflowFile {
   #written?: Promise<string>;
   #dir?: string;
@@ -83,11 +88,13 @@ class WorkflowFile {
   constructor(private readonly context: ExecutorContext) {}
 
   path(): Promise<string> {
-    if (this.context.workflowPath !== undefined) return Promise.resolve(path.resolve(this.context.workflowPath));
+    const original = this.context.workflowPath === undefined ? undefined : path.resolve(this.context.workflowPath);
+    const text = original === undefined ? this.context.workflowText : withOrigin(this.context.workflowText, original);
+    if (text === undefined) return Promise.resolve(original!);
     return (this.#written ??= (async () => {
       this.#dir = await mkdtemp(path.join(os.tmpdir(), 'tea-workflow-'));
       const file = path.join(this.#dir, 'workflow.yaml');
-      await writeFile(file, this.context.workflowText);
+      await writeFile(file, text);
       return file;
     })());
   }

@@ -10,6 +10,8 @@
  */
 const MARKER = 'tea_branch_form';
 const PREFIX = `{"${MARKER}":1,`;
+/** Set only by the process executor: the file the workflow came from, where `require` resolves. */
+const ORIGIN = 'tea_origin';
 
 /**
  * The branch form of a parsed document, or undefined when JSON cannot carry it exactly
@@ -27,14 +29,31 @@ export function toBranchForm(raw: Record<string, unknown>): string | undefined {
 }
 
 /**
- * The document of a branch-form text, or undefined for anything else (YAML, or JSON a user
- * wrote: those go through the YAML parser, which reports duplicate keys and positions).
+ * The branch form for a local child process: it names the workflow's own file, so that
+ * `require('./x')` in a node resolves beside it although the text is read from a temp file.
+ * Undefined for a text that is not in branch form (the child then runs the file itself).
  */
-export function parseBranchForm(text: string): Record<string, unknown> | undefined {
+export function withOrigin(branchText: string, workflowPath: string): string | undefined {
+  if (!branchText.startsWith(PREFIX)) return undefined;
+  return `${PREFIX}"${ORIGIN}":${JSON.stringify(workflowPath)},${branchText.slice(PREFIX.length)}`;
+}
+
+/** The branch form without the origin withOrigin() put in: what a process branch ships on. */
+export function withoutOrigin(text: string, workflowPath: string): string {
+  const inserted = `"${ORIGIN}":${JSON.stringify(workflowPath)},`;
+  return text.startsWith(PREFIX + inserted) ? PREFIX + text.slice(PREFIX.length + inserted.length) : text;
+}
+
+/**
+ * The document of a branch-form text (and the origin file, if named), or undefined for
+ * anything else (YAML, or JSON a user wrote: those go through the YAML parser, which
+ * reports duplicate keys and positions).
+ */
+export function parseBranchForm(text: string): { doc: Record<string, unknown>; origin?: string } | undefined {
   if (!text.startsWith(PREFIX)) return undefined;
   try {
-    const { [MARKER]: _marker, ...doc } = JSON.parse(text) as Record<string, unknown>;
-    return doc;
+    const { [MARKER]: _marker, [ORIGIN]: origin, ...doc } = JSON.parse(text) as Record<string, unknown>;
+    return typeof origin === 'string' ? { doc, origin } : { doc };
   } catch {
     return undefined;
   }

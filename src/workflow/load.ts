@@ -7,7 +7,7 @@ import { workflowRequire } from './compile';
 import { buildGraph } from './graph';
 import { collectInterrupts, checkRemoteInterrupts } from './interrupts';
 import { Issues } from './issues';
-import { parseBranchForm, toBranchForm } from './branch-form';
+import { parseBranchForm, toBranchForm, withoutOrigin } from './branch-form';
 import { documentSchema } from './schema';
 import { sliceDocument, type DocumentSlice } from './slice';
 import { END, START, type Graph, type Workflow } from './types';
@@ -27,8 +27,11 @@ export interface LoadOptions {
 /** Parses, validates and compiles a workflow. Throws E_WORKFLOW_INVALID / E_CONFIG_INVALID naming the path. */
 export function loadWorkflow(text: string, options: LoadOptions = {}): Workflow {
   const source = options.path === undefined ? 'workflow' : options.path;
-  const branchDoc = parseBranchForm(text);
+  const branch = parseBranchForm(text);
+  const branchDoc = branch?.doc;
   const raw = branchDoc ?? parseYaml(text, source);
+  // A process branch reads a temp file; its nodes resolve `require` beside the workflow's own file.
+  const filePath = branch?.origin ?? options.path;
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new TeaError('E_WORKFLOW_INVALID', `${source}: expected a mapping with "nodes" at the top level`);
   }
@@ -43,7 +46,7 @@ export function loadWorkflow(text: string, options: LoadOptions = {}): Workflow 
 
   const parallel = parseParallelConfig(doc.settings?.parallel, 'settings.parallel');
   const issues = new Issues();
-  const graph = buildGraph(doc.nodes, edges, workflowRequire(options.path), issues);
+  const graph = buildGraph(doc.nodes, edges, workflowRequire(filePath), issues);
   issues.throwIfAny();
   checkRemoteConfigured(graph, parallel);
   const interrupts = collectInterrupts(doc, graph, issues);
@@ -53,8 +56,8 @@ export function loadWorkflow(text: string, options: LoadOptions = {}): Workflow 
   return Object.freeze({
     ...(doc.name === undefined ? {} : { name: doc.name }),
     text,
-    branchText: branchDoc === undefined ? (toBranchForm(raw as Record<string, unknown>) ?? text) : text,
-    ...(options.path === undefined ? {} : { path: path.resolve(options.path) }),
+    branchText: branch === undefined ? (toBranchForm(raw as Record<string, unknown>) ?? text) : branch.origin === undefined ? text : withoutOrigin(text, branch.origin),
+    ...(filePath === undefined ? {} : { path: path.resolve(filePath) }),
     initialState: doc.initial_state ?? {},
     variables: deepFreeze(doc.variables ?? {}),
     parallel,

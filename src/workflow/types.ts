@@ -66,7 +66,7 @@ export interface Workflow {
   /** The YAML as written (or the branch form this workflow was loaded from). */
   readonly text: string;
   /**
-   * What process and remote branches get: the validated document in branch form
+   * What process, remote and GNU Parallel branches get: the validated document in branch form
    * (branch-form.ts), which they read without the YAML parser and load only as far as
    * their scope reaches; the YAML text when JSON cannot carry the document exactly.
    */

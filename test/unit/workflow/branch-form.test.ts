@@ -6,7 +6,10 @@
 import YAML from 'yaml';
 import { runWorkflow } from '../../../src/engine/run-workflow';
 import { TeaError } from '../../../src/errors';
-import { parseBranchForm, toBranchForm } from '../../../src/workflow/branch-form';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseBranchForm, toBranchForm, withOrigin } from '../../../src/workflow/branch-form';
 import { loadWorkflow } from '../../../src/workflow/load';
 
 /** start fans out to b0..b{n-1}, joined by `join`; then `after` (and more nodes past the fan-in). */
@@ -39,7 +42,7 @@ describe('branch form', () => {
   it('is the parsed document as JSON, marked, and still a workflow any loader reads whole', () => {
     const wf = loadWorkflow(fanout(3));
     expect(wf.branchText.startsWith('{"tea_branch_form":1,')).toBe(true);
-    expect(parseBranchForm(wf.branchText)).toEqual(YAML.parse(fanout(3)));
+    expect(parseBranchForm(wf.branchText)).toEqual({ doc: YAML.parse(fanout(3)) });
     // Read whole (no scope), or as YAML (JSON is YAML), it is the same workflow.
     for (const again of [loadWorkflow(wf.branchText), loadWorkflow(wf.branchText.replace('{"tea_branch_form":1,', '{ "tea_branch_form": 1, '))]) {
       expect(again.graph.order).toEqual(wf.graph.order);
@@ -51,6 +54,19 @@ describe('branch form', () => {
     const yaml = 'variables: { limit: .inf }\nnodes:\n  - name: a\n';
     expect(toBranchForm(YAML.parse(yaml) as Record<string, unknown>)).toBeUndefined();
     expect(loadWorkflow(yaml).branchText).toBe(yaml);
+  });
+
+  it('for a local child process, names the original file: require resolves beside it, and it is not shipped on', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tea-origin-'));
+    writeFileSync(path.join(dir, 'helper.js'), 'module.exports = (x) => x * 3;');
+    const file = path.join(dir, 'wf.yaml');
+    const yaml = 'nodes:\n  - { name: a, run: "return { y: require(\'./helper\')(state.x) };" }\n  - { name: b }\nedges:\n  - { from: a, to: b }\n';
+    const wf = loadWorkflow(yaml, { path: file });
+    const child = loadWorkflow(withOrigin(wf.branchText, file)!, { path: path.join(os.tmpdir(), 'elsewhere', 'workflow.yaml'), scope: { entryPoint: 'a', exitPoint: 'b' } });
+    expect(child.path).toBe(file);
+    expect(await runWorkflow(child, { entryPoint: 'a', exitPoint: 'b', input: { x: 2 } })).toEqual({ x: 2, y: 6 });
+    expect(child.branchText).toBe(wf.branchText);
+    expect(withOrigin(yaml, file)).toBeUndefined();
   });
 
   it('JSON a user wrote goes through the YAML parser (duplicate keys are still refused)', () => {
