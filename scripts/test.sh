@@ -1,5 +1,5 @@
 #!/bin/sh
-# `npm test`: build, typecheck, then the unit and integration suites (integration runs on
+# `npm test`: build, typecheck, lint, then the unit and integration suites (integration runs on
 # real sshd processes this machine starts itself: test/harness/local-sshd.ts).
 # Missing sshd is handled first, before anything is built: scripts/ensure-sshd.sh installs
 # it (root with apt-get) or stops with the one command to run.
@@ -7,9 +7,12 @@
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/ensure-sshd.sh
-[ -d node_modules ] || npm ci
+# node_modules from before a dependency was added (eslint) is refreshed from the lock file.
+[ -x node_modules/.bin/eslint ] || npm ci --no-audit --no-fund
 npm run build
 npx tsc --noEmit -p tsconfig.json
+# no-floating-promises / no-misused-promises: an unhandled rejection must not end a run (eslint.config.mjs)
+npx eslint .
 # Every temp file and directory the tests make (os.tmpdir(), mkdtemp) goes under one
 # directory of this run, removed at the end: the tests leave nothing in /tmp. It is
 # world-writable and sticky like /tmp, since the sshd login users read fixtures there.

@@ -49,11 +49,11 @@ export interface ErrorContext {
 
 export class TeaError extends Error {
   readonly code: ErrorCode;
-  readonly host?: string;
-  readonly flow?: string;
-  readonly exitCode?: number | null;
-  readonly signal?: string | null;
-  readonly stderrTail?: string;
+  readonly host?: string | undefined;
+  readonly flow?: string | undefined;
+  readonly exitCode?: number | null | undefined;
+  readonly signal?: string | null | undefined;
+  readonly stderrTail?: string | undefined;
 
   constructor(code: ErrorCode, message: string, context: ErrorContext = {}) {
     super(message, context.cause === undefined ? undefined : { cause: context.cause });

@@ -16,7 +16,7 @@ export const LOCAL_TARGET = 'local';
  * the executor.
  */
 export class LocalFlows {
-  #health?: TargetHealth;
+  #health: TargetHealth | undefined;
 
   constructor(
     private readonly context: Pick<ExecutorContext, 'events' | 'logger'>,

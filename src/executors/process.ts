@@ -82,8 +82,8 @@ export function createProcessExecutor(context: ExecutorContext, options: Process
  * workflow travels as its YAML.
  */
 class WorkflowFile {
-  #written?: Promise<string>;
-  #dir?: string;
+  #written: Promise<string> | undefined;
+  #dir: string | undefined;
 
   constructor(private readonly context: ExecutorContext) {}
 

@@ -26,7 +26,7 @@ export interface RunPlanOptions {
   /** Names this run's remote directory, with `fanout`. */
   runId: string;
   fanout: number;
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** The GNU Parallel program (as detected). */
   command?: string;
   /** The run's host keys (one per run: keys stay pinned across its fan-outs); default: this fan-out's own. */

@@ -1,6 +1,6 @@
 import { classify, timeoutError } from '../core/failure-policy';
 import { nonJsonPath } from '../core/json-state';
-import { TeaError, errorMessage } from '../errors';
+import { TeaError, errorMessage, type ErrorCode } from '../errors';
 import { guardEvents } from '../events';
 import type { Attempt, Flow, ParallelFlowResult } from '../executors/types';
 import { guardLogger, silentLogger } from '../log';
@@ -189,7 +189,7 @@ export async function runFlows(options: RunFlowsOptions & RunFlowsExtras): Promi
       started_at: new Date(startedAt).toISOString(),
       duration_ms: Date.now() - startedAt,
       ok: false,
-      error_code: c.code as Attempt['error_code'],
+      error_code: c.code as ErrorCode,
       error: errorMessage(error),
       ...(tea?.exitCode === undefined ? {} : { exit_code: tea.exitCode }),
       ...(tea?.signal === undefined || tea.signal === null ? {} : { signal: tea.signal }),

@@ -35,7 +35,7 @@ export interface RunFlowsOptions {
   targets: readonly Target[];
   attempt: AttemptFn;
   config: ParallelConfig;
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   events?: EventSink;
   logger?: Logger;
   /** Milliseconds to wait, after aborting a timed-out attempt, for it to settle before moving on. */

@@ -60,7 +60,7 @@ export interface ExecResult {
 /** Runs a command on an open connection; `env` needs the host's AcceptEnv (TEA_* here). */
 export function execOn(client: Client, command: string, env?: Record<string, string>): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
-    client.exec(command, { env }, (err: Error | undefined, ch: ClientChannel) => {
+    client.exec(command, env === undefined ? {} : { env }, (err: Error | undefined, ch: ClientChannel) => {
       if (err) return reject(err);
       let stdout = '';
       let stderr = '';

@@ -34,7 +34,7 @@ export function clientConfig(
     /* the verifier reports it */
   }
   return {
-    sock: sock as ConnectConfig['sock'],
+    sock: sock as NonNullable<ConnectConfig['sock']>,
     username: spec.user,
     readyTimeout: spec.connectTimeoutSeconds * 1000,
     keepaliveInterval: keepalive.keepaliveIntervalSeconds * 1000,
@@ -53,7 +53,7 @@ export function clientConfig(
       if (error !== null) onHostKeyError(error);
       return error === null;
     },
-    authHandler: authMethods(spec) as ConnectConfig['authHandler'],
+    authHandler: authMethods(spec) as NonNullable<ConnectConfig['authHandler']>,
     ...(preferred.length > 0 ? { algorithms: { serverHostKey: { prepend: preferred } as never } } : {}),
   };
 }

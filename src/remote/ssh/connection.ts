@@ -43,7 +43,7 @@ export interface ExecResult {
 }
 
 export interface ExecOptions {
-  env?: Readonly<Record<string, string>>;
+  env?: Readonly<Record<string, string>> | undefined;
   /** Sent on the channel's stdin, then EOF. Without it stdin stays open (the watchdog waits for its close). */
   stdin?: Buffer | Readable;
   /** Keep up to this many bytes of stdout. */
@@ -77,7 +77,7 @@ interface Live {
   lost: AbortSignal;
   markLost: (error: TeaError) => void;
   closed: boolean;
-  sftp?: SftpState;
+  sftp?: SftpState | undefined;
   /** Logged once per connection: the server refused a channel (MaxSessions). */
   refusedChannel?: boolean;
 }
