@@ -142,8 +142,15 @@ nodes:
 `,
       { signal: controller.signal },
     );
-    setTimeout(() => controller.abort(new TeaError('E_CANCELLED', 'interrupted by test')), 20);
+    // Abort once node a waits (not after a fixed delay: under load the run may not have reached it).
+    const poll = setInterval(() => {
+      if (ran.length > 0) {
+        clearInterval(poll);
+        controller.abort(new TeaError('E_CANCELLED', 'interrupted by test'));
+      }
+    }, 5);
     const error = await failure(promise);
+    clearInterval(poll);
     expect(error.code).toBe('E_CANCELLED');
     expect(error.message).toBe('interrupted by test');
     expect(ran).toEqual(['a']);
