@@ -77,11 +77,12 @@ export const envVarsSchema = z.strictObject({
   /** Globs (`*`, `?`) removing names from `include`, e.g. `*_TOKEN`. */
   exclude_patterns: z.array(z.string().min(1)).default([]),
   /**
+   * stdin: sent on the exec channel's stdin to the remote wrapper, which exports them for tea (nothing written to the host's disk);
    * ssh_env: SSH "env" requests (the host's sshd must list the names in AcceptEnv; others are dropped, and tea warns);
-   * export_file: a 0600 file in the flow's directory, sourced and deleted by the remote command before tea starts;
+   * export_file: the former name of stdin, same behaviour (no file is written any more);
    * none: nothing is transferred.
    */
-  mode: z.enum(['ssh_env', 'export_file', 'none']).default('export_file'),
+  mode: z.enum(['stdin', 'ssh_env', 'export_file', 'none']).default('stdin'),
 });
 export type EnvVarsConfig = z.infer<typeof envVarsSchema>;
 
@@ -142,6 +143,8 @@ export const remoteConfigSchema = z.strictObject({
   kill_grace_seconds: z.number().int().min(1).max(300).default(5),
   /** Connections being set up at once across all hosts (OpenSSH MaxStartups begins dropping at 10). */
   max_concurrent_handshakes: z.number().int().min(1).max(64).default(8),
+  /** Bytes a branch's result.json may have; a larger one (or one that is not a regular file) fails the branch with E_RESULT_INVALID before it is read. */
+  max_result_bytes: z.number().int().min(1024).default(256 * 1024 * 1024),
   /** Local environment variables made visible to remote branches; values never go on a command line. */
   env_vars: envVarsSchema.default(envVarsSchema.parse({})),
   /** GNU Parallel (docs/gnu-parallel.md): off; plan = log its command, run over ssh2; run = run it when installed, else ssh2. */

@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { ParallelConfig } from '../config/parallel';
 import type { RemoteConfig } from '../config/remote';
-import { TeaError, errorMessage } from '../errors';
+import { TeaError } from '../errors';
 import { guardContext, type ExecutorContext } from '../executors/context';
 import type { Flow, ParallelExecutor, ParallelFlowResult, State } from '../executors/types';
-import { exitError } from '../core/exit-status';
-import { parseBranchResult } from '../core/branch-result';
 import { TargetHealth } from '../scheduler/health';
 import { runFlows } from '../scheduler/run-flows';
 import type { AttemptContext } from '../scheduler/types';
@@ -16,11 +14,9 @@ import { BasefileCatalog } from './host/basefile';
 import { resolveHosts, type HostSpec } from './trust/hosts';
 import { flowDir } from './host/layout';
 import { ConnectionPool } from './ssh/pool';
-import { BASEFILE_MISSING_STATUS, buildRunCommand, printableRunCommand } from './command/remote-command';
 import { HostSession } from './host/session';
-import { FILE_MODE, isNoSuchFile } from './host/staging';
-import { NoSuchFileError, type FileTransfer } from './transfer/file-transfer';
-import { EnvTransfer, type FlowEnv } from './host/env-transfer';
+import { EnvTransfer } from './host/env-transfer';
+import { BasefileMissing, runBranch, type BranchRun } from './flow/run-branch';
 import { selectEnv } from './command/env-vars';
 
 interface Setup {
@@ -48,8 +44,6 @@ export class RemoteExecutor implements ParallelExecutor {
   #planKeys: PlanHostKeys | null = null;
   #closed = false;
   #finished = 0;
-  /** Per-flow removals still running: close() waits for them (each has its own deadline) before its rm -rf. */
-  readonly #removals = new Set<Promise<void>>();
 
   private readonly context: ExecutorContext;
 
@@ -123,63 +117,34 @@ export class RemoteExecutor implements ParallelExecutor {
     const connection = session.connection;
     // Shared per-host work: this flow's signal only ends its own wait, never the work.
     let staged = await session.stage(signal);
-    const dir = flowDir(staged.layout, fanout, index, attempt);
-    const where = `branch "${flow.entryPoint}" on ${target.id}`;
-    const { transfer } = staged;
-    let flowEnv: FlowEnv | undefined;
+    const env = await setup.env.forFlow((s) => session.envChecked(s), signal);
+    const run = (): BranchRun => ({
+      host: target.id,
+      flow: flow.entryPoint,
+      state: flow.state,
+      tea: staged.tea,
+      workflow: staged.layout.workflow,
+      flowDir: flowDir(staged.layout, fanout, index, attempt),
+      entryPoint: flow.entryPoint,
+      exitPoint: flow.exitPoint,
+      killGraceSeconds: setup.remote.kill_grace_seconds,
+      maxResultBytes: setup.remote.max_result_bytes,
+      cleanup: setup.remote.cleanup,
+      env,
+      debug: (message) => this.context.logger.debug(message),
+    });
     try {
+      return await runBranch(connection, run(), signal);
+    } catch (error) {
+      if (!(error instanceof BasefileMissing)) throw error;
+      // A tmp cleaner took the cached basefile: the host's housekeeping, not the branch's failure
+      // and not "no Node". Stage again (once for every flow that saw it) and run this attempt again.
+      staged = await session.restage(staged.generation, signal);
       try {
-        await transfer.ensureDir(dir, signal);
-        await transfer.writeFile(`${dir}/input.json`, JSON.stringify(flow.state), FILE_MODE, signal);
-      } catch (error) {
-        if (error instanceof TeaError || signal.aborted) throw error;
-        throw new TeaError('E_STAGING_FAILED', `${where}: cannot write its input under ${dir}: ${errorMessage(error)}`, { host: target.id, flow: flow.entryPoint, cause: error });
-      }
-      flowEnv = await setup.env.forFlow(connection, transfer, dir, (s) => session.envChecked(s), signal, where);
-      const run = (tea: string) => {
-        const spec = {
-          tea,
-          workflow: staged.layout.workflow,
-          flowDir: dir,
-          entryPoint: flow.entryPoint,
-          exitPoint: flow.exitPoint,
-          killGraceSeconds: setup.remote.kill_grace_seconds,
-          ...(flowEnv!.envFile === undefined ? {} : { envFile: flowEnv!.envFile }),
-        };
-        return { spec, result: connection.exec(buildRunCommand(spec), signal, flowEnv!.execEnv === undefined ? {} : { env: flowEnv!.execEnv }) };
-      };
-      let { spec, result: pending } = run(staged.tea);
-      let result = await pending;
-      if (result.code === BASEFILE_MISSING_STATUS) {
-        // A tmp cleaner took the cached basefile: the host's housekeeping, not the branch's failure
-        // and not "no Node". Stage again (once for every flow that saw it) and run this attempt again.
-        staged = await session.restage(staged.generation, signal);
-        if (flowEnv.envFile !== undefined) flowEnv = await setup.env.forFlow(connection, transfer, dir, (s) => session.envChecked(s), signal, where);
-        ({ spec, result: pending } = run(staged.tea));
-        result = await pending;
-        if (result.code === BASEFILE_MISSING_STATUS) {
-          throw new TeaError('E_STAGING_FAILED', `${where}: the basefile ${staged.tea} vanished again right after staging: is something on the host deleting files under the workdir?`, { host: target.id, flow: flow.entryPoint });
-        }
-      }
-      if (result.code !== 0) {
-        // The command line is for debugging (--verbose), not for the one-line error.
-        this.context.logger.debug(`${where}: remote command: ${printableRunCommand(spec)}`);
-        throw exitError(result, { where, flow: flow.entryPoint, host: target.id, runner: 'remote' });
-      }
-      return await readResult(transfer, dir, where, target.id, flow.entryPoint, signal);
-    } finally {
-      // The wrapper deletes the env file before tea starts; this covers an exec that never got that far.
-      // Not awaited after an abort: the connection may be gone, and close() removes the run directory.
-      const cleanupSignal = AbortSignal.timeout(setup.remote.sftp_timeout * 1000);
-      if (flowEnv !== undefined && signal.aborted) void flowEnv.discard(transfer, cleanupSignal);
-      else if (flowEnv !== undefined) await flowEnv.discard(transfer, cleanupSignal);
-      // Not awaited here: the flow's result need not wait for more round trips. close() waits
-      // for it before removing the whole run directory: BusyBox's rm -rf (edge devices) fails
-      // and leaves the run directory when a directory vanishes under it (GNU rm tolerates that).
-      if (setup.remote.cleanup && !signal.aborted) {
-        const removal = transfer.remove([`${dir}/input.json`, `${dir}/result.json`, dir], cleanupSignal).catch(() => {});
-        this.#removals.add(removal);
-        void removal.finally(() => this.#removals.delete(removal));
+        return await runBranch(connection, run(), signal);
+      } catch (again) {
+        if (!(again instanceof BasefileMissing)) throw again;
+        throw new TeaError('E_STAGING_FAILED', `branch "${flow.entryPoint}" on ${target.id}: the basefile ${staged.tea} vanished again right after staging: is something on the host deleting files under the workdir?`, { host: target.id, flow: flow.entryPoint });
       }
     }
   }
@@ -191,26 +156,10 @@ export class RemoteExecutor implements ParallelExecutor {
     const setup = this.#setup;
     if (setup === null) return;
     setup.health.shutdown();
-    // Per-flow removals still running end first: BusyBox's rm -rf fails when a directory vanishes under it.
-    if (setup.remote.cleanup) await Promise.all([...this.#removals]);
+    // No per-flow removal can race the run directory's: each branch's wrapper removes its own directory before it exits.
     await Promise.all([...setup.sessions.values()].map((session) => session.close()));
     await setup.pool.close();
   }
-}
-
-/** Results larger than this are refused (a branch's state comes back whole into memory). */
-export const RESULT_MAX_BYTES = 256 * 2 ** 20;
-
-async function readResult(transfer: FileTransfer, dir: string, where: string, host: string, flow: string, signal: AbortSignal): Promise<State> {
-  let data: Buffer;
-  try {
-    data = await transfer.readFile(`${dir}/result.json`, RESULT_MAX_BYTES, signal);
-  } catch (error) {
-    if (error instanceof TeaError || signal.aborted) throw error;
-    const code = error instanceof NoSuchFileError || isNoSuchFile(error) ? 'E_RESULT_MISSING' : 'E_STAGING_FAILED';
-    throw new TeaError(code, `${where}: exited 0 but ${dir}/result.json cannot be read: ${errorMessage(error)}`, { host, flow, cause: error });
-  }
-  return parseBranchResult(data.toString('utf8'), { where, flow, host });
 }
 
 export function createRemoteExecutor(context: ExecutorContext): ParallelExecutor {

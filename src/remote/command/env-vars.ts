@@ -1,5 +1,5 @@
 import type { EnvVarsConfig } from '../../config/remote';
-import { quote } from './quote';
+import { execRequest, type ExecRequest } from './bootstrap';
 
 /** The variables a run transfers to its hosts, chosen once from this process's environment. */
 export interface EnvSelection {
@@ -32,13 +32,6 @@ export function selectEnv(config: EnvVarsConfig, env: NodeJS.ProcessEnv): EnvSel
   return { mode: config.mode, values: Object.freeze(values), missing, excluded };
 }
 
-/** The export file's text: `NAME='value'` lines, every value quoted (sourced by `sh` with `set -a`). */
-export function exportFileText(values: Readonly<Record<string, string>>): string {
-  return Object.entries(values)
-    .map(([name, value]) => `${name}=${quote(value)}\n`)
-    .join('');
-}
-
 /**
  * A POSIX sh script printing `tea-env-missing NAME` (to stderr) for each name not in
  * its environment: sent with the names as SSH env requests, it shows what sshd's
@@ -46,8 +39,8 @@ export function exportFileText(values: Readonly<Record<string, string>>): string
  */
 export const ENV_PROBE_SCRIPT = 'for n in "$@"; do env | grep "^$n=" >/dev/null || printf \'tea-env-missing %s\\n\' "$n" >&2; done';
 
-export function envProbeCommand(names: readonly string[]): string {
-  return `sh -c ${quote(ENV_PROBE_SCRIPT)} tea-env-probe ${names.map(quote).join(' ')}`;
+export function envProbeRequest(names: readonly string[]): ExecRequest {
+  return execRequest({ script: ENV_PROBE_SCRIPT, args: names });
 }
 
 export function parseEnvProbe(stderr: string): string[] {

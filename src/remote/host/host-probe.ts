@@ -1,4 +1,4 @@
-import { quote, shellJoin } from '../command/quote';
+import { execRequest, type ExecRequest } from '../command/bootstrap';
 
 /**
  * The facts a preflight needs, gathered by ONE exec on the host's connection: a POSIX
@@ -17,6 +17,8 @@ export const PROBE_SCRIPT = [
   'set -f; w=$1; n=$2; shift 2',
   "o() { printf '%s=%s\\n' \"$1\" \"$2\" >&2; }",
   "printf '\\n@@tea-probe-begin\\n' >&2",
+  // sshd sets SHELL to the login shell, which ran the bootstrap to get here.
+  'o shell "${SHELL-}"',
   'u=$(id -u); o uid "$u"; o user "$(id -un 2>/dev/null)"',
   'o uname "$(uname -sm 2>/dev/null)"',
   'if p=$(command -v node 2>/dev/null); then o node_path "$p"; o node_version "$(node --version 2>/dev/null </dev/null)"; fi',
@@ -102,6 +104,8 @@ export interface TrustFinding {
 }
 
 export interface HostFacts {
+  /** The login shell (sshd's SHELL), '' when unknown. */
+  shell: string;
   /** The login user's uid and name on the host. */
   uid: number;
   user: string;
@@ -131,8 +135,8 @@ function shellPath(path: string): string {
   return path.startsWith('/') || path.startsWith('.') ? path : `./${path}`;
 }
 
-/** The command line for the exec channel; every argument quoted. */
-export function buildProbeCommand(request: ProbeRequest): string {
+/** The exec request: the fixed bootstrap, the script and its arguments on stdin. */
+export function buildProbeRequest(request: ProbeRequest): ExecRequest {
   for (const name of request.env) {
     if (!ENV_NAME.test(name)) throw new Error(`not an environment variable name: ${JSON.stringify(name)}`);
   }
@@ -141,7 +145,7 @@ export function buildProbeCommand(request: ProbeRequest): string {
     return [shellPath(c.path), c.sha256];
   });
   const args = [shellPath(request.workdir), String(request.cached.length), ...cached, ...request.env];
-  return `sh -c ${quote(PROBE_SCRIPT)} tea-probe ${shellJoin(args)}`;
+  return execRequest({ script: PROBE_SCRIPT, args });
 }
 
 /** Parses what the probe printed on stderr; throws when its markers are missing (the script did not run). */
@@ -150,7 +154,7 @@ export function parseProbeOutput(stderr: string): HostFacts {
   const end = stderr.indexOf('@@tea-probe-end', begin);
   if (begin < 0 || end < 0) {
     const tail = stderr.trim().split('\n').slice(-3).join(' | ');
-    throw new Error(`the host did not run the probe script (is sh a POSIX shell there?)${tail === '' ? '' : `: ${tail}`}`);
+    throw new Error(`the host did not run the probe script${tail === '' ? '' : `: ${tail}`}`);
   }
   const values = new Map<string, string[]>();
   for (const line of stderr.slice(begin, end).split('\n').slice(1)) {
@@ -180,6 +184,7 @@ export function parseProbeOutput(stderr: string): HostFacts {
   const untrusted = (values.get('trust_bad') ?? []).map(parseFinding);
   if (one('trust') !== 'yes' && untrusted.length === 0) throw new Error('the probe script did not report its workdir trust check');
   return {
+    shell: one('shell').trim(),
     uid: Number(one('uid')),
     user: one('user'),
     home: values.has('home') ? one('home') : null,

@@ -3,11 +3,12 @@ import type { RemoteConfig } from '../../config/remote';
 import { TeaError, errorMessage, isTeaError } from '../../errors';
 import { describeBasefile, formatBytes, type Basefile, type BasefileCatalog } from './basefile';
 import { chooseBasefile } from './basefile-choice';
-import type { HostConnection } from '../ssh/connection';
-import { buildProbeCommand, ENV_NAME, parseProbeOutput, type CachedFact, type HostFacts } from './host-probe';
+import type { HostConnection, SftpLease } from '../ssh/connection';
+import { buildProbeRequest, ENV_NAME, parseProbeOutput, type CachedFact, type HostFacts } from './host-probe';
 import { expandHome } from '../../util/paths';
 import { knownKeyTypes, lookupName, parseKnownHosts } from '../trust/known-hosts';
 import { basefilePath, runLayout, sftpPath } from './layout';
+import { BOOTSTRAP_COMMAND } from '../command/bootstrap';
 import { describeUntrusted } from './workdir-trust';
 import { decideTransfer, probeSftp, type SftpProbe, type TransferChoice } from '../transfer/transfer-choice';
 
@@ -17,7 +18,7 @@ export const PROBE_BUDGET_SECONDS = 60;
 /** Room kept free beyond the basefile and the workflow, for flows' input.json / result.json. */
 export const SPACE_MARGIN_BYTES = 64 * 1024;
 
-export type CheckName = 'reachable' | 'host_key' | 'authenticated' | 'probe' | 'basefile' | 'workdir' | 'disk_space' | 'cached_basefile' | 'accept_env' | 'transfer';
+export type CheckName = 'reachable' | 'host_key' | 'authenticated' | 'login_shell' | 'probe' | 'basefile' | 'workdir' | 'disk_space' | 'cached_basefile' | 'accept_env' | 'transfer';
 
 export interface PreflightCheck {
   name: CheckName;
@@ -106,14 +107,21 @@ export async function preflight(connection: HostConnection, options: PreflightOp
   const cachePaths = candidates.map((b) => ({ path: basefilePath(runLayout(workdir, 'x'), b.sha256), sha256: b.sha256 }));
   let facts: HostFacts;
   try {
-    const command = buildProbeCommand({ workdir, cached: cachePaths, env });
-    const result = await connection.exec(command, options.signal, env.length === 0 ? {} : { env: Object.fromEntries(env.map((n) => [n, 'tea-preflight'])) });
+    const request = buildProbeRequest({ workdir, cached: cachePaths, env });
+    const result = await connection.exec(request.command, options.signal, { stdin: request.stdin, ...(env.length === 0 ? {} : { env: Object.fromEntries(env.map((n) => [n, 'tea-preflight'])) }) });
     facts = parseProbeOutput(result.stderrTail);
   } catch (error) {
     if (options.signal.aborted) throw options.signal.reason;
-    checks.push({ name: 'probe', level: 'fail', detail: `cannot inspect the host: ${errorMessage(error)}` });
-    return report(undefined, { error });
+    if (isTeaError(error)) {
+      checks.push({ name: 'probe', level: 'fail', detail: `cannot inspect the host: ${errorMessage(error)}` });
+      return report(undefined, { error });
+    }
+    // The exec ran but the script did not: the login shell could not run the bootstrap.
+    const shell = await loginShell(connection, options.signal);
+    checks.push({ name: 'login_shell', level: 'fail', detail: bootstrapFailure(spec.user, shell, errorMessage(error)) });
+    return report(undefined, {});
   }
+  checks.push({ name: 'login_shell', level: 'ok', detail: `login shell ${facts.shell === '' ? '(SHELL unset)' : facts.shell} runs the bootstrap` });
 
   const transfer = decideTransfer(mode, sftp, connection.sftpCrowdsExec);
   checks.push({ name: 'transfer', level: transfer.level, detail: transfer.detail });
@@ -148,7 +156,8 @@ export async function preflight(connection: HostConnection, options: PreflightOp
     if (index < 0 && basefile.kind !== 'other') {
       // The standalone binary is fingerprinted only once a host needs it: a second, small look.
       try {
-        const again = await connection.exec(buildProbeCommand({ workdir, cached: [{ path: cachePath, sha256: basefile.sha256 }], env: [] }), options.signal);
+        const request = buildProbeRequest({ workdir, cached: [{ path: cachePath, sha256: basefile.sha256 }], env: [] });
+        const again = await connection.exec(request.command, options.signal, { stdin: request.stdin });
         cached = parseProbeOutput(again.stderrTail).cached.get(0);
       } catch (error) {
         if (options.signal.aborted) throw options.signal.reason;
@@ -190,6 +199,29 @@ export async function preflight(connection: HostConnection, options: PreflightOp
   }
 
   return report(facts, { transfer, ...(choice.ok ? { basefile: choice.basefile, basefileWhy: choice.why, reuseCached } : {}) });
+}
+
+/**
+ * The login shell from /etc/passwd over SFTP (the exec path is what failed), or null when it
+ * cannot be read: the message then says "the login shell" without a name.
+ */
+async function loginShell(connection: HostConnection, signal: AbortSignal): Promise<string | null> {
+  let lease: SftpLease | undefined;
+  try {
+    lease = await connection.sftpLease(signal);
+    const passwd = await lease.ops.readFile('/etc/passwd');
+    const line = passwd.toString('utf8').split('\n').find((l) => l.split(':')[0] === connection.spec.user);
+    return line?.split(':')[6]?.trim() || null;
+  } catch {
+    return null;
+  } finally {
+    lease?.release();
+  }
+}
+
+function bootstrapFailure(user: string, shell: string | null, what: string): string {
+  const name = shell === null ? `the login shell of ${user}` : `the login shell of ${user} (${shell})`;
+  return `${name} cannot run tea's bootstrap \`${BOOTSTRAP_COMMAND}\` (${what}): give ${user} a shell such as /bin/sh, bash, dash, zsh, fish or tcsh, and check that /bin/sh exists`;
 }
 
 /**
@@ -270,7 +302,13 @@ function finish(host: string, address: string, checks: PreflightCheck[], facts: 
   const reason =
     status === 'unusable'
       ? failed.map((c) => c.detail).join('; ')
-      : [checks.find((c) => c.name === 'basefile')?.detail, checks.find((c) => c.name === 'disk_space')?.detail, checks.find((c) => c.name === 'transfer' && c.level === 'ok')?.detail, ...warned.map((c) => c.detail)]
+      : [
+          checks.find((c) => c.name === 'basefile')?.detail,
+          checks.find((c) => c.name === 'disk_space')?.detail,
+          checks.find((c) => c.name === 'login_shell')?.detail,
+          checks.find((c) => c.name === 'transfer' && c.level === 'ok')?.detail,
+          ...warned.map((c) => c.detail),
+        ]
           .filter((d): d is string => d !== undefined)
           .join('; ');
   return { host, address, status, reason, checks, ...(facts === undefined ? {} : { facts }), ...extra };

@@ -4,7 +4,7 @@ import type { EventSink } from '../../events';
 import type { Logger } from '../../log';
 import { VERSION } from '../../version';
 import { deadline, raceAbort } from '../../util/abort';
-import { quote } from '../command/quote';
+import { execRequest } from '../command/bootstrap';
 import type { HostConnection } from '../ssh/connection';
 import type { BasefileCatalog } from './basefile';
 import { codeCacheToShip } from './code-cache-ship';
@@ -204,7 +204,8 @@ export class HostSession {
       const dir = this.#staged.layout.runDir;
       const bound = deadline(30_000, () => new TeaError('E_TIMEOUT', `removing ${dir} did not finish within 30s`));
       try {
-        const result = await this.connection.exec(`rm -rf -- ${quote(dir)}`, bound.signal);
+        const request = execRequest({ script: 'rm -rf -- "$1"', args: [dir] });
+        const result = await this.connection.exec(request.command, bound.signal, { stdin: request.stdin });
         if (result.code !== 0) throw new Error(result.stderrTail || `rm exited ${result.code}`);
       } catch (error) {
         logger.warn(`${this.host}: cleanup failed, remove ${dir} by hand: ${errorMessage(error)}`);

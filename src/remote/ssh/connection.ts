@@ -44,10 +44,14 @@ export interface ExecResult {
 
 export interface ExecOptions {
   env?: Readonly<Record<string, string>> | undefined;
-  /** Sent on the channel's stdin, then EOF. Without it stdin stays open (the watchdog waits for its close). */
+  /** Sent on the channel's stdin, then EOF (unless keepStdinOpen). Without it stdin stays open (the watchdog waits for its close). */
   stdin?: Buffer | Readable;
+  /** A Buffer `stdin` is written without EOF: the run wrapper's watchdog reads the end of stdin as "the channel closed". */
+  keepStdinOpen?: boolean;
   /** Keep up to this many bytes of stdout. */
   stdoutLimit?: number;
+  /** Every stdout chunk, as it arrives (the caller bounds what it keeps). */
+  onStdout?: (chunk: Buffer) => void;
 }
 
 /** The connection's SFTP channel: opened on first use, shared, closed when it starves exec or fails. */
@@ -404,6 +408,7 @@ export class HostConnection {
       };
       const onLost = () => finish(() => reject(live.lost.reason));
       stream.on('data', (chunk: Buffer) => {
+        options.onStdout?.(chunk);
         if (limit === undefined || stdoutOverflow) return;
         if (stdoutBytes + chunk.length > limit) {
           stdoutOverflow = true;
@@ -416,7 +421,10 @@ export class HostConnection {
       });
       if (options.stdin !== undefined) {
         const input = options.stdin;
-        if (Buffer.isBuffer(input)) stream.end(input);
+        if (Buffer.isBuffer(input)) {
+          if (options.keepStdinOpen) stream.write(input);
+          else stream.end(input);
+        }
         else {
           input.on('error', (error) => finish(() => reject(error)));
           input.pipe(stream);

@@ -1,10 +1,10 @@
-import { quote } from '../command/quote';
+import { Readable } from 'node:stream';
+import { execRequest } from '../command/bootstrap';
 
 /**
- * The POSIX sh scripts the exec transfer runs, one exec each. The login shell only sees
- * `exec sh -c '<script>' tea-xfer <args>`: the script has no single quote, `\\`, `\'`, `!` or
- * newline, so sh, bash, dash, zsh, BusyBox ash, fish and tcsh all pass it through unchanged.
- * Content travels on the channel's stdin (never on a command line); what comes back follows a
+ * The POSIX sh scripts the exec transfer runs, one exec each. The login shell only sees the
+ * fixed bootstrap (command/bootstrap.ts); script and arguments follow on stdin, then the
+ * content (never on a command line); what comes back follows a
  * per-call marker line on stdout, so text an rc file prints before the command is skipped.
  * Exit statuses: 0 ok; NO_SUCH_FILE; TOO_BIG; BAD_SIZE, BAD_HASH (upload removed); 1 other.
  */
@@ -52,9 +52,24 @@ const SCRIPTS = {
 
 export type ScriptName = keyof typeof SCRIPTS;
 
-/** The exec line: one POSIX sh script and its quoted arguments. */
-export function scriptCommand(name: ScriptName, args: readonly string[]): string {
-  return `exec sh -c ${quote(SCRIPTS[name])} tea-xfer ${args.map(quote).join(' ')}`.trimEnd();
+/**
+ * The exec request: the fixed bootstrap as the command line (the only text the login shell
+ * parses), the script and its arguments in the program line on stdin, then `content` (what
+ * `put` reads with cat; the bootstrap's `read` stops at the program line's newline).
+ */
+export function scriptRequest(name: ScriptName, args: readonly string[], content?: Buffer | NodeJS.ReadableStream): { command: string; stdin: Buffer | Readable } {
+  const { command, stdin: line } = execRequest({ script: SCRIPTS[name], args });
+  if (content === undefined) return { command, stdin: line };
+  if (Buffer.isBuffer(content)) return { command, stdin: Buffer.concat([line, content]) };
+  return {
+    command,
+    stdin: Readable.from(
+      (async function* () {
+        yield line;
+        for await (const chunk of content) yield chunk as Buffer;
+      })(),
+    ),
+  };
 }
 
 /** The script text, for tests that check it stays shell-neutral. */

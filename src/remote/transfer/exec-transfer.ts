@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import type { ExecResult, HostConnection } from '../ssh/connection';
-import { afterMarker, BAD_HASH, BAD_SIZE, NO_SUCH_FILE, readFrame, scriptCommand, TOO_BIG, type ScriptName } from './exec-scripts';
+import { afterMarker, BAD_HASH, BAD_SIZE, NO_SUCH_FILE, readFrame, scriptRequest, TOO_BIG, type ScriptName } from './exec-scripts';
 import { NoSuchFileError, type FileTransfer, type PutOptions } from './file-transfer';
 import { untrustedError, type TrustCheck } from '../host/workdir-trust';
 
@@ -23,8 +23,8 @@ export class ExecTransfer implements FileTransfer {
   ) {}
 
   async #run(name: ScriptName, args: readonly string[], signal: AbortSignal, extra: { stdin?: Buffer | NodeJS.ReadableStream; stdoutLimit?: number } = {}): Promise<ExecResult> {
-    const options = { stdoutLimit: extra.stdoutLimit ?? RC_OUTPUT_ALLOWANCE, ...(extra.stdin === undefined ? {} : { stdin: extra.stdin as Buffer }) };
-    return this.connection.exec(scriptCommand(name, args), signal, options);
+    const request = scriptRequest(name, args, extra.stdin);
+    return this.connection.exec(request.command, signal, { stdoutLimit: extra.stdoutLimit ?? RC_OUTPUT_ALLOWANCE, stdin: request.stdin });
   }
 
   async ensureDir(path: string, signal: AbortSignal): Promise<string> {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { HostConnection } from '../ssh/connection';
 import { isNoSuchFile, type SftpOps } from '../ssh/sftp-ops';
-import { quote } from '../command/quote';
+import { execRequest } from '../command/bootstrap';
 import { ensureTrustedDirs, type TrustCheck } from '../host/workdir-trust';
 import { DIR_MODE, NoSuchFileError, type FileTransfer, type PutOptions } from './file-transfer';
 
@@ -70,8 +70,8 @@ export class SftpTransfer implements FileTransfer {
 
   /** The host's sha256sum (coreutils or BusyBox) when it has one. */
   async #checkHash(path: string, expected: string, signal: AbortSignal): Promise<void> {
-    const command = `if command -v sha256sum >/dev/null 2>&1; then sha256sum -b ${quote(path)} >&2; fi`;
-    const result = await this.connection.exec(command, signal);
+    const request = execRequest({ script: 'if command -v sha256sum >/dev/null 2>&1; then sha256sum -b "$1" >&2; fi', args: [path] });
+    const result = await this.connection.exec(request.command, signal, { stdin: request.stdin });
     const reported = /(?:^|\n)([0-9a-f]{64})\s/.exec(result.stderrTail)?.[1];
     if (reported !== undefined && reported !== expected) {
       throw new Error(`sha256 mismatch after upload: host has ${reported}, expected ${expected}`);

@@ -68,6 +68,7 @@ describe('preflight against real sshd', () => {
       ['reachable', 'ok'],
       ['host_key', 'ok'],
       ['authenticated', 'ok'],
+      ['login_shell', 'ok'],
       ['transfer', 'ok'],
       ['basefile', 'ok'],
       ['workdir', 'ok'],

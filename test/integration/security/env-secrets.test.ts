@@ -48,7 +48,7 @@ edges:
 /** Every process's full command line on the host (what `ps` shows), one per line. */
 const commandLines = async () => (await fx.exec(0, 'for f in /proc/[0-9]*/cmdline; do tr "\\0" " " < "$f" 2>/dev/null; echo; done')).stdout;
 
-async function plantedRun(mode: 'ssh_env' | 'export_file') {
+async function plantedRun(mode: 'ssh_env' | 'stdin' | 'export_file') {
   // The secret's unique token is what is searched for; names and paths use another random id.
   const token = randomBytes(12).toString('hex');
   const id = randomBytes(4).toString('hex').toUpperCase();
@@ -76,10 +76,12 @@ async function plantedRun(mode: 'ssh_env' | 'export_file') {
       await new Promise((r) => setTimeout(r, 50));
     }
     const during = await commandLines();
+    // Not at rest either while tea runs: in no file under the workdir (where the export file used to be).
+    const filesDuring = (await fx.exec(0, `grep -rlF ${token} ${workdir} 2>/dev/null; echo end`)).stdout;
     await fx.exec(0, `touch ${base}.gate`);
     const outcome = await running;
     const left = await fx.exec(0, `grep -rlF ${token} ${workdir} ${canary} 2>&1; cd ${workdir}/run-*/1-0-a1 && stat -c '%a %n' * .[!.]* 2>/dev/null`);
-    return { ...outcome, token, canary, secret, secretName, otherName, during, left: left.stdout, sshdLog: fx.readLog(0).slice(logStart), workdir };
+    return { ...outcome, token, canary, secret, secretName, otherName, during, filesDuring, left: left.stdout, sshdLog: fx.readLog(0).slice(logStart), workdir };
   } finally {
     delete process.env[secretName];
     delete process.env[otherName];
@@ -92,6 +94,7 @@ function expectNoLeak(run: Awaited<ReturnType<typeof plantedRun>>) {
   expect(run.during).toContain('--entry-point=check');
   // ...and the token is on no command line, in no sshd log line, no log, event, result or error, no file left behind.
   expect(run.during).not.toContain(run.token);
+  expect(run.filesDuring).toBe('end\n');
   expect(run.sshdLog).toContain('Accepted publickey');
   expect(run.sshdLog).not.toContain(run.token);
   expect(JSON.stringify([run.logs, run.events, run.results, run.thrown?.message ?? null])).not.toContain(run.token);
@@ -117,13 +120,14 @@ describe('env_vars against real sshd, and a planted secret that must leak nowher
     expectNoLeak(run);
   });
 
-  it('export_file: every name arrives through a 0600 file that is gone before tea starts; dirs 0700, files 0600', async () => {
-    const run = await plantedRun('export_file');
+  it.each(['stdin', 'export_file'] as const)('%s: every name arrives on the exec channel\'s stdin, never in a file; dirs 0700, files 0600', async (mode) => {
+    const run = await plantedRun(mode);
     expect(run.results[0]).toMatchObject({
       success: true,
       state: { secret_ok: true, other_seen: true, env_file_left: false, modes: { flow_dir: '700', input: '600', run_dir: '700', workflow: '600', workdir: '700' } },
     });
     expect(run.logs.filter((l) => l.includes('did not accept'))).toEqual([]);
+    expect(run.logs).toContainEqual(`info: remote: transferring 2 environment variable(s) by stdin: ${run.secretName}, ${run.otherName}`);
     expectNoLeak(run);
   });
 });

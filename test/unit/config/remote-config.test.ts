@@ -53,7 +53,8 @@ describe('settings.parallel.remote', () => {
       cleanup: true,
       max_channels_per_host: 8,
       ssh_config: '~/.ssh/config',
-      env_vars: { include: [], exclude_patterns: [], mode: 'export_file' },
+      env_vars: { include: [], exclude_patterns: [], mode: 'stdin' },
+      max_result_bytes: 256 * 1024 * 1024,
     });
     // Unset so that a host's ssh_config ConnectTimeout can apply (20 s otherwise: resolveHosts).
     expect(config.connect_timeout).toBeUndefined();

@@ -1,9 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseParallelConfig } from '../../../../src/config/parallel';
-import { envProbeCommand, exportFileText, parseEnvProbe, selectEnv } from '../../../../src/remote/command/env-vars';
+import { envProbeRequest, parseEnvProbe, selectEnv } from '../../../../src/remote/command/env-vars';
 
 const envVars = (raw: Record<string, unknown>) => parseParallelConfig({ strategy: 'remote', remote: { hosts: ['h'], env_vars: raw } }).remote!.env_vars;
 
@@ -12,7 +9,7 @@ describe('env_vars selection', () => {
 
   it('takes only the listed names, then removes those an exclude glob matches', () => {
     const selected = selectEnv(envVars({ include: ['TEA_TOKEN', 'TEA_REGION', 'API_KEY', 'EMPTY', 'NOT_SET'], exclude_patterns: ['*_KEY', 'TEA_T?KEN'] }), env);
-    expect(selected).toEqual({ mode: 'export_file', values: { TEA_REGION: 'eu', EMPTY: '' }, missing: ['NOT_SET'], excluded: ['TEA_TOKEN', 'API_KEY'] });
+    expect(selected).toEqual({ mode: 'stdin', values: { TEA_REGION: 'eu', EMPTY: '' }, missing: ['NOT_SET'], excluded: ['TEA_TOKEN', 'API_KEY'] });
   });
 
   it('transfers nothing in mode none, and nothing that is not listed', () => {
@@ -30,27 +27,10 @@ describe('env_vars selection', () => {
   });
 });
 
-describe('the export file', () => {
-  it('round-trips any value through sh with set -a, nothing in it runs', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tea-envfile-'));
-    const canary = join(dir, 'pwned');
-    const values = {
-      A: `it's "quoted" $(touch ${canary}) \`touch ${canary}\`; touch ${canary}`,
-      B: 'line 1\nline 2\n',
-      C: '\\ back $HOME ${X} * ?',
-      D: '',
-    };
-    const file = join(dir, 'env');
-    writeFileSync(file, exportFileText(values));
-    const out = execFileSync('sh', ['-c', 'set -a; . "$1"; set +a; for n in A B C D; do printenv "$n"; printf "\\0"; done', 'x', file], { env: {} });
-    expect(out.toString('utf8').split('\0').slice(0, 4)).toEqual([`${values.A}\n`, `${values.B}\n`, `${values.C}\n`, '\n']);
-    expect(existsSync(canary)).toBe(false);
-  });
-});
-
 describe('the AcceptEnv probe', () => {
   it('reports the names missing from its environment, run through a real shell', () => {
-    const out = execFileSync('sh', ['-c', `${envProbeCommand(['TEA_A', 'TEA_B', 'OTHER'])} 2>&1`], { env: { TEA_A: '1', PATH: process.env.PATH } });
+    const request = envProbeRequest(['TEA_A', 'TEA_B', 'OTHER']);
+    const out = execFileSync('sh', ['-c', `${request.command} 2>&1`], { input: request.stdin, env: { TEA_A: '1', PATH: process.env.PATH } });
     expect(parseEnvProbe(out.toString('utf8'))).toEqual(['TEA_B', 'OTHER']);
   });
 

@@ -1,32 +1,75 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync, chmodSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportFileText } from '../../../../src/remote/command/env-vars';
-import { buildRunCommand, printableRunCommand, runArgv } from '../../../../src/remote/command/remote-command';
+import { BOOTSTRAP_COMMAND, NEUTRAL_LINE } from '../../../../src/remote/command/bootstrap';
+import { buildFlowRequest, printableRunCommand, runArgv, type FlowRequestSpec } from '../../../../src/remote/command/remote-command';
+import { ResultFrameReader, type ResultFrame } from '../../../../src/remote/command/result-frame';
 
-const spec = (over: Partial<Parameters<typeof buildRunCommand>[0]> = {}) => ({
+const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+
+/** A PATH holding only busybox applets: the wrapper's tools as a BusyBox host has them. */
+function busyboxPath(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tea-bb-'));
+  for (const applet of ['sh', 'dd', 'head', 'stat', 'wc', 'mkdir', 'rm', 'setsid', 'sleep', 'cat', 'printf', 'env', 'kill']) {
+    symlinkSync('/bin/busybox', join(dir, applet));
+  }
+  return dir;
+}
+
+const spec = (over: Partial<FlowRequestSpec> = {}): FlowRequestSpec => ({
   tea: '/w/.cache/tea-abc',
   workflow: '/w/run-1/workflow.yaml',
   flowDir: '/w/run-1/1-0-a1',
   entryPoint: 'branch_a',
   exitPoint: 'join',
   killGraceSeconds: 5,
+  input: Buffer.from('{"a":1}'),
+  maxResultBytes: 1 << 20,
+  cleanup: false,
   ...over,
 });
 
+interface Ran {
+  code: number | null;
+  signal: string | null;
+  pid: number;
+  frame: ResultFrame;
+  stdout: string;
+}
+
 /**
- * Runs like an SSH exec channel: stdin stays open until `closeStdinAfterMs` (or the exit).
+ * Runs like an SSH exec channel: `login` parses the command line (as sshd runs `$SHELL -c`),
+ * the request's stdin is written and stays open until `closeStdinAfterMs` (or the exit).
  * `leader`: started as a session and group leader, as OpenSSH's sshd starts a session's
  * command (detached = setsid); otherwise in this process's group, the wrapper's fallback.
+ * `inner`: replaces /bin/sh in the bootstrap (busybox ash with busybox tools on PATH).
  */
-function runLikeChannel(command: string, leader: boolean, closeStdinAfterMs?: number): Promise<{ code: number | null; signal: string | null; pid: number }> {
+function runLikeChannel(
+  request: ReturnType<typeof buildFlowRequest>,
+  { leader = true, closeStdinAfterMs, login = 'sh', inner, rcNoise = '', cwd }: { leader?: boolean; closeStdinAfterMs?: number; login?: string; inner?: 'busybox'; rcNoise?: string; cwd?: string } = {},
+): Promise<Ran> {
+  let command = request.command;
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (inner === 'busybox') {
+    command = command.replace('/bin/sh', '/bin/busybox ash');
+    env.PATH = `${busyboxPath()}:${process.env.PATH}`;
+  }
+  if (rcNoise !== '') command = `echo ${rcNoise}; ${command}`;
   return new Promise((resolve) => {
-    const child = spawn('sh', ['-c', command], { stdio: ['pipe', 'ignore', 'ignore'], detached: leader });
+    const [shell, ...flags] = login.split(' ');
+    const child = spawn(shell!, [...flags, '-c', command], { stdio: ['pipe', 'pipe', 'inherit'], detached: leader, env, ...(cwd === undefined ? {} : { cwd }) });
+    const reader = new ResultFrameReader(request.nonce, 1 << 20);
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('latin1');
+      reader.push(chunk);
+    });
+    child.stdin.write(request.stdin);
     if (closeStdinAfterMs !== undefined) setTimeout(() => child.stdin.end(), closeStdinAfterMs);
-    child.on('exit', (code, signal) => {
+    child.on('close', (code, signal) => {
       child.stdin.destroy();
-      resolve({ code, signal, pid: child.pid! });
+      resolve({ code, signal, pid: child.pid!, frame: reader.finish(), stdout });
     });
   });
 }
@@ -43,101 +86,171 @@ function isGone(pid: number): boolean {
   }
 }
 
-describe('remote command', () => {
-  it('is the scoped tea run contract, in order', () => {
-    expect(runArgv(spec())).toEqual([
-      '/w/.cache/tea-abc', 'run', '/w/run-1/workflow.yaml',
-      '--entry-point=branch_a', '--exit-point=join',
-      '--input=/w/run-1/1-0-a1/input.json', '--output=/w/run-1/1-0-a1/result.json',
-    ]);
+/** A stand-in tea: `body` is sh; the flow directory is its working directory's sibling-free parent. */
+function fakeTea(dir: string, body: string): string {
+  const tea = join(dir, "fake 'tea'");
+  writeFileSync(tea, `#!/bin/sh\n${body}\n`);
+  chmodSync(tea, 0o755);
+  return tea;
+}
+
+/** Writes its input to result.json (an echo), recording its argv beside the flow directory. */
+const ECHO_TEA = `for a in "$@"; do printf '%s\\0' "$a"; done > "$(dirname "$0")/argv"
+i=; o=; for a in "$@"; do case $a in --input=*) i=\${a#--input=};; --output=*) o=\${a#--output=};; esac; done
+cat "$i" > "$o"`;
+
+describe('the bootstrap command line', () => {
+  it('holds only characters every login shell reads the same inside single quotes', () => {
+    expect(BOOTSTRAP_COMMAND).toMatch(NEUTRAL_LINE);
+    // Inside the quotes: no backslash (fish), no `!` (csh history), no newline, no quote.
+    expect(BOOTSTRAP_COMMAND.slice(BOOTSTRAP_COMMAND.indexOf("'") + 1, -1)).not.toMatch(/[\\!\n']/);
+  });
+
+  it('is the same for every branch: nothing from the workflow is on it', () => {
+    const request = buildFlowRequest(spec({ entryPoint: "a'b", flowDir: "/w/x'y" }));
+    expect(request.command).toBe(BOOTSTRAP_COMMAND);
     expect(printableRunCommand(spec())).toBe(
       '/w/.cache/tea-abc run /w/run-1/workflow.yaml --entry-point=branch_a --exit-point=join --input=/w/run-1/1-0-a1/input.json --output=/w/run-1/1-0-a1/result.json',
     );
   });
+});
 
-  it('joins cd and the run with && so nothing runs when the directory is missing', () => {
-    expect(buildRunCommand(spec())).toMatch(/^cd \/w\/run-1\/1-0-a1 && exec sh -c '/);
+const LOGIN_SHELLS = ['sh', 'dash', 'bash', 'zsh', 'fish', 'tcsh', 'csh', 'busybox ash'].filter((s) => has(s.split(' ')[0]!));
+
+describe.each(LOGIN_SHELLS)('under the login shell %s', (login) => {
+  it('passes hostile names and paths to tea verbatim, runs nothing of theirs, and returns the result', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'tea cmd $(x) \\\' '));
+    // Relative: the shells run in `base`, so an injected `touch` would create it there.
+    const marker = join(base, 'marker');
+    const flowDir = join(base, `flow \\' x'y $(touch marker) \n!!`);
+    const tea = fakeTea(base, ECHO_TEA);
+    const hostile = [`a\\b`, `x'y`, `$(touch marker)`, 'new\nline', '`touch marker`', '!1', '%s %n'];
+    for (const [entryPoint, exitPoint] of [[hostile[0]!, hostile[1]!], [hostile[2]!, hostile[3]!], [hostile[4]!, hostile[5]! + hostile[6]!]]) {
+      const input = Buffer.from(JSON.stringify({ entryPoint, big: 'x'.repeat(200_000) }));
+      const request = buildFlowRequest(spec({ tea, flowDir, entryPoint: entryPoint!, exitPoint: exitPoint!, input }));
+      const ran = await runLikeChannel(request, { login, cwd: base });
+      expect(status(ran)).toBe(0);
+      const argv = readFileSync(join(base, 'argv'), 'utf8').split('\0').slice(0, -1);
+      expect(argv).toEqual(runArgv(spec({ tea, flowDir, entryPoint: entryPoint!, exitPoint: exitPoint! })).slice(1));
+      // Compared as one buffer: jest's deep equality walks 200 KB byte by byte.
+      expect(ran.frame.kind === 'ok' && ran.frame.data.equals(input)).toBe(true);
+      expect(existsSync(marker)).toBe(false);
+      // cleanup false: the wrapper created the flow directory, 0700.
+      expect(readdirSync(flowDir).sort()).toEqual(['input.json', 'result.json']);
+      spawnSync('rm', ['-rf', flowDir]);
+    }
   });
 });
 
 describe.each([
-  ['as a process group leader (how sshd starts it)', true],
-  ['not as a group leader (the setsid fallback)', false],
-])('the remote command run %s', (_name, leader) => {
+  ['as a process group leader (how sshd starts it)', true, undefined],
+  ['not as a group leader (the setsid fallback)', false, undefined],
+  ['under busybox ash with busybox tools', true, 'busybox' as const],
+])('the remote wrapper run %s', (_name, leader, inner) => {
+  const run = (request: ReturnType<typeof buildFlowRequest>, closeStdinAfterMs?: number, rcNoise = '') =>
+    runLikeChannel(request, { leader, ...(closeStdinAfterMs === undefined ? {} : { closeStdinAfterMs }), ...(inner === undefined ? {} : { inner }), rcNoise });
 
-  it('passes hostile names to the program verbatim through a real shell', async () => {
-    // A stand-in "tea" that records its argv, run through the exact command line.
-    const dir = mkdtempSync(join(tmpdir(), 'tea cmd $(x) '));
-    const tea = join(dir, "fake 'tea'");
-    writeFileSync(tea, `#!/bin/sh\nfor a in "$@"; do printf '%s\\0' "$a"; done > ./argv\n`);
-    chmodSync(tea, 0o755);
-    const hostile = 'b; touch /tmp/pwned `id` $(id)\n"x"';
-    const command = buildRunCommand(spec({ tea, flowDir: dir, entryPoint: hostile, exitPoint: "it's" }));
-    expect(status(await runLikeChannel(command, leader))).toBe(0);
-    const argv = readFileSync(join(dir, 'argv'), 'utf8').split('\0').slice(0, -1);
-    expect(argv).toEqual(runArgv(spec({ tea, flowDir: dir, entryPoint: hostile, exitPoint: "it's" })).slice(1));
+  it('takes exactly the input from stdin, exports the variables without writing them anywhere, removes the directory', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'tea-cmd-'));
+    const flowDir = join(base, 'f');
+    const secret = `it's $(touch ${base}/pwned) \`id\`;\nline 2 \\ "q" s3cret-${Date.now()}`;
+    const tea = fakeTea(base, `${ECHO_TEA}\nprintf '%s\\0' "$TEA_A" "$TEA_B" "\${g-unset}" "$TEA_REMOTE_BRANCH" > "$(dirname "$0")/seen"\nls -A "$(dirname "$o")" > "$(dirname "$0")/files"\ngrep -rl s3cret- "$(dirname "$o")" >> "$(dirname "$0")/files"; true`);
+    const input = Buffer.from(JSON.stringify({ s: 'é\n' }));
+    const request = buildFlowRequest(spec({ tea, flowDir, input, cleanup: true, exports: { TEA_A: secret, TEA_B: '' } }));
+    expect(request.command).not.toContain('s3cret');
+    const ran = await run(request, undefined, 'welcome from bashrc @@tea-result-');
+    expect(status(ran)).toBe(0);
+    expect(ran.frame).toEqual({ kind: 'ok', data: input });
+    // "unset": the wrapper's own variables are not exported.
+    expect(readFileSync(join(base, 'seen'), 'utf8')).toBe(`${secret}\0\0unset\x001\0`);
+    // Only the input and (by then) the result in the flow directory, and no file holds the value.
+    expect(readFileSync(join(base, 'files'), 'utf8')).toBe('input.json\nresult.json\n');
+    expect(existsSync(flowDir)).toBe(false);
+    expect(existsSync(join(base, 'pwned'))).toBe(false);
   });
 
-  it('sets TEA_REMOTE_BRANCH, exits with the command status, and ends the command when the channel (stdin) closes', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tea-cmd-'));
-    const tea = join(dir, 'tea');
-    writeFileSync(tea, '#!/bin/sh\n[ "$TEA_REMOTE_BRANCH" = 1 ] || exit 9\nexit 7\n');
-    chmodSync(tea, 0o755);
-    expect(status(await runLikeChannel(buildRunCommand(spec({ tea, flowDir: dir })), leader))).toBe(7);
+  it('refuses a result.json that is a symlink, a FIFO or too large, before reading it', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'tea-res-'));
+    const cases: Array<[string, ResultFrame['kind']]> = [
+      ['ln -s /dev/zero "$o"', 'invalid'],
+      ['mkfifo "$o"', 'invalid'],
+      ['mkdir "$o"', 'invalid'],
+      ['dd if=/dev/zero of="$o" bs=1024 count=2048 2>/dev/null', 'too-large'],
+      [':', 'missing'],
+      ['printf "{}" > "$o"', 'ok'],
+    ];
+    for (const [make, kind] of cases) {
+      const flowDir = join(base, `f${cases.findIndex((c) => c[0] === make)}`);
+      const tea = fakeTea(base, `o=; for a in "$@"; do case $a in --output=*) o=\${a#--output=};; esac; done\n${make}`);
+      const ran = await run(buildFlowRequest(spec({ tea, flowDir })));
+      expect([make, status(ran), ran.frame.kind]).toEqual([make, 0, kind]);
+    }
+  });
+
+  it('exits with the command status, and ends the command when the channel (stdin) closes', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'tea-cmd-'));
+    let tea = fakeTea(base, '[ "$TEA_REMOTE_BRANCH" = 1 ] || exit 9\nexit 7');
+    const failed = await run(buildFlowRequest(spec({ tea, flowDir: join(base, 'a') })));
+    expect(status(failed)).toBe(7);
+    expect(failed.frame.kind).toBe('broken');
 
     // A child that ignores TERM: the watchdog must KILL it after the grace period.
-    writeFileSync(tea, `#!/bin/sh\ntrap '' TERM\nsleep 30 &\necho $! > '${dir}/child'\nwait\n`);
+    tea = fakeTea(base, `trap '' TERM\nsleep 30 &\necho $! > '${base}/child'\nwait`);
     const started = Date.now();
-    const ended = await runLikeChannel(buildRunCommand(spec({ tea, flowDir: dir, killGraceSeconds: 1 })), leader, 300);
-    // The leader is tea itself (exec), killed; the fallback shell reports its child's 128 + 9.
-    expect(status(ended)).toBe(leader ? 'SIGKILL' : 137);
-    expect(Date.now() - started).toBeLessThan(5_000);
-    const child = Number(readFileSync(join(dir, 'child'), 'utf8'));
+    const ended = await run(buildFlowRequest(spec({ tea, flowDir: join(base, 'b'), killGraceSeconds: 1 })), 500);
+    expect([128 + 9, 128 + 15, 'SIGKILL']).toContain(status(ended));
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const child = Number(readFileSync(join(base, 'child'), 'utf8'));
     // The grandchild got the same KILL; under load it may take a moment to be scheduled and die.
     const deadline = Date.now() + 5000;
     while (!isGone(child) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(isGone(child)).toBe(true);
   });
 
-  it('sources the env file with every value intact, deletes it first, and keeps values off the command line', async () => {
-    const dir = mkdtempSync(join(tmpdir(), "tea env $(x) '"));
-    const tea = join(dir, 'tea');
-    // The stand-in records what it sees: its environment values and whether the file is still there.
-    writeFileSync(tea, `#!/bin/sh\nprintf '%s\\0' "$TEA_A" "$TEA_B" "\${g-unset}" > ./seen\n[ -e '${join(dir, 'tea-env').replace(/'/g, `'\\''`)}' ] && echo left >> ./seen\nexit 0\n`);
-    chmodSync(tea, 0o755);
-    const values = { TEA_A: "it's $(touch /tmp/pwned) `id`;\nline 2 \\ \"q\"", TEA_B: '' };
-    const envFile = join(dir, 'tea-env');
-    writeFileSync(envFile, exportFileText(values), { mode: 0o600 });
-    const command = buildRunCommand(spec({ tea, flowDir: dir, envFile }));
-    expect(command).not.toContain('touch');
-    expect(command).not.toContain('line 2');
-    expect(status(await runLikeChannel(command, leader))).toBe(0);
-    const seen = readFileSync(join(dir, 'seen'), 'utf8');
-    // No "left": the file was gone before the run; "unset": the wrapper's own variables are not exported.
-    expect(seen).toBe(`${values.TEA_A}\0\0unset\0`);
-    expect(existsSync(envFile)).toBe(false);
+  it('fails with 125 when the input does not arrive whole, running nothing', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'tea-cmd-'));
+    const tea = fakeTea(base, `touch '${base}/ran'`);
+    const request = buildFlowRequest(spec({ tea, flowDir: join(base, 'f'), input: Buffer.from('{"a":1}') }));
+    // Cut the input short, then end stdin.
+    const short = { ...request, stdin: request.stdin.subarray(0, request.stdin.length - 3) };
+    expect(status(await run(short, 300))).toBe(125);
+    expect(existsSync(join(base, 'ran'))).toBe(false);
   });
 
-  it('fails with 125 and removes the file when the env file cannot be sourced', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tea-env-bad-'));
-    const tea = join(dir, 'tea');
-    writeFileSync(tea, '#!/bin/sh\nexit 0\n');
-    chmodSync(tea, 0o755);
-    const envFile = join(dir, 'tea-env');
-    writeFileSync(envFile, "A='unterminated\n");
-    expect(status(await runLikeChannel(buildRunCommand(spec({ tea, flowDir: dir, envFile })), leader))).toBe(125);
-    expect(existsSync(envFile)).toBe(false);
-  });
-
-  it('leaves no process of the session behind once the command ended', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tea-cmd-'));
-    const tea = join(dir, 'tea');
-    writeFileSync(tea, `#!/bin/sh\nsleep 30 &\necho $! > '${dir}/child'\nexit 0\n`);
-    chmodSync(tea, 0o755);
-    expect(status(await runLikeChannel(buildRunCommand(spec({ tea, flowDir: dir })), leader))).toBe(0);
-    const child = Number(readFileSync(join(dir, 'child'), 'utf8'));
-    const deadline = Date.now() + 5000;
+  it('leaves no process of the session behind once the channel closed', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'tea-cmd-'));
+    const tea = fakeTea(base, `sleep 30 &\necho $! > '${base}/child'\nprintf '{}' > "$(dirname "$0")/f/result.json"\nexit 0`);
+    // stdin stays open until the wrapper has exited, as the client keeps the channel.
+    const ran = await run(buildFlowRequest(spec({ tea, flowDir: join(base, 'f') })));
+    expect(status(ran)).toBe(0);
+    const child = Number(readFileSync(join(base, 'child'), 'utf8'));
+    const deadline = Date.now() + 8000;
     while (!isGone(child) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(isGone(child)).toBe(true);
+  });
+});
+
+describe('the result frame reader', () => {
+  const frame = (nonce: string, body: string) => `\n@@tea-result-${nonce} ${Buffer.byteLength(body)}\n${body}\n@@tea-end-${nonce}\n`;
+
+  it('skips rc-file noise and a forged frame with another nonce, byte by byte or whole', () => {
+    const text = `Welcome!\n${frame('other', '{"forged":1}')}${frame('n1', '{"a":"\\n@@tea-end-n1\\n"}')}trailing`;
+    for (const step of [1, 7, text.length]) {
+      const reader = new ResultFrameReader('n1', 1000);
+      for (let i = 0; i < text.length; i += step) reader.push(Buffer.from(text.slice(i, i + step)));
+      expect(reader.finish()).toEqual({ kind: 'ok', data: Buffer.from('{"a":"\\n@@tea-end-n1\\n"}') });
+    }
+  });
+
+  it('refuses an announced size over the bound without buffering it, and reports a cut-short frame', () => {
+    const big = new ResultFrameReader('n', 10);
+    big.push(Buffer.from('\n@@tea-result-n 11\n01234567890'));
+    expect(big.finish()).toEqual({ kind: 'too-large', size: 11 });
+    const cut = new ResultFrameReader('n', 100);
+    cut.push(Buffer.from('\n@@tea-result-n 11\n0123'));
+    expect(cut.finish()).toEqual({ kind: 'broken', reason: 'result cut short (4 of 11 bytes)' });
+    const none = new ResultFrameReader('n', 100);
+    none.push(Buffer.from('x'.repeat(100_000)));
+    expect(none.finish()).toEqual({ kind: 'broken', reason: 'no result on the channel' });
   });
 });

@@ -106,6 +106,8 @@ const fakeStats = (mode: number, size: number): FakeStats => ({
 
 export interface ExecCall {
   command: string;
+  /** What the remote sh evaluates: the program line on stdin after the bootstrap (else the command). */
+  script: string;
   signal: AbortSignal;
   env?: Readonly<Record<string, string>>;
 }
@@ -128,8 +130,9 @@ export class FakeConnection {
     return { ops, release: () => {} };
   }
 
-  exec(command: string, signal: AbortSignal, options: { env?: Readonly<Record<string, string>> } = {}): Promise<ExecResult> {
-    const call: ExecCall = { command, signal, ...(options.env === undefined ? {} : { env: options.env }) };
+  exec(command: string, signal: AbortSignal, options: { env?: Readonly<Record<string, string>>; stdin?: unknown } = {}): Promise<ExecResult> {
+    const line = Buffer.isBuffer(options.stdin) ? options.stdin.toString('utf8').split('\n')[0]! : command;
+    const call: ExecCall = { command, script: line, signal, ...(options.env === undefined ? {} : { env: options.env }) };
     this.execs.push(call);
     return raceAbort(this.onExec(call), signal);
   }

@@ -3,14 +3,17 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildProbeCommand, parseProbeOutput } from '../../../../src/remote/host/host-probe';
+import { buildProbeRequest, parseProbeOutput } from '../../../../src/remote/host/host-probe';
+import { BOOTSTRAP_COMMAND } from '../../../../src/remote/command/bootstrap';
 
-/** Runs the probe command line as a login shell would, here; returns its stderr. */
-function runProbe(command: string, env: Record<string, string> = {}): Promise<string> {
+/** Runs the probe's exec request as a login shell would, here (stdin: the program); returns its stderr. */
+function runProbe(request: { command: string; stdin: Buffer } | string, env: Record<string, string> = {}): Promise<string> {
+  const { command, stdin } = typeof request === 'string' ? { command: request, stdin: Buffer.alloc(0) } : request;
   return new Promise((resolve, reject) => {
-    execFile('/bin/sh', ['-c', command], { env: { ...process.env, ...env } }, (error, _stdout, stderr) =>
+    const child = execFile('/bin/sh', ['-c', command], { env: { ...process.env, ...env } }, (error, _stdout, stderr) =>
       error ? reject(error) : resolve(stderr),
     );
+    child.stdin!.end(stdin);
   });
 }
 
@@ -22,7 +25,7 @@ describe('host probe', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('reports this machine: uname, node, free space and writability of the nearest existing directory', async () => {
-    const facts = parseProbeOutput(await runProbe(buildProbeCommand({ workdir: join(dir, 'not', 'yet'), cached: [], env: [] })));
+    const facts = parseProbeOutput(await runProbe(buildProbeRequest({ workdir: join(dir, 'not', 'yet'), cached: [], env: [] })));
     expect(facts.os).toBe('Linux');
     expect(facts.machine).toBe(process.arch === 'x64' ? 'x86_64' : 'aarch64');
     expect(facts.node).toMatchObject({ version: process.version, major: Number(process.versions.node.split('.')[0]) });
@@ -50,7 +53,7 @@ describe('host probe', () => {
       { path: join(cache, 'broken'), sha256: sha(broken) },
       { path: join(cache, 'planted'), sha256: sha(good) }, // the name of ours, other content
     ];
-    const facts = parseProbeOutput(await runProbe(buildProbeCommand({ workdir: dir, cached, env: [] })));
+    const facts = parseProbeOutput(await runProbe(buildProbeRequest({ workdir: dir, cached, env: [] })));
     expect(facts.untrusted).toEqual([]);
     expect(facts.cached.has(0)).toBe(false);
     expect(facts.cached.get(1)).toEqual({ size: good.length, sha256: sha(good), rc: 0, version: '0.1.0' });
@@ -69,7 +72,7 @@ describe('host probe', () => {
     writeFileSync(join(cache, 'tea'), `#!/bin/sh\ntouch ${join(dir, 'RAN')}\n`, { mode: 0o700 });
     chmodSync(join(dir, 'w'), 0o777);
     const probe = async (workdir: string) =>
-      parseProbeOutput(await runProbe(buildProbeCommand({ workdir, cached: [{ path: join(workdir, '.cache', 'tea'), sha256: sha(ours) }], env: [] })));
+      parseProbeOutput(await runProbe(buildProbeRequest({ workdir, cached: [{ path: join(workdir, '.cache', 'tea'), sha256: sha(ours) }], env: [] })));
     const open = await probe(join(dir, 'w'));
     expect(open.untrusted).toEqual([expect.objectContaining({ role: 'workdir', mode: 'drwxrwxrwx', path: join(dir, 'w') })]);
     expect([open.writable, open.cached.size]).toEqual([false, 0]);
@@ -88,22 +91,24 @@ describe('host probe', () => {
   });
 
   it('tells which env var names arrived, printing names only', async () => {
-    const stderr = await runProbe(buildProbeCommand({ workdir: dir, cached: [], env: ['TEA_PROBE_SET', 'TEA_PROBE_UNSET'] }), { TEA_PROBE_SET: 'secret-value' });
+    const stderr = await runProbe(buildProbeRequest({ workdir: dir, cached: [], env: ['TEA_PROBE_SET', 'TEA_PROBE_UNSET'] }), { TEA_PROBE_SET: 'secret-value' });
     expect(stderr).not.toContain('secret-value');
     const facts = parseProbeOutput(stderr);
     expect([facts.envSet, facts.envUnset]).toEqual([['TEA_PROBE_SET'], ['TEA_PROBE_UNSET']]);
   });
 
-  it('quotes every argument and refuses names that are not env var names', () => {
-    const command = buildProbeCommand({ workdir: "/tmp/it's here", cached: [{ path: '-x', sha256: 'a'.repeat(64) }], env: [] });
-    expect(command).toContain("'/tmp/it'\\''s here'");
-    expect(command).toContain(' ./-x');
-    expect(() => buildProbeCommand({ workdir: '/tmp', cached: [], env: ['A; rm -rf /'] })).toThrow('not an environment variable name');
+  it('sends every argument on stdin, quoted for sh, and refuses names that are not env var names', () => {
+    const request = buildProbeRequest({ workdir: "/tmp/it's here", cached: [{ path: '-x', sha256: 'a'.repeat(64) }], env: [] });
+    expect(request.command).toBe(BOOTSTRAP_COMMAND);
+    const line = request.stdin.toString('utf8');
+    expect(line).toContain("'/tmp/it'\\''s here'");
+    expect(line).toContain(' ./-x');
+    expect(() => buildProbeRequest({ workdir: '/tmp', cached: [], env: ['A; rm -rf /'] })).toThrow('not an environment variable name');
   });
 
   it('parses around whatever rc files print, and fails loudly without its markers', () => {
     const noisy = 'welcome!\n@@tea-probe-begin\nuid=1000\ntrust=yes\nuname=Linux aarch64\nfree_kib=12\nwritable=yes\nexecutable=no\n@@tea-probe-end\n';
     expect(parseProbeOutput(noisy)).toMatchObject({ os: 'Linux', machine: 'aarch64', node: null, freeBytes: 12 * 1024, writable: true, executable: false });
-    expect(() => parseProbeOutput('fish: Unknown command\n')).toThrow('the host did not run the probe script (is sh a POSIX shell there?): fish: Unknown command');
+    expect(() => parseProbeOutput('fish: Unknown command\n')).toThrow('the host did not run the probe script: fish: Unknown command');
   });
 });

@@ -65,7 +65,7 @@ describe('HostSession: once-per-host work is the session\'s, not the first flow\
     const connection = new FakeConnection();
     const gate = new Gate();
     connection.onExec = async (call) => {
-      if (call.command.includes('tea-env-probe')) await gate.opened;
+      if (call.script.includes('tea-env-missing')) await gate.opened;
       return { code: 0, signal: null, stderrTail: '' };
     };
     const s = session(connection, new EnvTransfer({ mode: 'ssh_env', values: { TOKEN: 'secret' }, missing: [], excluded: [] }, silentLogger));
@@ -75,7 +75,7 @@ describe('HostSession: once-per-host work is the session\'s, not the first flow\
     await new Promise((r) => setTimeout(r, 10));
     first.abort();
     await expect(a).rejects.toThrow('first flow timed out');
-    const probes = connection.execs.filter((e) => e.command.includes('tea-env-probe'));
+    const probes = connection.execs.filter((e) => e.script.includes('tea-env-missing'));
     expect(probes).toHaveLength(1);
     expect(probes[0]!.signal.aborted).toBe(false); // the probe was not the first flow's to cancel
     expect(probes[0]!.env).toEqual({ TOKEN: '1' }); // placeholders, never the value
@@ -88,7 +88,7 @@ describe('HostSession: once-per-host work is the session\'s, not the first flow\
     const connection = new FakeConnection();
     let failures = 1;
     connection.onExec = async (call) => {
-      if (call.command.includes('sha256sum') && failures-- > 0) return { code: 0, signal: null, stderrTail: `${'b'.repeat(64)} *x` };
+      if (call.script.includes('sha256sum') && failures-- > 0) return { code: 0, signal: null, stderrTail: `${'b'.repeat(64)} *x` };
       return { code: 0, signal: null, stderrTail: '' };
     };
     const s = session(connection);
@@ -105,11 +105,11 @@ describe('HostSession: once-per-host work is the session\'s, not the first flow\
     await s.stage(abortWith('x').signal);
     const hanging = new Gate();
     connection.onExec = async (call) => {
-      if (call.command.includes('tea-env-probe')) await hanging.opened;
+      if (call.script.includes('tea-env-missing')) await hanging.opened;
       return { code: 0, signal: null, stderrTail: '' };
     };
     await s.close();
-    expect(connection.execs.at(-1)!.command).toBe("rm -rf -- /home/u/tea/run-r1");
+    expect(connection.execs.at(-1)!.script).toMatch(/; set -- \/home\/u\/tea\/run-r1; eval 'rm -rf -- "\$1"'$/);
     expect(connection.closed).toBe(true);
     await expect(s.stage(abortWith('x').signal)).rejects.toMatchObject({ code: 'E_CANCELLED' });
     expect(timers()).toBe(before);

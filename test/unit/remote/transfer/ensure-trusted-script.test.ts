@@ -2,12 +2,14 @@ import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { scriptCommand, scriptText } from '../../../../src/remote/transfer/exec-scripts';
+import { scriptRequest, scriptText } from '../../../../src/remote/transfer/exec-scripts';
 
 /** Runs the exec transfer's ensureTrusted script here, as a login shell would; its stdout. */
 function run(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('/bin/sh', ['-c', scriptCommand('ensureTrusted', args)], (error, stdout, stderr) => (error ? reject(new Error(stderr)) : resolve(stdout)));
+    const request = scriptRequest('ensureTrusted', args);
+    const child = execFile('/bin/sh', ['-c', request.command], (error, stdout, stderr) => (error ? reject(new Error(stderr)) : resolve(stdout)));
+    child.stdin!.end(request.stdin as Buffer);
   });
 }
 

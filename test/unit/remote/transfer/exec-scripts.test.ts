@@ -1,14 +1,33 @@
-import { afterMarker, readFrame, scriptCommand, scriptText, type ScriptName } from '../../../../src/remote/transfer/exec-scripts';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BOOTSTRAP_COMMAND } from '../../../../src/remote/command/bootstrap';
+import { afterMarker, readFrame, scriptRequest, scriptText, type ScriptName } from '../../../../src/remote/transfer/exec-scripts';
 import { decideTransfer } from '../../../../src/remote/transfer/transfer-choice';
 import { Semaphore } from '../../../../src/util/semaphore';
 
 const names: ScriptName[] = ['ensureDir', 'size', 'put', 'read', 'remove'];
 
 describe('exec transfer scripts', () => {
-  it.each(names)('%s passes through every login shell unchanged: no single quote, no `!`, no newline, no `\\\\`', (name) => {
-    const text = scriptText(name);
-    expect(text).not.toMatch(/['!\n]|\\\\/);
-    expect(scriptCommand(name, ['/a b', "it's"])).toBe(`exec sh -c '${text}' tea-xfer '/a b' 'it'\\''s'`);
+  it.each(names)('%s reaches sh on stdin: the login shell sees only the bootstrap', (name) => {
+    const request = scriptRequest(name, ['/a b', "it's"], Buffer.from('content'));
+    expect(request.command).toBe(BOOTSTRAP_COMMAND);
+    const stdin = request.stdin as Buffer;
+    expect(stdin.toString('utf8')).toMatch(/^nl=.*; set -- '\/a b' 'it'\\''s'; eval '.*'\ncontent$/s);
+    expect(scriptText(name).length).toBeGreaterThan(0);
+  });
+
+  it('puts content after the program line and reads hostile paths verbatim, through fish and tcsh too', () => {
+    const dir = mkdtempSync(join(tmpdir(), "tea-xfer \\' $(x) "));
+    const target = join(dir, "f \\' x'y !! $(touch pwned)");
+    for (const shell of ['sh', 'fish', 'tcsh']) {
+      const put = scriptRequest('put', [target, `${target}.tmp`, '5', '-', '600'], Buffer.from('hello'));
+      execFileSync(shell, ['-c', put.command], { input: put.stdin as Buffer, cwd: dir });
+      const size = scriptRequest('size', [target, 'M']);
+      expect(execFileSync(shell, ['-c', size.command], { input: size.stdin as Buffer, cwd: dir }).toString()).toBe('\nM\n5\n');
+    }
+    expect(execFileSync('ls', ['-A', dir]).toString()).toBe(`${target.slice(dir.length + 1)}\n`);
   });
 
   it('finds what follows the marker after rc text, with or without a final newline', () => {
