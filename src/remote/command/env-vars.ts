@@ -1,5 +1,6 @@
 import type { EnvVarsConfig } from '../../config/remote';
 import { execRequest, type ExecRequest } from './bootstrap';
+import { globToRegExp } from '../../util/glob';
 
 /** The variables a run transfers to its hosts, chosen once from this process's environment. */
 export interface EnvSelection {
@@ -12,13 +13,9 @@ export interface EnvSelection {
   excluded: string[];
 }
 
-function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-}
-
 /** `include` is a whitelist of exact names; `exclude_patterns` (globs) are applied after it. */
 export function selectEnv(config: EnvVarsConfig, env: NodeJS.ProcessEnv): EnvSelection {
-  const excludes = config.exclude_patterns.map(globToRegExp);
+  const excludes = config.exclude_patterns.map((glob) => globToRegExp(glob));
   const values: Record<string, string> = {};
   const missing: string[] = [];
   const excluded: string[] = [];

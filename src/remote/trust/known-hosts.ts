@@ -1,4 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
+import { globToRegExp } from '../../util/glob';
 
 /**
  * OpenSSH known_hosts, as `ssh` reads it: plain and hashed (`|1|salt|hash`) host
@@ -41,8 +42,7 @@ export function lookupName(host: string, port: number): string {
 }
 
 function globMatch(pattern: string, name: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
-  return re.test(name);
+  return globToRegExp(pattern, { ignoreCase: true }).test(name);
 }
 
 function hashedMatch(pattern: string, name: string): boolean {
