@@ -14,6 +14,7 @@ export interface PlanFlow {
 
 export interface PlanSpec {
   flows: readonly PlanFlow[];
+  /** Narrowed to the hosts whose key was accepted (run-plan.ts). */
   hosts: readonly PlanHost[];
   ssh: SshSettings;
   /** Directory the jobs run in on every host (--workdir); relative = under the login directory. Unique per run and fan-out. */

@@ -10,6 +10,7 @@
  *   flows/<i>/out, out.err        --results: the job's stdout / stderr (local only)
  *   args/{flow-ids,entry-points,exit-points}  NUL-separated input sources, one record per branch
  *   joblog.tsv                    --joblog: one line per branch (its last try)
+ *   known_hosts                   the host keys accepted and pinned for the run (ssh's only known_hosts)
  *   run.sh                        runs the plan from anywhere
  *
  * Branch i is the i-th flow of the fan-out (0-based), so `{1}` is always a plain number.
@@ -21,6 +22,8 @@ export const PLAN_FILES = {
   entryPoints: 'args/entry-points',
   exitPoints: 'args/exit-points',
   joblog: 'joblog.tsv',
+  /** The run's pinned host keys, the only ones GNU Parallel's ssh accepts (host-keys.ts). */
+  knownHosts: 'known_hosts',
   script: 'run.sh',
 } as const;
 

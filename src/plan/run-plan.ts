@@ -14,7 +14,10 @@ import { buildPlan, remoteDirFor, specFromConfig, type ShellCommand } from './gn
 import { parseJoblog } from './joblog';
 import { PLAN_FILES } from './layout';
 import { collectResults } from './results';
+import { failureResult } from '../scheduler/results';
 import { stagePlan } from './stage';
+import { PlanHostKeys } from './host-keys';
+import { selectEnv } from '../remote/command/env-vars';
 
 export interface RunPlanOptions {
   flows: readonly Flow[];
@@ -26,6 +29,23 @@ export interface RunPlanOptions {
   signal?: AbortSignal | undefined;
   /** The GNU Parallel program (as detected). */
   command?: string;
+  /** The run's host keys (one per run: keys stay pinned across its fan-outs); default: this fan-out's own. */
+  hostKeys?: PlanHostKeys;
+}
+
+/**
+ * GNU Parallel cannot carry env_vars the way the ssh2 path does (values on the exec
+ * channel, never on a command line or at rest): refuse rather than drop them silently.
+ */
+function refuseEnvVars(remote: NonNullable<ParallelConfig['remote']>): void {
+  const selection = selectEnv(remote.env_vars, process.env);
+  const names = Object.keys(selection.values);
+  if (selection.mode === 'none' || names.length === 0) return;
+  throw new TeaError(
+    'E_CONFIG_INVALID',
+    `settings.parallel.remote.env_vars: gnu_parallel: run does not transfer environment variables (${names.join(', ')}); ` +
+      'set gnu_parallel to off (the ssh2 path transfers them) or env_vars.mode to none',
+  );
 }
 
 /**
@@ -43,15 +63,28 @@ export async function runPlan(options: RunPlanOptions): Promise<ParallelFlowResu
   if (remote === undefined) throw new TeaError('E_CONFIG_INVALID', 'settings.parallel.remote: required for strategy "remote" (at least `hosts`)');
   if (flows.length === 0) return [];
   // The same checks, with the same messages, as the ssh2 path: before anything runs.
-  resolveHosts(remote);
+  const specs = resolveHosts(remote);
+  refuseEnvVars(remote);
   const basefile = loadBasefile(remote.basefile);
   const { spec, notes } = specFromConfig(config, flows, remoteDirFor(remote.workdir, options.runId, fanout));
-  const plan = buildPlan(spec);
   const signal = options.signal ?? new AbortController().signal;
 
   const dir = await mkdtemp(path.join(tmpdir(), `tea-gp-${options.runId}-${fanout}-`));
   let keep = !remote.cleanup;
   try {
+    // Host keys: the ssh2 path's policy, pinned for the run; GNU Parallel's ssh sees only those keys.
+    const knownHosts = path.join(dir, PLAN_FILES.knownHosts);
+    const aliases = new Map(specs.map((s, i) => [s.id, remote.hosts[i]?.host ?? s.host]));
+    const refused = await (options.hostKeys ?? new PlanHostKeys(logger)).pin(specs, aliases, knownHosts, signal);
+    for (const error of refused.values()) logger.warn(`${error.host ?? ''}: excluded from this run: ${error.message}`);
+    if (refused.size === specs.length) {
+      // No host left: every branch gets the refusal as its result (nothing ran anywhere).
+      const first = [...refused.values()][0]!;
+      return flows.map((flow) => failureResult(flow, first, first.code, [], 0));
+    }
+    spec.hosts = spec.hosts.filter((_, i) => !refused.has(specs[i]!.id));
+    spec.ssh = { ...spec.ssh, knownHosts, strictHostKeyChecking: 'yes', globalKnownHosts: '/dev/null' };
+    const plan = buildPlan(spec);
     await stagePlan({ dir, plan, flows, basefile: basefile.localPath, workflowText: context.workflowText });
     logger.info(`gnu-parallel: fan-out ${fanout}: ${flows.length} branch(es) on ${spec.hosts.length} host(s), remote dir ${plan.remoteDir}`);
     for (const note of notes) logger.debug(`gnu-parallel: ${note}`);

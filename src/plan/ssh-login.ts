@@ -21,6 +21,8 @@ export interface PlanHost {
 export interface SshSettings {
   /** Absolute path. */
   knownHosts: string;
+  /** GlobalKnownHostsFile; /dev/null when only `knownHosts` may vouch for a host (the run's pinned keys). */
+  globalKnownHosts?: string;
   strictHostKeyChecking: 'yes' | 'accept-new' | 'no';
   /** Absolute path of the shared private key, if configured; ssh's defaults and agent otherwise. */
   identityFile?: string;
@@ -67,6 +69,7 @@ export function sshArgv(ssh: SshSettings, identityFile = ssh.identityFile): stri
     // ssh splits a UserKnownHostsFile value on spaces (it is a list): double quotes keep one path.
     '-o', `UserKnownHostsFile=${/\s/.test(ssh.knownHosts) ? `"${ssh.knownHosts}"` : ssh.knownHosts}`,
     '-o', `StrictHostKeyChecking=${ssh.strictHostKeyChecking}`,
+    ...(ssh.globalKnownHosts === undefined ? [] : ['-o', `GlobalKnownHostsFile=${ssh.globalKnownHosts}`]),
     ...(identityFile === undefined ? [] : ['-i', identityFile]),
   ];
 }

@@ -9,6 +9,7 @@ import { runFlows } from '../scheduler/run-flows';
 import type { AttemptContext } from '../scheduler/types';
 import { chooseRemoteMethod, logPlan, type RemoteMethod } from '../plan/remote-method';
 import { runPlan } from '../plan/run-plan';
+import { PlanHostKeys } from '../plan/host-keys';
 import { BasefileCatalog } from './host/basefile';
 import { resolveHosts, type HostSpec } from './trust/hosts';
 import { flowDir } from './host/layout';
@@ -39,6 +40,8 @@ export class RemoteExecutor implements ParallelExecutor {
   #setup: Setup | null = null;
   #method: Promise<RemoteMethod> | null = null;
   #fanouts = 0;
+  /** GNU Parallel path: host keys pinned for the whole run, across its fan-outs. */
+  #planKeys: PlanHostKeys | null = null;
   #closed = false;
   #finished = 0;
 
@@ -63,7 +66,8 @@ export class RemoteExecutor implements ParallelExecutor {
     // settings.parallel.remote.gnu_parallel (docs/gnu-parallel.md): decided once per executor.
     const method = await (this.#method ??= chooseRemoteMethod(config.remote, this.context));
     if (method.method === 'gnu-parallel') {
-      return runPlan({ flows, config, context: this.context, runId: this.runId, fanout: ++this.#fanouts, signal, command: method.command });
+      this.#planKeys ??= new PlanHostKeys(this.context.logger);
+      return runPlan({ flows, config, context: this.context, runId: this.runId, fanout: ++this.#fanouts, signal, command: method.command, hostKeys: this.#planKeys });
     }
     const setup = this.#prepare(config);
     const fanout = ++this.#fanouts;

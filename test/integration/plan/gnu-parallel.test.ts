@@ -124,7 +124,7 @@ describe('GNU Parallel plan, run for real against sshd hosts', () => {
     expect(modes.stdout.trim().split('\n')).toEqual(['700 tea', '600 workflow.yaml', '600 flows/0/input.json', '600 flows/0/result.json']);
     const kept = outcome.logs.find((l) => l.includes('staging directory kept: '))!;
     const local = kept.slice(kept.indexOf('kept: ') + 6);
-    expect(readdirSync(local).sort()).toEqual(['args', 'flows', 'joblog.tsv', 'tea', 'workflow.yaml']);
+    expect(readdirSync(local).sort()).toEqual(['args', 'flows', 'joblog.tsv', 'known_hosts', 'tea', 'workflow.yaml']);
     rmSync(local, { recursive: true, force: true });
     await fx.exec(0, `rm -rf '${workdir}'`);
   });
