@@ -35,10 +35,18 @@ const { serveSftp } = require('./embedded-sftp');
 
 const IS_WINDOWS = process.platform === 'win32';
 
-/** ssh2's own key generator: no ssh-keygen needed. */
+/**
+ * ssh2's own key generator: no ssh-keygen needed. About 1 key in 600 that it writes is one its own
+ * parser then rejects ("Malformed OpenSSH private key"), so a key is kept only once it parses.
+ */
 function generateKey(/** @type {string} */ comment) {
-  const k = utils.generateKeyPairSync('ed25519', { comment });
-  return { privateKey: k.private, publicKey: k.public.split(/\s+/).slice(0, 2).join(' ') };
+  for (let tries = 0; tries < 20; tries += 1) {
+    const k = utils.generateKeyPairSync('ed25519', { comment });
+    if (!(utils.parseKey(k.private) instanceof Error) && !(utils.parseKey(k.public) instanceof Error)) {
+      return { privateKey: k.private, publicKey: k.public.split(/\s+/).slice(0, 2).join(' ') };
+    }
+  }
+  throw new Error('ssh2 generated 20 ed25519 keys in a row that it cannot parse back');
 }
 
 /** sshd's AcceptEnv patterns: `*` and `?` wildcards. */

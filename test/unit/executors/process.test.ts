@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseParallelConfig } from '../../../src/config/parallel';
@@ -15,6 +15,11 @@ const config = (extra: Record<string, unknown> = {}) => parseParallelConfig({ re
 const flow = (mode: string, extra: Record<string, unknown> = {}): Flow => ({ entryPoint: `b_${mode}`, exitPoint: 'join', state: { mode, ...extra } });
 
 const branchDirs = () => readdirSync(os.tmpdir()).filter((f) => f.startsWith('tea-branch-'));
+/** Branch dirs are removed off the result's path: wait (bounded) until none of this file's is left. */
+async function expectNoBranchDirsLeft(): Promise<void> {
+  for (let i = 0; i < 100 && branchDirs().length > 0; i += 1) await new Promise((r) => setTimeout(r, 50));
+  expect(branchDirs()).toEqual([]);
+}
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
@@ -25,8 +30,21 @@ const alive = (pid: number) => {
 };
 
 describe('process executor', () => {
+  // A temp dir of this file's own: other suites running at the same time create and remove
+  // tea-branch-* dirs too, and the counts below must see only this file's branches.
+  const sharedTmp = process.env.TMPDIR;
+  let ownTmp = '';
+  beforeAll(() => {
+    ownTmp = mkdtempSync(path.join(os.tmpdir(), 'tea-process-test-'));
+    process.env.TMPDIR = ownTmp;
+  });
+  afterAll(() => {
+    if (sharedTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = sharedTmp;
+    rmSync(ownTmp, { recursive: true, force: true });
+  });
+
   it('runs each branch as `run <workflow> --entry-point --exit-point --input --output` and reads its state', async () => {
-    const before = branchDirs().length;
     const executor = createProcessExecutor(context(), { cliPath: FAKE_TEA });
     const [result] = await executor.execute([flow('ok', { text: 'héllo ✓' })], config());
     expect(result).toMatchObject({ branch: 'b_ok', success: true });
@@ -41,7 +59,7 @@ describe('process executor', () => {
     expect(existsSync(workflowFile!)).toBe(true);
     await executor.close!();
     expect(existsSync(workflowFile!)).toBe(false);
-    expect(branchDirs().length).toBe(before);
+    await expectNoBranchDirsLeft();
   });
 
   it('passes the original workflow file when there is one', async () => {
@@ -95,7 +113,6 @@ describe('process executor', () => {
   });
 
   it('ends the whole process group when an attempt times out, escalating to SIGKILL', async () => {
-    const before = branchDirs().length;
     const pidFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'tea-pids-')), 'pids.json');
     const executor = createProcessExecutor(context(), { cliPath: FAKE_TEA, killGraceMs: 200 });
     const [result] = await executor.execute([flow('hang', { pidFile })], config({ timeout_seconds: 3, retry: { max_retries: 0 } }));
@@ -105,7 +122,7 @@ describe('process executor', () => {
     for (let i = 0; i < 100 && (alive(pids.child) || alive(pids.grandchild)); i += 1) await new Promise((r) => setTimeout(r, 50));
     expect(alive(pids.child)).toBe(false);
     expect(alive(pids.grandchild)).toBe(false);
-    expect(branchDirs().length).toBe(before);
+    await expectNoBranchDirsLeft();
     await executor.close!();
   });
 
