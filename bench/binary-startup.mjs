@@ -1,5 +1,5 @@
 // Size and startup time of the two basefiles a host can get: the JS artifact run by
-// node (dist/tea), with its V8 code cache (the default: src/cli/code-cache.ts) and without
+// node (dist/tea), with its V8 code cache (the default: src/util/code-cache.ts) and without
 // (TEA_CODE_CACHE=0), and the standalone binary (dist/tea-<platform>-<arch>).
 // Build both first: npm run build && npm run build:binary
 // Usage: node bench/binary-startup.mjs [runs=20]

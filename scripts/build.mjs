@@ -1,7 +1,7 @@
 // Builds the library (tsc -> dist/lib) and the single-file CLI artifact dist/tea,
 // which bundles every dependency so it runs on Node >= 18 with no node_modules beside it.
 // dist/tea is the bundled CLI held as a string by a small loader (src/cli/loader.ts) that
-// compiles it through a V8 code cache: see src/cli/code-cache.ts.
+// compiles it through a V8 code cache: see src/util/code-cache.ts.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, rmSync } from 'node:fs';

@@ -1,6 +1,6 @@
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { codeCachesBeside } from '../../src/cli/code-cache';
+import { codeCachesBeside } from '../../src/util/code-cache';
 import { pool, timed } from '../lib/spawn';
 import { JOIN } from '../lib/workflow';
 import { collectLocal, stageLocally } from './stage';

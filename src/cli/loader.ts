@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import { CODE_CACHE_ENV, codeCachePath, compileWithCache } from './code-cache';
+import { CODE_CACHE_ENV, codeCachePath, compileWithCache } from '../util/code-cache';
 
 // The entry of dist/tea: runs the bundled CLI (__TEA_PROGRAM__, put in by scripts/build.mjs)
 // through a V8 code cache. See code-cache.ts.

@@ -1,10 +1,10 @@
-import { codeCachesBeside } from '../../cli/code-cache';
+import { codeCachesBeside } from '../../util/code-cache';
 import type { Basefile } from './basefile';
 import { nodePlatformOf } from './basefile';
 import type { HostPlatform } from './basefile-choice';
 
 /**
- * The JS artifact's V8 code cache (src/cli/code-cache.ts) to stage beside the basefile
+ * The JS artifact's V8 code cache (src/util/code-cache.ts) to stage beside the basefile
  * on a host: the one this machine's runs wrote beside the local file, when the host runs
  * the same Node version on the same architecture, so it can take it. Without it the
  * first branches on a fresh host all start cold (~90 ms more CPU each) and each writes

@@ -1,10 +1,10 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { codeCachesBeside } from '../../../src/cli/code-cache';
+import { codeCachesBeside } from '../../../src/util/code-cache';
 import { installTea, runTea, writeIn } from './tea';
 
 // dist/tea runs its bundled program through a V8 code cache kept beside it
-// (src/cli/code-cache.ts): proven here on the built artifact, across processes.
+// (src/util/code-cache.ts): proven here on the built artifact, across processes.
 
 jest.setTimeout(60_000);
 

@@ -96,7 +96,7 @@ describe('hostile input end to end: tea run (CLI) -> real sshd', () => {
       expect((await fx.exec(i, `test -e ${canary} || test -e ~/${homeCanary}; echo $?`)).stdout.trim()).toBe('1');
     }
     // The hostile workdir exists, created 0700, holding only the basefile cache (cleanup on):
-    // the basefile and the V8 code cache its runs wrote beside it (src/cli/code-cache.ts).
+    // the basefile and the V8 code cache its runs wrote beside it (src/util/code-cache.ts).
     // (The "/" in the name makes nested directories, as any path would.)
     const w = quote(workdir);
     const listing = await fx.exec(0, `stat -c '%a' ${w} ${w}/.cache && ls -A ${w} && cd ${w}/.cache && stat -c '%a %n' tea-*`);

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { codeCachePath, compileWithCache } from '../../../src/cli/code-cache';
+import { codeCachePath, compileWithCache } from '../../../src/util/code-cache';
 
 // A program with some functions, run as a CommonJS module body. Each test compiles its own
 // text: V8 keeps compiled scripts in memory per process and would not consult a cache for
