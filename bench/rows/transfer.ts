@@ -1,13 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { remoteConfigSchema } from '../../src/config/remote';
-import { ignoreEvents } from '../../src/events';
-import { silentLogger } from '../../src/log';
-import { resolveHosts } from '../../src/remote/trust/hosts';
-import { ConnectionPool } from '../../src/remote/ssh/pool';
 import { createTransfer } from '../../src/remote/transfer/transfer-choice';
 import type { TransferKind } from '../../src/remote/transfer/file-transfer';
+import { msSince as since, singleHostPool, writeRandomFile } from '../lib/host-pool';
 import { round, type RowContext } from './measure';
 
 /** Per transfer kind, ms per repetition. */
@@ -25,8 +21,6 @@ export interface TransferRow {
   exec: TransferFigures;
 }
 
-const since = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
-
 /**
  * Row 6: the exec transfer (files over exec channels, for hosts without usable SFTP) next to
  * SFTP, same host, same connection kind, same run: a branch's file work and a basefile upload.
@@ -35,9 +29,7 @@ export async function transferRow(ctx: RowContext): Promise<TransferRow> {
   const { cluster } = ctx.env;
   const bytes = ctx.opts.uploadMiB * 2 ** 20;
   const file = join(ctx.scratch, 'transfer.bin');
-  const fd = openSync(file, 'w');
-  for (let done = 0; done < bytes; done += 1 << 20) writeSync(fd, randomBytes(Math.min(1 << 20, bytes - done)));
-  closeSync(fd);
+  writeRandomFile(file, bytes);
   const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
   const host = cluster.first(1)[0]!;
   const branches = 50;
@@ -47,17 +39,8 @@ export async function transferRow(ctx: RowContext): Promise<TransferRow> {
     for (const kind of ['sftp', 'exec'] as TransferKind[]) {
       ctx.log(`row 6, transfer ${kind}, repetition ${rep}/${ctx.opts.reps}`);
       const workdir = `${ctx.remote}/transfer-${kind}-${rep}`;
-      const remote = remoteConfigSchema.parse({
-        hosts: [host.sshlogin],
-        identity_file: cluster.keyPath,
-        known_hosts: cluster.knownHostsPath,
-        strict_host_key_checking: 'yes',
-        workdir,
-      });
-      const [spec] = resolveHosts(remote);
-      const pool = new ConnectionPool([spec!], remote, silentLogger, ignoreEvents);
+      const { pool, connection } = singleHostPool(cluster, host, workdir);
       try {
-        const connection = pool.get(spec!.id);
         const signal = AbortSignal.timeout(600_000);
         await connection.connect(signal);
         const transfer = createTransfer(kind, connection, `bench${rep}`);

@@ -1,15 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { remoteConfigSchema } from '../../src/config/remote';
-import { ignoreEvents } from '../../src/events';
 import { silentLogger } from '../../src/log';
 import { loadBasefile } from '../../src/remote/host/basefile';
-import { resolveHosts } from '../../src/remote/trust/hosts';
-import { ConnectionPool } from '../../src/remote/ssh/pool';
 import { SftpTransfer } from '../../src/remote/transfer/sftp-transfer';
 import { HostStaging } from '../../src/remote/host/staging';
+import { msSince as since, singleHostPool, writeRandomFile } from '../lib/host-pool';
 import { timed } from '../lib/spawn';
 import { round, type RowContext } from './measure';
 
@@ -25,17 +20,6 @@ export interface UploadRow {
   scp_ms: number[];
   /** `ssh host true`: an OpenSSH connection's setup cost, to read scp's transfer time alone. */
   ssh_true_ms: number[];
-}
-
-const since = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
-
-function writeRandomFile(path: string, bytes: number): void {
-  const fd = openSync(path, 'w');
-  try {
-    for (let done = 0; done < bytes; done += 1 << 20) writeSync(fd, randomBytes(Math.min(1 << 20, bytes - done)));
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /**
@@ -54,17 +38,8 @@ export async function uploadRow(ctx: RowContext): Promise<UploadRow> {
   for (let rep = 1; rep <= ctx.opts.reps; rep += 1) {
     ctx.log(`row 3, upload ${ctx.opts.uploadMiB} MiB, repetition ${rep}/${ctx.opts.reps}`);
     const workdir = `${ctx.remote}/upload-${rep}`;
-    const remote = remoteConfigSchema.parse({
-      hosts: [host.sshlogin],
-      identity_file: cluster.keyPath,
-      known_hosts: cluster.knownHostsPath,
-      strict_host_key_checking: 'yes',
-      workdir,
-    });
-    const [spec] = resolveHosts(remote);
-    const pool = new ConnectionPool([spec!], remote, silentLogger, ignoreEvents);
+    const { pool, connection } = singleHostPool(cluster, host, workdir);
     try {
-      const connection = pool.get(spec!.id);
       const signal = AbortSignal.timeout(600_000);
       let t = process.hrtime.bigint();
       await connection.connect(signal);
