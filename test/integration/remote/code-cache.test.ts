@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseParallelConfig } from '../../../src/config/parallel';
@@ -57,12 +57,16 @@ describe('the code cache staged with the JS artifact', () => {
   it('is put beside the basefile on a host with the same Node, and the branches take it unchanged', async () => {
     const { tea, cache } = basefileWithCache();
     const workdir = `${fx.remoteConfig().workdir as string}-ship`;
-    await runBranches(tea, workdir);
-    const suffix = cache.slice(tea.length);
-    const [line, ...more] = await remoteCaches(workdir);
-    expect(more).toEqual([]);
-    // Taken as it is: a cache V8 refused would have been rewritten by the first branch.
-    expect(line).toMatch(new RegExp(`^tea-[0-9a-f]{16}${suffix.replace(/\./g, '\\.')} ${sha(readFileSync(cache))}$`));
+    try {
+      await runBranches(tea, workdir);
+      const suffix = cache.slice(tea.length);
+      const [line, ...more] = await remoteCaches(workdir);
+      expect(more).toEqual([]);
+      // Taken as it is: a cache V8 refused would have been rewritten by the first branch.
+      expect(line).toMatch(new RegExp(`^tea-[0-9a-f]{16}${suffix.replace(/\./g, '\\.')} ${sha(readFileSync(cache))}$`));
+    } finally {
+      rmSync(workdir, { recursive: true, force: true }); // a workdir of this test's own: the fixture removes only its own
+    }
   });
 
   it('is not shipped for another Node version: the host\'s first branch writes its own', async () => {
@@ -70,10 +74,14 @@ describe('the code cache staged with the JS artifact', () => {
     // As if this machine ran another Node: its cache does not fit the host's.
     renameSync(cache, cache.replace(`-${process.version}-`, '-v0.0.1-'));
     const workdir = `${fx.remoteConfig().workdir as string}-noship`;
-    await runBranches(tea, workdir);
-    const caches = await remoteCaches(workdir);
-    expect(caches).toHaveLength(1);
-    expect(caches[0]).toContain(`-${process.version}-`);
-    expect(caches[0]).not.toContain(sha(readFileSync(cache.replace(`-${process.version}-`, '-v0.0.1-'))));
+    try {
+      await runBranches(tea, workdir);
+      const caches = await remoteCaches(workdir);
+      expect(caches).toHaveLength(1);
+      expect(caches[0]).toContain(`-${process.version}-`);
+      expect(caches[0]).not.toContain(sha(readFileSync(cache.replace(`-${process.version}-`, '-v0.0.1-'))));
+    } finally {
+      rmSync(workdir, { recursive: true, force: true });
+    }
   });
 });

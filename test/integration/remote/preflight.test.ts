@@ -233,36 +233,40 @@ describe('preflight against real sshd', () => {
 
   it('reuses a cached basefile only with the right sha256 (run by nobody otherwise), and replaces anything else', async () => {
     const workdir = `${fx.remoteConfig().workdir as string}-cache`;
-    const one = { hosts: [fx.hosts[0]!.sshlogin], workdir, cleanup: false };
-    expect((await runFlows(one, 1)).results[0]!.success).toBe(true);
-    const [cached] = await check(one);
-    expect(checkOf(cached!, 'cached_basefile')).toEqual({ name: 'cached_basefile', level: 'ok', detail: `cached tea ${VERSION} (sha256 verified) runs and matches this tea` });
-    // Nothing to upload but the workflow now.
-    expect(checkOf(cached!, 'disk_space')!.detail).toMatch(/need 6\d\.\d KiB$|need 6\d KiB$/);
+    try {
+      const one = { hosts: [fx.hosts[0]!.sshlogin], workdir, cleanup: false };
+      expect((await runFlows(one, 1)).results[0]!.success).toBe(true);
+      const [cached] = await check(one);
+      expect(checkOf(cached!, 'cached_basefile')).toEqual({ name: 'cached_basefile', level: 'ok', detail: `cached tea ${VERSION} (sha256 verified) runs and matches this tea` });
+      // Nothing to upload but the workflow now.
+      expect(checkOf(cached!, 'disk_space')!.detail).toMatch(/need 6\d\.\d KiB$|need 6\d KiB$/);
 
-    // The basefile (its V8 code cache, written by the run, sits beside it).
-    const cachePath = join(workdir, '.cache', readdirSync(join(workdir, '.cache')).find((f) => /^tea-[0-9a-f]{16}$/.test(f))!);
-    const size = statSync(cachePath).size;
-    const marker = join(scratch, 'cached-fake-ran');
-    // Same name, same size, other content: what a planted or corrupted copy looks like.
-    const script = Buffer.from(`#!/bin/sh\ntouch ${marker}\necho ${VERSION}\nexit 0\n`);
-    writeFileSync(cachePath, Buffer.concat([script, Buffer.alloc(size - script.length, 0x20)]));
-    const [planted] = await check(one);
-    expect(planted!.status).toBe('warn');
-    expect(checkOf(planted!, 'cached_basefile')!.detail).toMatch(
-      new RegExp(`^cached ${cachePath} has other content than this basefile \\(sha256 [0-9a-f]{16}\\.\\.\\., expected [0-9a-f]{16}\\.\\.\\.\\): it will be replaced \\(not run\\)$`),
-    );
-    chmodSync(cachePath, 0o777); // and one anybody could have written
-    const [open] = await check(one);
-    expect(checkOf(open!, 'cached_basefile')!.detail).toBe(`cached ${cachePath} is not yours alone (mode and owner uid: -rwxrwxrwx ${statSync(cachePath).uid}): it will be replaced (not run)`);
+      // The basefile (its V8 code cache, written by the run, sits beside it).
+      const cachePath = join(workdir, '.cache', readdirSync(join(workdir, '.cache')).find((f) => /^tea-[0-9a-f]{16}$/.test(f))!);
+      const size = statSync(cachePath).size;
+      const marker = join(scratch, 'cached-fake-ran');
+      // Same name, same size, other content: what a planted or corrupted copy looks like.
+      const script = Buffer.from(`#!/bin/sh\ntouch ${marker}\necho ${VERSION}\nexit 0\n`);
+      writeFileSync(cachePath, Buffer.concat([script, Buffer.alloc(size - script.length, 0x20)]));
+      const [planted] = await check(one);
+      expect(planted!.status).toBe('warn');
+      expect(checkOf(planted!, 'cached_basefile')!.detail).toMatch(
+        new RegExp(`^cached ${cachePath} has other content than this basefile \\(sha256 [0-9a-f]{16}\\.\\.\\., expected [0-9a-f]{16}\\.\\.\\.\\): it will be replaced \\(not run\\)$`),
+      );
+      chmodSync(cachePath, 0o777); // and one anybody could have written
+      const [open] = await check(one);
+      expect(checkOf(open!, 'cached_basefile')!.detail).toBe(`cached ${cachePath} is not yours alone (mode and owner uid: -rwxrwxrwx ${statSync(cachePath).uid}): it will be replaced (not run)`);
 
-    const again = await runFlows(one, 1);
-    expect(again.results[0]!.success).toBe(true);
-    expect(again.logs.some((l) => l.includes('uploaded basefile'))).toBe(true);
-    expect(existsSync(marker)).toBe(false);
-    expect(statSync(cachePath).mode & 0o777).toBe(0o700);
-    const [fixed] = await check(one);
-    expect(fixed!.status).toBe('ok');
+      const again = await runFlows(one, 1);
+      expect(again.results[0]!.success).toBe(true);
+      expect(again.logs.some((l) => l.includes('uploaded basefile'))).toBe(true);
+      expect(existsSync(marker)).toBe(false);
+      expect(statSync(cachePath).mode & 0o777).toBe(0o700);
+      const [fixed] = await check(one);
+      expect(fixed!.status).toBe('ok');
+    } finally {
+      rmSync(workdir, { recursive: true, force: true }); // a workdir of this test's own: the fixture removes only its own
+    }
   });
 
   it('ships the configured basefile after checking it: a copy of the JS artifact elsewhere', async () => {
