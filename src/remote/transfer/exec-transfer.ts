@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import type { ExecResult, HostConnection } from '../ssh/connection';
 import { afterMarker, BAD_HASH, BAD_SIZE, NO_SUCH_FILE, readFrame, scriptRequest, TOO_BIG, type ScriptName } from './exec-scripts';
-import { NoSuchFileError, type FileTransfer, type PutOptions } from './file-transfer';
+import { NoSuchFileError, uploadTempName, type FileTransfer, type PutOptions } from './file-transfer';
 import { untrustedError, type TrustCheck } from '../host/workdir-trust';
 
 /** stdout kept beyond the content: what rc files print before the marker. */
@@ -77,7 +77,7 @@ export class ExecTransfer implements FileTransfer {
   }
 
   async #put(target: string, stdin: Buffer | NodeJS.ReadableStream, options: PutOptions, signal: AbortSignal): Promise<void> {
-    const temp = `${target}.tmp-${this.runId}-${randomBytes(4).toString('hex')}`;
+    const temp = uploadTempName(target, this.runId);
     const mode = options.mode.toString(8);
     const result = await this.#run('put', [target, temp, String(options.size), options.sha256 ?? '-', mode], signal, { stdin });
     if (result.code === BAD_SIZE || result.code === BAD_HASH) throw failed(`upload to ${target} arrived damaged`, result);

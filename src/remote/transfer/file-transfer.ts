@@ -4,6 +4,7 @@
  * promises: uploads land under a temporary name, are checked (size, sha256) and renamed, so
  * nothing ever runs half a file; directories 0700, files 0600 unless asked; reads are bounded.
  */
+import { randomBytes } from 'node:crypto';
 import type { TrustCheck } from '../host/workdir-trust';
 
 export type TransferKind = 'sftp' | 'exec';
@@ -48,3 +49,11 @@ export class NoSuchFileError extends Error {
 
 export const DIR_MODE = 0o700; // states can hold secrets
 export const FILE_MODE = 0o600;
+
+/**
+ * Where an upload is written before its checks and the rename: beside the target (same file
+ * system, so the rename is atomic), named per run and per call so concurrent uploads never meet.
+ */
+export function uploadTempName(target: string, runId: string): string {
+  return `${target}.tmp-${runId}-${randomBytes(4).toString('hex')}`;
+}

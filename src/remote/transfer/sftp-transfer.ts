@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { HostConnection } from '../ssh/connection';
 import { isNoSuchFile, type SftpOps } from '../ssh/sftp-ops';
 import { execRequest } from '../command/bootstrap';
 import { ensureTrustedDirs, type TrustCheck } from '../host/workdir-trust';
-import { DIR_MODE, NoSuchFileError, type FileTransfer, type PutOptions } from './file-transfer';
+import { DIR_MODE, NoSuchFileError, uploadTempName, type FileTransfer, type PutOptions } from './file-transfer';
 
 /**
  * Files over the connection's SFTP channel. Each operation leases the channel only for its
@@ -52,7 +51,7 @@ export class SftpTransfer implements FileTransfer {
   }
 
   async putFile(localPath: string, target: string, options: PutOptions, signal: AbortSignal): Promise<void> {
-    const temp = `${target}.tmp-${this.runId}-${randomBytes(4).toString('hex')}`;
+    const temp = uploadTempName(target, this.runId);
     try {
       await this.#with(signal, async (ops) => {
         await ops.fastPut(localPath, temp, options.mode, options.size);
