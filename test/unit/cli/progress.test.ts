@@ -113,7 +113,7 @@ describe('Progress on a terminal', () => {
       }
       return rows;
     };
-    return { stream, raw: () => raw, screen, resize: (n: number) => ((columns = n), Object.assign(stream, { columns: n }), stream.emit('resize')) };
+    return { stream, raw: () => raw, screen, shrinkSilently: (n: number) => (columns = n), resize: (n: number) => ((columns = n), Object.assign(stream, { columns: n }), stream.emit('resize')) };
   }
   const host = (i: number) => `tea-test@build-host-number-${i}.example.org:22`;
   const runOn = (progress: Progress, n: number) => {
@@ -166,6 +166,23 @@ describe('Progress on a terminal', () => {
     const narrow = t.screen().filter(Boolean);
     expect(narrow.at(-2)).toBe('remote 0/4 done | 0 failed | 0 retrying');
     expect(narrow.at(-1)).toBe('  +4 more'); // a host label longer than the line is left out whole, never cut
+    progress.stop();
+  });
+
+  it('a redraw between a resize and its signal uses the width the terminal has now', () => {
+    const t = terminal(200);
+    const progress = new Progress({ stream: t.stream, tty: true, redrawMs: 60_000 });
+    runOn(progress, 4);
+    // The terminal is 40 wide already; `columns` and the 'resize' event have not caught up.
+    Object.assign(t.stream, { getWindowSize: () => [40, 40] });
+    t.shrinkSilently(40);
+    progress.write('tea: info: a log line\n');
+    // (The fake screen replays everything at the new width, so rows drawn before it are not
+    // what a real terminal shows; tmux is the real check, test/integration/cli/terminal.test.ts.)
+    const rows = t.screen().filter(Boolean);
+    expect(rows.slice(rows.indexOf('tea: info: a log line') + 1)).toEqual(['remote 0/4 done | 0 failed | 0 retrying', '  +4 more']);
+    // The rows erased before the log line are counted at the new width: 2 + 5 rows, so 6 up.
+    expect(t.raw()).toContain('\r\u001b[6A\u001b[2K');
     progress.stop();
   });
 
