@@ -1,4 +1,5 @@
 import { execRequest, type ExecRequest } from '../command/bootstrap';
+import { parseLeftovers, SWEEP_FUNCTION, type Leftover, type LeftoverMode } from './leftovers';
 
 /**
  * The facts a preflight needs, gathered by ONE exec on the host's connection: a POSIX
@@ -14,7 +15,7 @@ import { execRequest, type ExecRequest } from '../command/bootstrap';
  * (workdir-trust.ts) from the `trust_bad` lines.
  */
 export const PROBE_SCRIPT = [
-  'set -f; w=$1; n=$2; shift 2',
+  'set -f; w=$1; zm=$2; zs=$3; zt=$4; n=$5; shift 5',
   "o() { printf '%s=%s\\n' \"$1\" \"$2\" >&2; }",
   "printf '\\n@@tea-probe-begin\\n' >&2",
   // sshd sets SHELL to the login shell, which ran the bootstrap to get here.
@@ -69,6 +70,9 @@ export const PROBE_SCRIPT = [
   'done',
   // Only names are printed, never values; names are checked against [A-Za-z_][A-Za-z0-9_]*.
   'for e; do if env | grep "^$e=" >/dev/null; then o env_set "$e"; else o env_unset "$e"; fi; done',
+  // leftovers.ts: dead runs' directories and partial uploads, only in a trusted, existing workdir ($a).
+  SWEEP_FUNCTION,
+  'if [ "$ok" = yes ] && [ "$zm" != none ] && [ -d "$a" ] && [ ! -h "$a" ]; then zw "$zm" "$zs" "$zt"; fi',
   "printf '@@tea-probe-end\\n' >&2",
 ].join('\n');
 
@@ -79,6 +83,8 @@ export interface ProbeRequest {
   cached: readonly { path: string; sha256: string }[];
   /** Env var names whose arrival (sshd AcceptEnv) is tested; sent by the caller with the exec. */
   env: readonly string[];
+  /** Leftovers of earlier runs (leftovers.ts): not looked at (default), listed, dead ones removed, or all removed. */
+  leftovers?: { mode: LeftoverMode; hostSlug: string; staleSeconds: number };
 }
 
 export interface CachedFact {
@@ -126,6 +132,8 @@ export interface HostFacts {
   cached: Map<number, CachedFact>;
   envSet: string[];
   envUnset: string[];
+  /** Earlier runs' directories and partial uploads found (and maybe removed) in the workdir. */
+  leftovers: Leftover[];
 }
 
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -144,7 +152,9 @@ export function buildProbeRequest(request: ProbeRequest): ExecRequest {
     if (!/^[0-9a-f]{64}$/.test(c.sha256)) throw new Error(`not a sha256: ${JSON.stringify(c.sha256)}`);
     return [shellPath(c.path), c.sha256];
   });
-  const args = [shellPath(request.workdir), String(request.cached.length), ...cached, ...request.env];
+  const sweep = request.leftovers ?? { mode: 'none', hostSlug: 'h0', staleSeconds: 0 };
+  if (!/^h[0-9a-f]+$/.test(sweep.hostSlug) || !Number.isInteger(sweep.staleSeconds)) throw new Error(`bad leftover sweep: ${JSON.stringify(sweep)}`);
+  const args = [shellPath(request.workdir), sweep.mode, sweep.hostSlug, String(sweep.staleSeconds), String(request.cached.length), ...cached, ...request.env];
   return execRequest({ script: PROBE_SCRIPT, args });
 }
 
@@ -199,6 +209,7 @@ export function parseProbeOutput(stderr: string): HostFacts {
     cached,
     envSet: values.get('env_set') ?? [],
     envUnset: values.get('env_unset') ?? [],
+    leftovers: parseLeftovers(values.get('left') ?? []),
   };
 }
 

@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import { deadline } from '../../util/abort';
 import type { HostConnection } from '../ssh/connection';
 import { isNoSuchFile, type SftpOps } from '../ssh/sftp-ops';
 import { execRequest } from '../command/bootstrap';
@@ -62,7 +63,10 @@ export class SftpTransfer implements FileTransfer {
       if (options.sha256 !== undefined) await this.#checkHash(temp, options.sha256, signal);
       await this.#with(signal, (ops) => ops.rename(temp, target));
     } catch (error) {
-      await this.#with(signal, (ops) => ops.unlink(temp)).catch(() => {});
+      // Also when `signal` aborted (Ctrl-C, timeout): its own short bound, so no partial upload stays.
+      const bound = deadline(10_000, () => new Error(`removing ${temp} did not finish within 10s`));
+      await this.#with(bound.signal, (ops) => ops.unlink(temp)).catch(() => {});
+      bound.dispose();
       throw error;
     }
   }
