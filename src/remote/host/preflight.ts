@@ -275,11 +275,12 @@ function cachedCheck(basefile: Basefile, path: string, cached: CachedFact | unde
 /** The default of remote.stale_run_seconds, for callers that pass a partial config. */
 const DEFAULT_STALE_RUN_SECONDS = 900;
 
-/** Leftovers: a warning when only listed and some are dead (tea hosts check); otherwise news. */
+/** Leftovers: a warning when only listed and some are dead runs' (tea hosts check); otherwise news. */
 function leftoverCheck(leftovers: readonly Leftover[], listOnly: boolean): PreflightCheck {
   const text = describeLeftovers(leftovers);
   if (text === null) return { name: 'leftovers', level: 'ok', detail: 'no leftovers of earlier runs' };
-  const deadLeft = leftovers.some((l) => !l.removed && (l.state === 'dead' || l.state === 'kept'));
+  // Kept directories (cleanup: false) are there on purpose: reported, not warned about.
+  const deadLeft = leftovers.some((l) => !l.removed && l.state === 'dead');
   return { name: 'leftovers', level: listOnly && deadLeft ? 'warn' : 'ok', detail: text };
 }
 
