@@ -7,6 +7,7 @@ import type { ScaleRow } from './rows/scale';
 import type { SftpChoiceRow } from './rows/sftp-choice';
 import type { UploadRow } from './rows/upload';
 import type { TransferRow } from './rows/transfer';
+import { impliedRoundTrips, rttFigures, type RttRow, type RttRunner } from './rows/rtt';
 
 export interface LoginInfo {
   user: string;
@@ -33,6 +34,7 @@ export interface Results {
   scale?: ScaleRow[];
   sftp_choice?: SftpChoiceRow;
   transfer?: TransferRow;
+  rtt?: RttRow;
   targets: Target[];
 }
 
@@ -135,6 +137,38 @@ function transferTable(row: TransferRow): string {
   ]);
 }
 
+const RTT_LABELS: Record<RttRunner, string> = { 'tea-remote': 'tea-remote', 'gnu-parallel': 'GNU Parallel plan' };
+const rt = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(1));
+
+function rttTable(row: RttRow): string {
+  const out: string[][] = [];
+  for (const rtt of row.rtts) {
+    const tea = rttFigures(row, rtt, 'tea-remote');
+    for (const runner of ['tea-remote', 'gnu-parallel'] as RttRunner[]) {
+      const f = rttFigures(row, rtt, runner);
+      if (f === null) continue;
+      const implied = impliedRoundTrips(row, rtt, runner);
+      out.push([
+        `${rtt} ms`,
+        RTT_LABELS[runner],
+        ms(f.perBranchMs),
+        rt(implied?.perBranch),
+        rt(f.flightsPerBranch),
+        rt(f.connectionsPerBranch),
+        ms(f.fixedMs),
+        rt(implied?.fixed),
+        rt(f.flightsFixed),
+        runner === 'tea-remote' || tea === null ? '1x' : ratio(f.perBranchMs, tea.perBranchMs),
+        f.lost === 0 ? '0' : `**${f.lost}** (${(f.error ?? '').slice(0, 120).replace(/\|/g, '/')})`,
+      ]);
+    }
+  }
+  return table(
+    ['RTT', 'transport', 'per branch: wall (slope)', 'round trips (wall)', 'round trips (proxy flights)', 'logins/branch', 'fixed part: wall', 'round trips (wall)', 'round trips (proxy flights)', 'per branch vs tea-remote', 'lost'],
+    out,
+  );
+}
+
 function uploadTable(row: UploadRow): string {
   const rate = (msList: number[]) => `${(row.bytes / 1e6 / (median(msList) / 1000)).toFixed(0)} MB/s`;
   const scpOnly = row.scp_ms.map((t, i) => t - (row.ssh_true_ms[i] ?? 0));
@@ -233,6 +267,31 @@ export function judgeTargets(r: Omit<Results, 'targets'>): Target[] {
       met: (row.branches < 1000 || peak <= 200e6) && lostN === 0 && max(loginsAll) === 1,
     });
   }
+  if (r.rtt) {
+    const top = Math.max(...r.rtt.rtts);
+    const tea = rttFigures(r.rtt, top, 'tea-remote');
+    const gnu = rttFigures(r.rtt, top, 'gnu-parallel');
+    const implied = impliedRoundTrips(r.rtt, top, 'tea-remote');
+    if (tea !== null && implied !== null) {
+      targets.push({
+        target: `7. per branch at most 3 round trips on the critical path (tea-remote, ${top} ms RTT)`,
+        measured: `${implied.perBranch.toFixed(1)} from the wall time (${ms(tea.perBranchMs)} per branch), ${tea.flightsPerBranch.toFixed(1)} client flights counted by the proxy`,
+        met: implied.perBranch <= 3.5,
+      });
+      targets.push({
+        target: `7. a run's fixed part at most 15 round trips (tea-remote, ${top} ms RTT, handshake included)`,
+        measured: `${implied.fixed.toFixed(1)} from the wall time (${ms(tea.fixedMs)}), ${tea.flightsFixed.toFixed(1)} client flights counted by the proxy`,
+        met: implied.fixed <= 15.5,
+      });
+    }
+    if (tea !== null && gnu !== null) {
+      targets.push({
+        target: `7. per-branch cost at ${top} ms RTT, GNU Parallel plan / tea-remote`,
+        measured: `${ms(gnu.perBranchMs)} / ${ms(tea.perBranchMs)} = ${ratio(gnu.perBranchMs, tea.perBranchMs)}`,
+        met: null,
+      });
+    }
+  }
   const allTea: Sample[] = [
     ...Object.values(r.fanout?.samples ?? {}).flatMap((t) => t?.['tea-remote'] ?? []),
     ...Object.values(r.dispatch?.samples ?? {}).flatMap((t) => t?.['tea-remote'] ?? []),
@@ -284,5 +343,17 @@ export function markdown(r: Results): string {
     parts.push('', `## 5. SFTP library choice (bench/sftp-choice.ts, ${r.sftp_choice.flows} flows, 8 at a time, 1 host)`, '', '```', ...r.sftp_choice.lines, '```');
   }
   if (r.transfer) parts.push('', `## 6. Transfer without SFTP: exec channels next to SFTP, 1 host`, '', transferTable(r.transfer));
+  if (r.rtt) {
+    const [n1, n2] = r.rtt.branches;
+    parts.push(
+      '',
+      `## 7. Round trips: 1 host behind a latency proxy, 1 slot, ${n1} and ${n2} branches in sequence (${r.rtt.work})`,
+      '',
+      `Per branch = (wall at ${n2} - wall at ${n1}) / ${n2 - n1}; fixed part = wall at ${n1} - ${n1} x per branch (client startup, connect, preflight, staging, cleanup). ` +
+        `Round trips (wall) = the cost over the cost at ${Math.min(...r.rtt.rtts)} ms, divided by the added RTT. Round trips (proxy flights) = client flights through the proxy (bench/lib/latency-proxy.ts; an upper bound, TCP handshakes not seen).`,
+      '',
+      rttTable(r.rtt),
+    );
+  }
   return `${parts.join('\n')}\n`;
 }

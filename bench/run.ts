@@ -20,6 +20,7 @@ import { scaleRows } from './rows/scale';
 import { sftpChoiceRow } from './rows/sftp-choice';
 import { uploadRow } from './rows/upload';
 import { transferRow } from './rows/transfer';
+import { rttRow } from './rows/rtt';
 
 const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 
@@ -123,6 +124,7 @@ async function main(): Promise<number> {
     if (opts.rows.includes('scale') && opts.scale.length) partial.scale = await scaleRows(ctx);
     if (opts.rows.includes('sftp-choice')) partial.sftp_choice = await sftpChoiceRow(ctx);
     if (opts.rows.includes('transfer')) partial.transfer = await transferRow(ctx);
+    if (opts.rows.includes('rtt')) partial.rtt = await rttRow(ctx);
     machine.load_end = loadavg();
     const results: Results = { ...partial, targets: judgeTargets(partial) };
     const report = markdown(results);

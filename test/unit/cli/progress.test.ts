@@ -225,6 +225,17 @@ it('joblogRows: one row per attempt, GNU Parallel style times, -1 without an exi
   ]);
 });
 
+it('joblogRows: a branch that failed before any attempt still gets a row (Attempt 0, Host -)', () => {
+  const never: Extract<RunEvent, { type: 'fanout:finished' }> = {
+    ...finished,
+    results: [{ branch: 'q', strategy: 'remote', success: false, error_code: 'E_NO_HEALTHY_HOST', attempts: [] }],
+  };
+  const rows = joblogRows(never, 1, Date.parse(at));
+  expect(rows.map((r) => Object.fromEntries(JOBLOG_COLUMNS.map((c, i) => [c, r[i]])))).toEqual([
+    { Seq: '1', Host: '-', Starttime: '1767225600.000', JobRuntime: '0.000', Exitval: '-1', Signal: '0', ErrorCode: 'E_NO_HEALTHY_HOST', Branch: 'q', Attempt: '0', FanOut: 'split', Strategy: 'remote' },
+  ]);
+});
+
 it('SummaryCollector counts branches, retries and per-host attempts', () => {
   const summary = new SummaryCollector();
   summary.onEvent(started);
