@@ -11,8 +11,9 @@ import { MARKER_NAME } from './layout';
  * - a run directory is live while its marker (run-marker.ts) is younger than the bound the
  *   run that wrote it promised (`dead_after`, its `stale_run_seconds`; the run refreshes it
  *   every fifth of that), or while any process carries its branch mark (TEA_FLOW_MARK, the
- *   reaper's, read from /proc: a long branch on a MaxSessions 1 host, where the heartbeat
- *   waits for the only channel). A directory without a marker (made by an older tea, or a
+ *   reaper's) or has its working directory in it (a branch, the warm runner), both read from
+ *   /proc: a long branch or a runner holding the only channel of a MaxSessions 1 host, where
+ *   the heartbeat cannot get through. A directory without a marker (made by an older tea, or a
  *   run killed between mkdir and the marker) is judged by its own mtime and the checking
  *   run's `stale_run_seconds`;
  * - a run directory named for another host (`run-<runId>-<other slug>`: hosts sharing an NFS
@@ -72,6 +73,8 @@ export const SWEEP_FUNCTION = [
   '    elif [ "$g" -lt 0 ] || [ "$g" -le "$lim" ]; then s=live',
   // A stale marker with a branch still running (its only channel busy): live. The search runs without the mark.
   '    elif [ $kd = run ] && [ -r /proc/self/environ ] && (unset TEA_FLOW_MARK; grep -q -s -F -e "TEA_FLOW_MARK=$e/" /proc/[0-9]*/environ); then s=busy',
+  // ... or with its working directory in it (a branch, the warm runner); ENVIRON: no escape processing of the path.
+  '    elif [ $kd = run ] && ls -l /proc/[0-9]*/cwd 2>/dev/null | D=$e awk \'BEGIN { d = ENVIRON["D"] } { sub(/^.* -> /, ""); if ($0 == d || index($0, d "/") == 1) f = 1 } END { exit !f }\'; then s=busy',
   '    elif [ -n "$kp" ]; then s=kept; fi',
   '    r=0',
   '    case $1:$s in clean:dead|purge:dead|purge:kept|all:*) rm -rf -- "$e" && r=1;; esac',

@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,6 +83,21 @@ describe('the leftover sweep (sh, on a scratch workdir)', () => {
     } finally {
       child.kill('SIGKILL');
     }
+  });
+
+  it('keeps a stale directory in which a process works (the warm runner: cwd in the run directory)', async () => {
+    const busy = runDir(runDirName('runner', slug), { deadAfter: 60, hoursOld: 1 });
+    const child = spawn('sleep', ['30'], { cwd: busy, stdio: 'ignore' });
+    try {
+      const cwd = () => execFileSync('readlink', [`/proc/${child.pid}/cwd`], { encoding: 'utf8' }).trim();
+      for (let i = 0; i < 100 && cwd() !== busy; i += 1) execFileSync('sleep', ['0.05']);
+      expect(sweepLines('clean').map((l) => [l.path, l.state, l.removed])).toEqual([[busy, 'busy', false]]);
+    } finally {
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+    }
+    expect(sweepLines('clean').map((l) => [l.path, l.state, l.removed])).toEqual([[busy, 'dead', true]]);
   });
 
   it('never looks at another host\'s run directory (NFS home) nor follows a symlink', () => {
