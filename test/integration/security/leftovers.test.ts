@@ -95,22 +95,27 @@ it('kill -9 of the client mid-branch: its remote processes end, hosts check list
   expect(marker).toContain(`dead_after=${STALE}\n`);
   expect(marker).toMatch(new RegExp(`client=\\S+ pid ${crashed.child.pid}\\n`));
 
-  crashed.child.kill('SIGKILL');
-  expect(await crashed.exited).toBeNull();
-  // sshd sees the dropped connection, the channel closes, the wrapper's watcher ends the branch.
-  await until('the crashed run\'s remote processes end', () => processesOf(crashedDir), (p) => p.length === 0, 30_000);
-  expect(await entries(workdir)).toEqual([crashedName]); // nothing removed its directory
-
-  const checkFile = workflowFile('check', workdir, QUICK);
-  const listed = await hostsJson('check', checkFile);
-  expect(listed.leftovers).toEqual([expect.objectContaining({ path: crashedDir, kind: 'run', removed: false, client: expect.stringContaining(`pid ${crashed.child.pid}`) })]);
-
-  // A live run of another client on the same account and workdir, started now.
+  // A live run of another client on the same account and workdir, started before the crash
+  // (so its own preflight's sweep cannot see the crashed run dead, whatever the machine's pace).
   const live = startRun(workflowFile('live', workdir, LONG));
   const liveName = (await until('the live run staged', () => entries(workdir), (e) => e.length === 2)).find((e) => e !== crashedName)!;
   const liveDir = `${workdir}/${liveName}`;
   await until('the live run\'s branch runs', () => processesOf(liveDir), (p) => p.length > 0);
-  // Partial basefile uploads: one not written for an hour (a host hung mid-upload), one fresh.
+
+  crashed.child.kill('SIGKILL');
+  expect(await crashed.exited).toBeNull();
+  // sshd sees the dropped connection, the channel closes, the wrapper's watcher ends the branch.
+  await until('the crashed run\'s remote processes end', () => processesOf(crashedDir), (p) => p.length === 0, 30_000);
+  expect((await entries(workdir)).sort()).toEqual([crashedName, liveName].sort()); // nothing removed its directory
+
+  // The checking client's own bound (partial uploads, directories without a marker) is longer:
+  // a run directory is judged by the bound its writer promised.
+  const checkFile = workflowFile('check', workdir, QUICK, { stale_run_seconds: 120 });
+  const listed = await hostsJson('check', checkFile);
+  expect(listed.leftovers.find((l) => l.path === crashedDir)).toEqual(expect.objectContaining({ kind: 'run', removed: false, client: expect.stringContaining(`pid ${crashed.child.pid}`) }));
+  expect(listed.leftovers.find((l) => l.path === liveDir)).toEqual(expect.objectContaining({ state: 'live', removed: false, client: expect.stringContaining(`pid ${live.child.pid}`) }));
+
+  // Partial basefile uploads: one not written for an hour (a host hung mid-upload).
   await sh(`cd ${workdir}/.cache && head -c 1000 /dev/zero > tea-0123456789abcdef.tmp-old-1 && touch -d '1 hour ago' tea-0123456789abcdef.tmp-old-1`);
 
   // Past the crashed run's bound (and the live run's, were it not for its heartbeat).
