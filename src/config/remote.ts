@@ -147,6 +147,13 @@ export const remoteConfigSchema = z.strictObject({
   max_result_bytes: z.number().int().min(1024).default(256 * 1024 * 1024),
   /** Local environment variables made visible to remote branches; values never go on a command line. */
   env_vars: envVarsSchema.default(envVarsSchema.parse({})),
+  /**
+   * How a branch runs on its host: process = a fresh `tea run` process per branch (one exec
+   * channel each); warm = one runner per host connection, started once, running each branch
+   * in a worker_thread of its own (docs/decisions.md "Warm runner"; its differences are in
+   * docs/remote-layout.md). The GNU Parallel plan always runs processes.
+   */
+  runner: z.enum(['process', 'warm']).default('process'),
   /** GNU Parallel (docs/gnu-parallel.md): off; plan = log its command, run over ssh2; run = run it when installed, else ssh2. */
   gnu_parallel: z.enum(['off', 'plan', 'run']).default('off'),
 });

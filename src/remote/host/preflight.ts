@@ -7,7 +7,7 @@ import type { HostConnection, SftpLease } from '../ssh/connection';
 import { buildProbeRequest, ENV_NAME, parseProbeOutput, type CachedFact, type HostFacts } from './host-probe';
 import { expandHome } from '../../util/paths';
 import { knownKeyTypes, lookupName, parseKnownHosts } from '../trust/known-hosts';
-import { basefilePath, runLayout, sftpPath } from './layout';
+import { basefilePath, cacheDirOf, sftpPath } from './layout';
 import { BOOTSTRAP_COMMAND } from '../command/bootstrap';
 import { describeUntrusted } from './workdir-trust';
 import { decideTransfer, probeSftp, type SftpProbe, type TransferChoice } from '../transfer/transfer-choice';
@@ -94,7 +94,7 @@ export async function preflight(connection: HostConnection, options: PreflightOp
   // Every candidate's cache path: which one is used depends on facts this same exec gathers.
   const candidates = candidateBasefiles(options.catalog);
   const workdir = sftpPath(options.remote.workdir);
-  const cachePaths = candidates.map((b) => ({ path: basefilePath(runLayout(workdir, 'x'), b.sha256), sha256: b.sha256 }));
+  const cachePaths = candidates.map((b) => ({ path: basefilePath({ cacheDir: cacheDirOf(workdir) }, b.sha256), sha256: b.sha256 }));
   const request = buildProbeRequest({ workdir, cached: cachePaths, env, ...(options.stage === undefined ? {} : { stage: options.stage }) });
 
   // The SFTP probe and the probe exec go out together: one round trip of channel work instead
@@ -159,7 +159,7 @@ export async function preflight(connection: HostConnection, options: PreflightOp
   if (choice.ok) {
     const { basefile } = choice;
     const index = candidates.indexOf(basefile);
-    const cachePath = basefilePath(runLayout(workdir, 'x'), basefile.sha256);
+    const cachePath = basefilePath({ cacheDir: cacheDirOf(workdir) }, basefile.sha256);
     let cached = facts.cached.get(index);
     if (index < 0 && basefile.kind !== 'other') {
       // The standalone binary is fingerprinted only once a host needs it: a second, small look.

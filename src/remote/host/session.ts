@@ -11,8 +11,7 @@ import { codeCacheToShip } from './code-cache-ship';
 import type { EnvTransfer } from './env-transfer';
 import { PROBE_BUDGET_SECONDS, preflight, unusableError, type PreflightReport } from './preflight';
 import { HostStaging, type StagedRun } from './staging';
-import { runLayout } from './layout';
-import { posix } from 'node:path';
+import { hostSlug, runDirName, runLayout } from './layout';
 import { createTransfer } from '../transfer/transfer-choice';
 
 export interface HostSessionDeps {
@@ -150,7 +149,7 @@ export class HostSession {
         localVersion: VERSION,
         acceptEnv: this.deps.acceptEnv,
         // The staging's directories and the workflow go with the probe's exec (issue 21: round trips).
-        stage: { runDirName: posix.basename(runLayout('.', this.deps.runId).runDir), workflow: this.deps.workflowText },
+        stage: { runDirName: runDirName(this.deps.runId, hostSlug(this.host)), workflow: this.deps.workflowText },
         signal: bound.signal,
       });
     } catch (error) {
@@ -165,7 +164,7 @@ export class HostSession {
     // The probe staged (made directories, wrote the workflow) before the client judged the host:
     // an unusable host gets back what it had (newest first); a usable one's run directory is this run's to remove.
     if (!usable && made.length > 0) await this.#unmake(made);
-    else if (report.facts?.root != null) this.#runDirMade = runLayout(report.facts.root, this.deps.runId).runDir;
+    else if (report.facts?.root != null) this.#runDirMade = runLayout(report.facts.root, this.deps.runId, hostSlug(host)).runDir;
     if (isTeaError(report.error)) {
       // Could not connect, or lost the connection while probing: the scheduler's transport
       // handling applies, and the next attempt on this host runs the preflight again.

@@ -5,7 +5,7 @@ import type { Logger } from '../../log';
 import type { Basefile } from './basefile';
 import type { ShippedCodeCache } from './code-cache-ship';
 import type { HostConnection } from '../ssh/connection';
-import { basefilePath, runLayout, sftpPath, type RunLayout } from './layout';
+import { basefilePath, hostSlug, runLayout, sftpPath, type RunLayout } from './layout';
 import { DIR_MODE, FILE_MODE, type FileTransfer } from '../transfer/file-transfer';
 import { isNoSuchFile } from '../ssh/sftp-ops';
 import type { TrustRole } from './workdir-trust';
@@ -106,13 +106,13 @@ export class HostStaging {
     const root = await step(`cannot create workdir ${this.workdir} (is it writable?)`, () =>
       trusted(relative.startsWith('/') ? '' : '.', names, (i) => (i === names.length - 1 ? 'workdir' : 'anc')),
     );
-    const layout = runLayout(root, this.runId);
+    const layout = runLayout(root, this.runId, hostSlug(host));
     await step(`cannot create ${layout.cacheDir}`, () => trusted(root, ['.cache'], () => 'cache'));
     const tea = basefilePath(layout, this.basefile.sha256);
     await step(`cannot upload the basefile to ${tea} (disk full?)`, () => this.#putBasefile(tea, signal));
     const codeCache = this.options.codeCache ?? null;
     if (codeCache !== null) await this.#putCodeCache(codeCache, `${tea}${codeCache.suffix}`, signal);
-    // Checked like the rest: hosts sharing a filesystem (NFS homes) may share the run directory too.
+    // Checked like the rest; one per host (layout.ts), so hosts sharing an NFS home never share it.
     await step(`cannot create ${layout.runDir}`, () => trusted(root, [posix.basename(layout.runDir)], () => 'run'));
     await step(`cannot write ${layout.workflow} (disk full?)`, () => transfer.writeFile(layout.workflow, this.workflowText, FILE_MODE, signal));
     return { layout, tea, transfer, generation };
@@ -126,7 +126,7 @@ export class HostStaging {
    */
   async #shipMissing(prestaged: { root: string; codeCaches: readonly string[] }, generation: number, signal: AbortSignal): Promise<StagedRun> {
     const host = this.connection.spec.id;
-    const layout = runLayout(prestaged.root, this.runId);
+    const layout = runLayout(prestaged.root, this.runId, hostSlug(host));
     const tea = basefilePath(layout, this.basefile.sha256);
     const codeCache = this.options.codeCache ?? null;
     const reuse = this.options.reuseCached === true;
