@@ -13,12 +13,12 @@ import { execRequest, type ExecRequest } from '../command/bootstrap';
  * with `--version` only when its sha256 is the expected one. The client words the verdict
  * (workdir-trust.ts) from the `trust_bad` lines.
  *
- * With `stage` (a run, not `tea hosts check`), the same exec also does the staging's
- * directory work, which would otherwise cost a round trip per SFTP request (issue 21): every
- * missing component of the workdir, then `.cache` and the run directory, is made 0700 with
- * `mkdir` (atomic: what it made is ours; a component that appeared meanwhile is judged like
- * the others), and the workflow, which follows the program line on stdin, is written into
- * the run directory. Nothing is made below a component that failed the check.
+ * With `stage` (a run, not `tea hosts check`) and a workdir that exists (any run after the
+ * first), the same exec also does the staging's directory work, which would otherwise cost a
+ * round trip per SFTP request (issue 21): `.cache` and the run directory are made 0700 with
+ * `mkdir` (atomic: what it made is ours; one that appeared meanwhile is judged like the
+ * others), and the workflow, which follows the program line on stdin, is written into the run
+ * directory. Nothing is made when a component failed the check.
  */
 export const PROBE_SCRIPT = [
   // rd: the run directory's name to make and write the workflow into, or - (look only).
@@ -42,13 +42,14 @@ export const PROBE_SCRIPT = [
   '}',
   'case $w in /*) a=; r=${w#/}; ck / anc;; *) a=$(pwd -P); r=${w#./}; o home "$a"; ck "$a" home;; esac',
   // mk PATH ROLE: makes PATH 0700 (staging only, while all is trusted), else judges what is there.
+  // Only inside an existing workdir: a first run's workdir is made by the staging, after the
+  // client has judged the host (a host found unusable keeps no trace of the run).
   'mk() { if [ "$rd" != - ] && [ "$ok" = yes ] && mkdir -m 700 -- "$1" 2>/dev/null; then o made "$1"; elif [ -e "$1" ] || [ -h "$1" ]; then ck "$1" "$2"; else return 1; fi; }',
   'while [ -n "$r" ]; do',
   '  c=${r%%/*}; case $r in */*) r=${r#*/};; *) r=;; esac',
   '  case $c in ""|.) continue;; esac',
-  '  a=${a%/}/$c',
-  '  if [ -e "$a" ] || [ -h "$a" ]; then g=ck; else g=mk; fi',
-  '  if [ -n "$r" ]; then $g "$a" anc || break; else $g "$a" workdir || break; [ -e "$a/.cache" ] || [ -h "$a/.cache" ] && ck "$a/.cache" cache; fi',
+  '  a=${a%/}/$c; [ -e "$a" ] || [ -h "$a" ] || break',
+  '  if [ -n "$r" ]; then ck "$a" anc; else ck "$a" workdir; [ -e "$a/.cache" ] || [ -h "$a/.cache" ] && ck "$a/.cache" cache; fi',
   'done',
   'o trust "$ok"',
   // workdir may not exist yet: measure and test the nearest directory that does.
@@ -84,7 +85,7 @@ export const PROBE_SCRIPT = [
   // Only names are printed, never values; names are checked against [A-Za-z_][A-Za-z0-9_]*.
   'for e; do if env | grep "^$e=" >/dev/null; then o env_set "$e"; else o env_unset "$e"; fi; done',
   // Staging: .cache and the run directory, then the workflow from the rest of stdin.
-  'if [ "$rd" != - ] && [ "$ok" = yes ] && [ "$writable" = yes ]; then',
+  'if [ "$rd" != - ] && [ "$ok" = yes ] && [ "$writable" = yes ] && [ "$d" = "$w" ]; then',
   '  umask 077; { [ -d "$w/.cache" ] && [ ! -h "$w/.cache" ]; } || mk "$w/.cache" cache',
   '  [ "$ok" = yes ] && mk "$w/$rd" run && [ "$ok" = yes ] && cat > "$w/$rd/workflow.yaml" && o root "$(cd -P -- "$w" && pwd -P)"',
   'fi',

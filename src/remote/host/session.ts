@@ -11,6 +11,7 @@ import { codeCacheToShip } from './code-cache-ship';
 import type { EnvTransfer } from './env-transfer';
 import { PROBE_BUDGET_SECONDS, preflight, unusableError, type PreflightReport } from './preflight';
 import { HostStaging, type StagedRun } from './staging';
+import { posix } from 'node:path';
 import { hostSlug, runDirName, runLayout } from './layout';
 import { createTransfer } from '../transfer/transfer-choice';
 
@@ -159,11 +160,12 @@ export class HostSession {
     } finally {
       bound.dispose();
     }
-    const made = report.facts?.made ?? [];
     const usable = report.status !== 'unusable' && report.basefile !== undefined && report.facts !== undefined;
-    // The probe staged (made directories, wrote the workflow) before the client judged the host:
-    // an unusable host gets back what it had (newest first); a usable one's run directory is this run's to remove.
-    if (!usable && made.length > 0) await this.#unmake(made);
+    // The probe staged (made this run's directory, wrote the workflow) before the client judged
+    // the host: an unusable host loses it again; a usable one's is this run's to remove at close.
+    // `.cache` stays either way: hosts sharing the filesystem may be using it already.
+    const runDirMade = (report.facts?.made ?? []).find((d) => posix.basename(d) === runDirName(this.deps.runId, hostSlug(host)));
+    if (!usable && runDirMade !== undefined) await this.#unmake(runDirMade);
     else if (report.facts?.root != null) this.#runDirMade = runLayout(report.facts.root, this.deps.runId, hostSlug(host)).runDir;
     if (isTeaError(report.error)) {
       // Could not connect, or lost the connection while probing: the scheduler's transport
@@ -186,15 +188,15 @@ export class HostSession {
     });
   }
 
-  /** Removes the directories the probe made (and the workflow it wrote), bounded; a failure is only logged. */
-  async #unmake(made: readonly string[]): Promise<void> {
-    const bound = deadline(30_000, () => new TeaError('E_TIMEOUT', `removing ${made.join(', ')} did not finish within 30s`), this.#lifetime.signal);
+  /** Removes the run directory the probe made on a host found unusable (bounded; a failure is only logged). */
+  async #unmake(runDir: string): Promise<void> {
+    const bound = deadline(30_000, () => new TeaError('E_TIMEOUT', `removing ${runDir} did not finish within 30s`), this.#lifetime.signal);
     try {
-      const request = execRequest({ script: 'for d; do rm -f -- "$d/workflow.yaml"; rmdir -- "$d"; done', args: [...made].reverse() });
+      const request = execRequest({ script: 'rm -rf -- "$1"', args: [runDir] });
       const result = await this.connection.exec(request.command, bound.signal, { stdin: request.stdin });
       if (result.code !== 0) throw new Error(result.stderrTail || `exit ${result.code}`);
     } catch (error) {
-      this.deps.logger.warn(`${this.host}: could not remove what the preflight made, remove ${made.join(', ')} by hand: ${errorMessage(error)}`);
+      this.deps.logger.warn(`${this.host}: could not remove ${runDir}, which the preflight made: remove it by hand: ${errorMessage(error)}`);
     } finally {
       bound.dispose();
     }

@@ -91,31 +91,36 @@ describe('host probe', () => {
   });
 
   // Issue 21: a run's staging rides on the probe's exec instead of one SFTP round trip per directory.
-  it('stages in the same exec: makes the missing workdir components, .cache and the run directory 0700, and writes the workflow from stdin', async () => {
+  it('stages in the same exec when the workdir exists: makes .cache and the run directory 0700 and writes the workflow from stdin', async () => {
     const workdir = join(dir, 'a', 'b');
     const workflow = "name: it's\nnodes: []\n";
-    const facts = parseProbeOutput(await runProbe(buildProbeRequest({ workdir, cached: [], env: [], stage: { runDirName: 'run-r1', workflow } })));
+    const stage = { runDirName: 'run-r1-h0', workflow };
+    // A first run's workdir is made by the staging, after the client judged the host: the probe makes nothing.
+    const first = parseProbeOutput(await runProbe(buildProbeRequest({ workdir, cached: [], env: [], stage })));
+    expect([first.root, first.made, existsSync(join(dir, 'a'))]).toEqual([null, [], false]);
+    mkdirSync(workdir, { recursive: true, mode: 0o700 });
+    const facts = parseProbeOutput(await runProbe(buildProbeRequest({ workdir, cached: [], env: [], stage })));
     expect(facts.untrusted).toEqual([]);
     expect(facts.root).toBe(workdir);
-    expect(facts.made).toEqual([join(dir, 'a'), workdir, join(workdir, '.cache'), join(workdir, 'run-r1')]);
-    for (const d of ['a', 'a/b', 'a/b/.cache', 'a/b/run-r1']) expect((statSync(join(dir, d)).mode & 0o777).toString(8)).toBe('700');
-    expect(readFileSync(join(workdir, 'run-r1', 'workflow.yaml'), 'utf8')).toBe(workflow);
-    expect((statSync(join(workdir, 'run-r1', 'workflow.yaml')).mode & 0o777).toString(8)).toBe('600');
-    // Again (a retried preflight, or hosts sharing the directory): what is there is checked and kept.
-    const again = parseProbeOutput(await runProbe(buildProbeRequest({ workdir, cached: [], env: [], stage: { runDirName: 'run-r1', workflow } })));
+    expect(facts.made).toEqual([join(workdir, '.cache'), join(workdir, 'run-r1-h0')]);
+    for (const d of ['a/b/.cache', 'a/b/run-r1-h0']) expect((statSync(join(dir, d)).mode & 0o777).toString(8)).toBe('700');
+    expect(readFileSync(join(workdir, 'run-r1-h0', 'workflow.yaml'), 'utf8')).toBe(workflow);
+    expect((statSync(join(workdir, 'run-r1-h0', 'workflow.yaml')).mode & 0o777).toString(8)).toBe('600');
+    // Again (a retried preflight): what is there is checked and kept.
+    const again = parseProbeOutput(await runProbe(buildProbeRequest({ workdir, cached: [], env: [], stage })));
     expect([again.root, again.made, again.untrusted]).toEqual([workdir, [], []]);
   });
 
-  it('stages nothing below a component that fails the trust rule, and nothing without a run directory name', async () => {
-    mkdirSync(join(dir, 'open'), { mode: 0o700 });
-    chmodSync(join(dir, 'open'), 0o777);
+  it('stages nothing when a component fails the trust rule, nor without a run directory name', async () => {
     const workdir = join(dir, 'open', 'w');
+    mkdirSync(workdir, { recursive: true, mode: 0o700 });
+    chmodSync(join(dir, 'open'), 0o777);
     const facts = parseProbeOutput(await runProbe(buildProbeRequest({ workdir, cached: [], env: [], stage: { runDirName: 'run-r1', workflow: 'x' } })));
     expect(facts.untrusted).toEqual([expect.objectContaining({ role: 'anc', path: join(dir, 'open') })]);
-    expect([facts.root, facts.made, existsSync(workdir)]).toEqual([null, [], false]);
+    expect([facts.root, facts.made, readdirSync(workdir)]).toEqual([null, [], []]);
     chmodSync(join(dir, 'open'), 0o700);
     const plain = parseProbeOutput(await runProbe(buildProbeRequest({ workdir, cached: [], env: [] })));
-    expect([plain.root, plain.made, existsSync(workdir)]).toEqual([null, [], false]);
+    expect([plain.root, plain.made, readdirSync(workdir)]).toEqual([null, [], []]);
     // A run directory that someone else made (or made writable) is refused, and nothing is written into it.
     mkdirSync(join(workdir, 'run-r2'), { recursive: true, mode: 0o700 });
     chmodSync(join(workdir, 'run-r2'), 0o777);
