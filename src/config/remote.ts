@@ -134,7 +134,7 @@ export const remoteConfigSchema = z.strictObject({
   transfer: z.enum(['auto', 'sftp', 'exec']).default('auto'),
   /** Seconds an SFTP channel open or one SFTP request may take (uploads: plus 1 s per MiB); then the channel is replaced and the attempt fails as the host's. Independent of timeout_seconds. */
   sftp_timeout: z.number().positive().default(15),
-  /** Seconds to keep retrying a channel the server refuses (MaxSessions); then the attempt fails as the host's (E_CHANNEL_UNAVAILABLE). */
+  /** Seconds a new channel may take to open: one the server refuses (MaxSessions) is retried, one it does not answer (nor its exec request) is waited for; then the attempt fails as the host's (E_CHANNEL_UNAVAILABLE). */
   channel_wait: z.number().positive().default(30),
   /** Seconds between keepalive probes; a host is lost after `keepalive_count_max` unanswered ones. */
   keepalive_interval: z.number().positive().default(5),
