@@ -13,6 +13,8 @@ import { describeLeftovers } from './leftovers';
 import { PROBE_BUDGET_SECONDS, preflight, unusableError, type PreflightReport } from './preflight';
 import { heartbeatSeconds, markerText, type RunMarker } from './run-marker';
 import { HostStaging, type StagedRun } from './staging';
+import { posix } from 'node:path';
+import { hostSlug, runDirName, runLayout } from './layout';
 import { createTransfer } from '../transfer/transfer-choice';
 
 export interface HostSessionDeps {
@@ -55,6 +57,8 @@ export class HostSession {
   /** This run's marker on this host (run-marker.ts), rewritten as the heartbeat. */
   readonly #marker: string;
   readonly #markerFields: RunMarker;
+  /** The run directory the preflight's probe made (staging in the same exec), removed by close(). */
+  #runDirMade: string | null = null;
 
   constructor(
     readonly connection: HostConnection,
@@ -70,7 +74,7 @@ export class HostSession {
 
   /** Whether this run put anything on the host (its run directory may exist). */
   get wasStaged(): boolean {
-    return this.#stagingStarted;
+    return this.#stagingStarted || this.#runDirMade !== null;
   }
 
   /** The preflight, then the staging, once per run; resolves when the host is ready for flows. */
@@ -159,6 +163,8 @@ export class HostSession {
         acceptEnv: this.deps.acceptEnv,
         // Dead runs' leftovers go in the same exec, after the trust check (leftovers.ts).
         leftovers: 'clean',
+        // The staging's directories, the workflow and the run marker go with the probe's exec (issue 21: round trips).
+        stage: { runDirName: runDirName(this.deps.runId, hostSlug(this.host)), workflow: this.deps.workflowText, marker: this.#marker },
         signal: bound.signal,
       });
     } catch (error) {
@@ -168,6 +174,13 @@ export class HostSession {
     } finally {
       bound.dispose();
     }
+    const usable = report.status !== 'unusable' && report.basefile !== undefined && report.facts !== undefined;
+    // The probe staged (made this run's directory, wrote the workflow) before the client judged
+    // the host: an unusable host loses it again; a usable one's is this run's to remove at close.
+    // `.cache` stays either way: hosts sharing the filesystem may be using it already.
+    const runDirMade = (report.facts?.made ?? []).find((d) => posix.basename(d) === runDirName(this.deps.runId, hostSlug(host)));
+    if (!usable && runDirMade !== undefined) await this.#unmake(runDirMade);
+    else if (report.facts?.root != null) this.#runDirMade = runLayout(report.facts.root, this.deps.runId, hostSlug(host)).runDir;
     if (isTeaError(report.error)) {
       // Could not connect, or lost the connection while probing: the scheduler's transport
       // handling applies, and the next attempt on this host runs the preflight again.
@@ -188,7 +201,22 @@ export class HostSession {
       codeCache,
       loginUid: report.facts.uid,
       marker: this.#marker,
+      prestaged: report.facts.root == null ? null : { root: report.facts.root, codeCaches: report.cachedCodeCaches ?? [] },
     });
+  }
+
+  /** Removes the run directory the probe made on a host found unusable (bounded; a failure is only logged). */
+  async #unmake(runDir: string): Promise<void> {
+    const bound = deadline(30_000, () => new TeaError('E_TIMEOUT', `removing ${runDir} did not finish within 30s`), this.#lifetime.signal);
+    try {
+      const request = execRequest({ script: 'rm -rf -- "$1"', args: [runDir] });
+      const result = await this.connection.exec(request.command, bound.signal, { stdin: request.stdin });
+      if (result.code !== 0) throw new Error(result.stderrTail || `exit ${result.code}`);
+    } catch (error) {
+      this.deps.logger.warn(`${this.host}: could not remove ${runDir}, which the preflight made: remove it by hand: ${errorMessage(error)}`);
+    } finally {
+      bound.dispose();
+    }
   }
 
   /**
@@ -259,8 +287,9 @@ export class HostSession {
         .catch((error: unknown) => logger.debug(`${this.host}: could not mark ${staged.layout.runDir} as ended: ${errorMessage(error)}`))
         .finally(bound.dispose);
     }
-    if (remote.cleanup && this.#staged !== null) {
-      const dir = this.#staged.layout.runDir;
+    const runDir = this.#staged?.layout.runDir ?? this.#runDirMade;
+    if (remote.cleanup && runDir !== null) {
+      const dir = runDir;
       const bound = deadline(30_000, () => new TeaError('E_TIMEOUT', `removing ${dir} did not finish within 30s`));
       try {
         const request = execRequest({ script: 'rm -rf -- "$1"', args: [dir] });
