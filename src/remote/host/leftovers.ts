@@ -49,10 +49,11 @@ export interface Leftover {
  */
 export const SWEEP_FUNCTION = [
   'zw() {',
-  '  set +f; zn=$(date +%s)',
+  // zn (now) is read on the first entry only: a workdir without leftovers costs no fork.
+  '  set +f; zn=',
   '  for e in "$a"/run-* "$a"/.cache/tea-*.tmp-*; do',
   '    [ -e "$e" ] || [ -h "$e" ] || continue',
-  '    b=${e##*/}; kd=run',
+  '    b=${e##*/}; kd=run; [ -n "$zn" ] || zn=$(date +%s)',
   // Another host's run directory (NFS home): only that host can tell whether it is live.
   '    case $b in tea-*) kd=upload;; run-*-h??????????) case $b in *-"$2") ;; *) continue;; esac;; esac',
   '    m=$(ls -ldn -- "$e" 2>/dev/null | awk \'{print $1 " " $3}\'); k=${m%% *}; x=${m#* }',
