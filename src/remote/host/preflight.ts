@@ -44,6 +44,8 @@ export interface PreflightReport {
   transfer?: TransferChoice;
   /** The cached copy of the chosen basefile was verified (trusted directory, sha256, runs): the staging keeps it. Otherwise it uploads over it. */
   reuseCached?: boolean;
+  /** The V8 code caches the probe found beside the reused cached basefile (suffixes): none is shipped again. */
+  cachedCodeCaches?: string[];
   /** What stopped the preflight before it had the host's facts (connect, host key, auth, probe exec). */
   error?: unknown;
 }
@@ -57,6 +59,8 @@ export interface PreflightOptions {
   localVersion: string;
   /** Env var names that must reach the remote command through sshd's AcceptEnv (env_vars mode ssh_env). */
   acceptEnv?: readonly string[];
+  /** A run (not `tea hosts check`): the probe also makes the directories and writes the workflow (host-probe.ts). */
+  stage?: { runDirName: string; workflow: string };
   signal: AbortSignal;
 }
 
@@ -84,20 +88,6 @@ export async function preflight(connection: HostConnection, options: PreflightOp
   checks.push(hostKeyCheck(spec.strictHostKeyChecking, hostKeyBefore));
   checks.push({ name: 'authenticated', level: 'ok', detail: `as ${spec.user}` });
 
-  // SFTP first, held open during the probe's exec: a server that then refuses the exec
-  // (MaxSessions 1) shows that an SFTP channel would starve the branches.
-  const mode = options.remote.transfer ?? 'auto';
-  let sftp: SftpProbe | null = null;
-  if (mode !== 'exec') {
-    try {
-      sftp = await probeSftp(connection, options.signal);
-    } catch (error) {
-      if (options.signal.aborted) throw options.signal.reason;
-      checks.push({ name: 'probe', level: 'fail', detail: `cannot inspect the host: ${errorMessage(error)}` });
-      return report(undefined, { error });
-    }
-  }
-
   const env = [...(options.acceptEnv ?? [])];
   const bad = env.find((name) => !ENV_NAME.test(name));
   if (bad !== undefined) throw new TeaError('E_CONFIG_INVALID', `env var name ${JSON.stringify(bad)} is not a valid name`);
@@ -105,11 +95,28 @@ export async function preflight(connection: HostConnection, options: PreflightOp
   const candidates = candidateBasefiles(options.catalog);
   const workdir = sftpPath(options.remote.workdir);
   const cachePaths = candidates.map((b) => ({ path: basefilePath({ cacheDir: cacheDirOf(workdir) }, b.sha256), sha256: b.sha256 }));
+  const request = buildProbeRequest({ workdir, cached: cachePaths, env, ...(options.stage === undefined ? {} : { stage: options.stage }) });
+
+  // The SFTP probe and the probe exec go out together: one round trip of channel work instead
+  // of two (issue 21). SFTP's channel open is sent first, so on a server that allows one
+  // channel (MaxSessions 1) the exec is the one refused, waits, and finds SFTP crowding it
+  // out once the SFTP probe is done (connection.ts: sftpCrowdsExec).
+  const mode = options.remote.transfer ?? 'auto';
+  const sftpProbe: Promise<SftpProbe | null> = mode === 'exec' ? Promise.resolve(null) : probeSftp(connection, options.signal);
+  sftpProbe.catch(() => {}); // awaited below; a failure must not go unhandled while the exec runs
+  const probed = connection.exec(request.command, options.signal, { stdin: request.stdin, ...(env.length === 0 ? {} : { env: Object.fromEntries(env.map((n) => [n, 'tea-preflight'])) }) });
+  let sftp: SftpProbe | null = null;
+  try {
+    sftp = await sftpProbe;
+  } catch (error) {
+    await probed.catch(() => {});
+    if (options.signal.aborted) throw options.signal.reason;
+    checks.push({ name: 'probe', level: 'fail', detail: `cannot inspect the host: ${errorMessage(error)}` });
+    return report(undefined, { error });
+  }
   let facts: HostFacts;
   try {
-    const request = buildProbeRequest({ workdir, cached: cachePaths, env });
-    const result = await connection.exec(request.command, options.signal, { stdin: request.stdin, ...(env.length === 0 ? {} : { env: Object.fromEntries(env.map((n) => [n, 'tea-preflight'])) }) });
-    facts = parseProbeOutput(result.stderrTail);
+    facts = parseProbeOutput((await probed).stderrTail);
   } catch (error) {
     if (options.signal.aborted) throw options.signal.reason;
     if (isTeaError(error)) {
@@ -147,6 +154,7 @@ export async function preflight(connection: HostConnection, options: PreflightOp
   }
 
   let reuseCached = false;
+  let cachedCodeCaches: string[] = [];
   let uploadBytes = options.workflowBytes;
   if (choice.ok) {
     const { basefile } = choice;
@@ -168,6 +176,7 @@ export async function preflight(connection: HostConnection, options: PreflightOp
     const verdict = cachedCheck(basefile, cachePath, cached, options.localVersion);
     checks.push(verdict.check);
     reuseCached = !verdict.upload;
+    if (reuseCached) cachedCodeCaches = cached?.codeCaches ?? [];
     if (verdict.upload) uploadBytes += basefile.size;
   }
 
@@ -198,7 +207,7 @@ export async function preflight(connection: HostConnection, options: PreflightOp
     );
   }
 
-  return report(facts, { transfer, ...(choice.ok ? { basefile: choice.basefile, basefileWhy: choice.why, reuseCached } : {}) });
+  return report(facts, { transfer, ...(choice.ok ? { basefile: choice.basefile, basefileWhy: choice.why, reuseCached, cachedCodeCaches } : {}) });
 }
 
 /**

@@ -102,6 +102,13 @@ export class HostConnection {
   /** Connections opened so far (tests compare it with the sshd log). */
   connectCount = 0;
   /**
+   * Requests sent on this host's connections so far, by kind: each costs round trips on a
+   * real link (docs/operations.md "Round trips"), so tests count them. `exec`: channel open +
+   * exec request; `sftpChannel`: channel open + subsystem request + version; `sftp`: one
+   * SFTP operation (an upload counts once, its writes are pipelined).
+   */
+  readonly requests = { exec: 0, sftpChannel: 0, sftp: 0 };
+  /**
    * The server refused an exec channel while only the SFTP channel was open (MaxSessions 1):
    * an SFTP channel kept open would starve exec. Transfer choice reads it (auto: exec).
    */
@@ -219,6 +226,7 @@ export class HostConnection {
       // any await resumes: record it from inside ssh2's callback, or it is lost.
       const exit: ExitRecord = { code: null, signal: null };
       const execOptions = options.env === undefined ? {} : { env: { ...options.env } };
+      this.requests.exec += 1;
       const stream = await this.#openChannel<ClientChannel>(live, signal, 'exec', (cb) =>
         live.client.exec(command, execOptions, (err, channel) => {
           channel?.on('exit', (code: number | null, sig?: string) => {
@@ -267,6 +275,7 @@ export class HostConnection {
     const ms = this.settings.sftpTimeoutSeconds * 1000;
     const giveUp = new AbortController();
     const state: SftpState = { opening: Promise.resolve(null as never), wrapper: null, leases: 0, dropped: false };
+    this.requests.sftpChannel += 1;
     const opened = this.#openChannel<SFTPWrapper>(live, giveUp.signal, 'sftp', (cb) => live.client.sftp(cb));
     state.opening = new Promise<SFTPWrapper>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -314,6 +323,7 @@ export class HostConnection {
     const base = this.settings.sftpTimeoutSeconds;
     const guard = <A extends unknown[], T>(name: string, call: (...args: A) => Promise<T>, extraSeconds: (...args: A) => number = () => 0) =>
       (...args: A): Promise<T> => {
+        this.requests.sftp += 1;
         const seconds = base + extraSeconds(...args);
         const deadline = AbortSignal.timeout(Math.ceil(seconds * 1000));
         return raceAbort(call(...args), signal, live.lost, deadline).catch((error: unknown) => {

@@ -91,7 +91,8 @@ describe('HostSession: once-per-host work is the session\'s, not the first flow\
     const connection = new FakeConnection();
     let failures = 1;
     connection.onExec = async (call) => {
-      if (call.script.includes('sha256sum') && failures-- > 0) return { code: 0, signal: null, stderrTail: `${'b'.repeat(64)} *x` };
+      // The upload's check (exec-scripts.ts settle): the host's sha256 is not the basefile's.
+      if (call.script.includes('sha256sum') && failures-- > 0) return { code: 23, signal: null, stderrTail: `tea: sha256 mismatch after upload: host has ${'b'.repeat(64)}, expected ${'a'.repeat(64)}` };
       return { code: 0, signal: null, stderrTail: '' };
     };
     const s = session(connection);
