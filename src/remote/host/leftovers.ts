@@ -83,7 +83,8 @@ export const SWEEP_FUNCTION = [
   '  done',
   '  set -f',
   '}',
-].join('\n');
+  // Indentation dropped: the program line is read byte by byte by the host's `read` (bootstrap.ts).
+].map((line) => line.trimStart()).join('\n');
 
 /** The `left=` lines of the probe's output. */
 export function parseLeftovers(lines: readonly string[]): Leftover[] {
