@@ -109,7 +109,7 @@ describe('HostSession: once-per-host work is the session\'s, not the first flow\
       return { code: 0, signal: null, stderrTail: '' };
     };
     await s.close();
-    expect(connection.execs.at(-1)!.script).toMatch(/; set -- \/home\/u\/tea\/run-r1; eval 'rm -rf -- "\$1"'$/);
+    expect(connection.execs.at(-1)!.script).toMatch(/^set -- \/home\/u\/tea\/run-r1; eval 'rm -rf -- "\$1"'$/);
     expect(connection.closed).toBe(true);
     await expect(s.stage(abortWith('x').signal)).rejects.toMatchObject({ code: 'E_CANCELLED' });
     expect(timers()).toBe(before);
