@@ -7,6 +7,8 @@ import type { ScaleRow } from './rows/scale';
 import type { SftpChoiceRow } from './rows/sftp-choice';
 import type { UploadRow } from './rows/upload';
 import type { TransferRow } from './rows/transfer';
+import { impliedRoundTrips, rttFigures, type RttRow, type RttRunner } from './rows/rtt';
+import type { WarmRow } from './rows/warm';
 
 export interface LoginInfo {
   user: string;
@@ -33,6 +35,8 @@ export interface Results {
   scale?: ScaleRow[];
   sftp_choice?: SftpChoiceRow;
   transfer?: TransferRow;
+  rtt?: RttRow;
+  warm?: WarmRow;
   targets: Target[];
 }
 
@@ -135,6 +139,38 @@ function transferTable(row: TransferRow): string {
   ]);
 }
 
+const RTT_LABELS: Record<RttRunner, string> = { 'tea-remote': 'tea-remote', 'gnu-parallel': 'GNU Parallel plan' };
+const rt = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(1));
+
+function rttTable(row: RttRow): string {
+  const out: string[][] = [];
+  for (const rtt of row.rtts) {
+    const tea = rttFigures(row, rtt, 'tea-remote');
+    for (const runner of ['tea-remote', 'gnu-parallel'] as RttRunner[]) {
+      const f = rttFigures(row, rtt, runner);
+      if (f === null) continue;
+      const implied = impliedRoundTrips(row, rtt, runner);
+      out.push([
+        `${rtt} ms`,
+        RTT_LABELS[runner],
+        ms(f.perBranchMs),
+        rt(implied?.perBranch),
+        rt(f.flightsPerBranch),
+        rt(f.connectionsPerBranch),
+        ms(f.fixedMs),
+        rt(implied?.fixed),
+        rt(f.flightsFixed),
+        runner === 'tea-remote' || tea === null ? '1x' : ratio(f.perBranchMs, tea.perBranchMs),
+        f.lost === 0 ? '0' : `**${f.lost}** (${(f.error ?? '').slice(0, 120).replace(/\|/g, '/')})`,
+      ]);
+    }
+  }
+  return table(
+    ['RTT', 'transport', 'per branch: wall (slope)', 'round trips (wall)', 'round trips (proxy flights)', 'logins/branch', 'fixed part: wall', 'round trips (wall)', 'round trips (proxy flights)', 'per branch vs tea-remote', 'lost'],
+    out,
+  );
+}
+
 function uploadTable(row: UploadRow): string {
   const rate = (msList: number[]) => `${(row.bytes / 1e6 / (median(msList) / 1000)).toFixed(0)} MB/s`;
   const scpOnly = row.scp_ms.map((t, i) => t - (row.ssh_true_ms[i] ?? 0));
@@ -189,6 +225,47 @@ export function judgeTargets(r: Omit<Results, 'targets'>): Target[] {
         met: work === 'tea' ? x >= 10 : null,
       });
     }
+    // Issue 19's goal, for the warm runner: >= 20x the GNU Parallel plan, within 1.5x of the stub row.
+    const real = r.fanout.samples.tea ?? {};
+    const stub = r.fanout.samples.stub?.['tea-remote'];
+    if (real['tea-warm'] && real['gnu-parallel']) {
+      const x = medWall(real['gnu-parallel']) / medWall(real['tea-warm']);
+      targets.push({
+        target: `1a. ${r.fanout.branches} real branches over ${r.fanout.hosts} hosts, warm runner: >= 20x faster than the GNU Parallel plan`,
+        measured: `${x.toFixed(1)}x (process runner ${(medWall(real['gnu-parallel']) / medWall(real['tea-remote'])).toFixed(1)}x)`,
+        met: x >= 20,
+      });
+    }
+    if (real['tea-warm'] && stub) {
+      const x = medWall(real['tea-warm']) / medWall(stub);
+      targets.push({
+        target: `1a. warm runner within 1.5x of the stub row (1b, tea-remote)`,
+        measured: `${ms(medWall(real['tea-warm']))} vs ${ms(medWall(stub))} = ${x.toFixed(2)}x`,
+        met: x <= 1.5,
+      });
+    }
+  }
+  if (r.warm) {
+    const w = r.warm;
+    const proc = median(w.host_cpu_ms['tea-remote'] ?? []);
+    const warm = median(w.host_cpu_ms['tea-warm'] ?? []);
+    const measured = (w.host_cpu_ms['tea-warm'] ?? []).length > 0;
+    targets.push({
+      target: `8. a branch's extra CPU on its host (trivial body) <= 15 ms, warm runner`,
+      measured: measured ? `warm ${ms(warm)} per branch, process ${ms(proc)} per branch (${w.branches} branches over ${w.hosts} hosts, sshd included)` : 'not measured (needs root and a cgroup v1 cpuacct mount)',
+      met: measured ? warm <= 15 : null,
+    });
+    if (w.scale) {
+      const sc = w.scale;
+      const okAll = sc.samples.every((x) => x.ok === sc.branches && x.lost === 0);
+      const peak = max(sc.samples.map((x) => x.peak_rss ?? NaN));
+      const runnerPeak = max(sc.runner_peak_rss);
+      targets.push({
+        target: `8. ${sc.branches} real branches over ${sc.hosts} hosts (warm runner): all correct, client peak RSS <= 200 MB, host peak RSS per slot reported`,
+        measured: `${sc.samples.map((x) => `${x.ok}/${sc.branches}`).join(', ')} ok; client peak RSS ${MB(peak)}; runner peak RSS ${MB(runnerPeak)} per host, ${MB(runnerPeak / sc.slots)} per slot (${sc.slots} slots)`,
+        met: okAll && peak <= 200e6,
+      });
+    }
   }
   if (r.dispatch) {
     for (const work of ['stub', 'tea'] as Work[]) {
@@ -233,10 +310,38 @@ export function judgeTargets(r: Omit<Results, 'targets'>): Target[] {
       met: (row.branches < 1000 || peak <= 200e6) && lostN === 0 && max(loginsAll) === 1,
     });
   }
+  if (r.rtt) {
+    const top = Math.max(...r.rtt.rtts);
+    const tea = rttFigures(r.rtt, top, 'tea-remote');
+    const gnu = rttFigures(r.rtt, top, 'gnu-parallel');
+    const implied = impliedRoundTrips(r.rtt, top, 'tea-remote');
+    if (tea !== null && implied !== null) {
+      targets.push({
+        target: `7. per branch at most 3 round trips on the critical path (tea-remote, ${top} ms RTT)`,
+        measured: `${implied.perBranch.toFixed(1)} from the wall time (${ms(tea.perBranchMs)} per branch), ${tea.flightsPerBranch.toFixed(1)} client flights counted by the proxy`,
+        met: implied.perBranch <= 3.5,
+      });
+      targets.push({
+        target: `7. a run's fixed part at most 15 round trips (tea-remote, ${top} ms RTT, handshake included)`,
+        measured: `${implied.fixed.toFixed(1)} from the wall time (${ms(tea.fixedMs)}), ${tea.flightsFixed.toFixed(1)} client flights counted by the proxy`,
+        met: implied.fixed <= 15.5,
+      });
+    }
+    if (tea !== null && gnu !== null) {
+      targets.push({
+        target: `7. per-branch cost at ${top} ms RTT, GNU Parallel plan / tea-remote`,
+        measured: `${ms(gnu.perBranchMs)} / ${ms(tea.perBranchMs)} = ${ratio(gnu.perBranchMs, tea.perBranchMs)}`,
+        met: null,
+      });
+    }
+  }
   const allTea: Sample[] = [
     ...Object.values(r.fanout?.samples ?? {}).flatMap((t) => t?.['tea-remote'] ?? []),
     ...Object.values(r.dispatch?.samples ?? {}).flatMap((t) => t?.['tea-remote'] ?? []),
     ...(r.scale ?? []).flatMap((row) => row.samples['tea-remote'] ?? []),
+    ...Object.values(r.fanout?.samples ?? {}).flatMap((t) => t?.['tea-warm'] ?? []),
+    ...Object.values(r.warm?.samples ?? {}).flat(),
+    ...(r.warm?.scale?.samples ?? []),
   ];
   if (allTea.length) {
     const n = lost(allTea);
@@ -284,5 +389,46 @@ export function markdown(r: Results): string {
     parts.push('', `## 5. SFTP library choice (bench/sftp-choice.ts, ${r.sftp_choice.flows} flows, 8 at a time, 1 host)`, '', '```', ...r.sftp_choice.lines, '```');
   }
   if (r.transfer) parts.push('', `## 6. Transfer without SFTP: exec channels next to SFTP, 1 host`, '', transferTable(r.transfer));
+  if (r.rtt) {
+    const [n1, n2] = r.rtt.branches;
+    parts.push(
+      '',
+      `## 7. Round trips: 1 host behind a latency proxy, 1 slot, ${n1} and ${n2} branches in sequence (${r.rtt.work})`,
+      '',
+      `Per branch = (wall at ${n2} - wall at ${n1}) / ${n2 - n1}; fixed part = wall at ${n1} - ${n1} x per branch (client startup, connect, preflight, staging, cleanup). ` +
+        `Round trips (wall) = the cost over the cost at ${Math.min(...r.rtt.rtts)} ms, divided by the added RTT. Round trips (proxy flights) = client flights through the proxy (bench/lib/latency-proxy.ts; an upper bound, TCP handshakes not seen).`,
+      '',
+      rttTable(r.rtt),
+    );
+  }
+  if (r.warm) parts.push('', `## 8. Warm runner (issue 19): host CPU per branch and scale`, '', warmTable(r.warm));
   return `${parts.join('\n')}\n`;
+}
+
+function warmTable(w: WarmRow): string {
+  const rows = (['tea-remote', 'tea-warm'] as const).map((runner) => [
+    `${LABELS[runner]}, ${w.branches} real branches over ${w.hosts} hosts`,
+    spread(walls(w.samples[runner])),
+    spread(w.host_cpu_ms[runner] ?? []),
+    rss(w.samples[runner]),
+    '-',
+    lostCell(w.samples[runner]),
+  ]);
+  if (w.scale) {
+    const sc = w.scale;
+    const peak = max(sc.runner_peak_rss);
+    rows.push([
+      `${LABELS['tea-warm']}, ${sc.branches} real branches over ${sc.hosts} hosts, ${sc.slots} slots`,
+      spread(walls(sc.samples)),
+      '-',
+      rss(sc.samples),
+      `${MB(peak)} per host, ${MB(peak / sc.slots)} per slot`,
+      lostCell(sc.samples),
+    ]);
+  }
+  return [
+    'Host CPU per branch: what every process on the hosts used for the run (sshd included; the sshd processes of the hosts and all they start are in one cpuacct cgroup), divided by the branches; the body is trivial, so this is the extra CPU of a branch on its host (the start of the runner amortized over the branches of the host included).',
+    '',
+    table(['run', 'wall: median (range)', 'host CPU per branch: median (range)', 'client peak RSS', 'runner peak RSS (hosts)', 'lost'], rows),
+  ].join('\n');
 }

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 
-export const ROWS = ['fanout', 'dispatch', 'upload', 'scale', 'sftp-choice', 'transfer'] as const;
+export const ROWS = ['fanout', 'dispatch', 'upload', 'scale', 'sftp-choice', 'transfer', 'rtt', 'warm'] as const;
 export type Row = (typeof ROWS)[number];
-export const TRANSPORTS = ['tea-remote', 'floor', 'openssh', 'gnu-parallel'] as const;
+export const TRANSPORTS = ['tea-remote', 'tea-warm', 'floor', 'openssh', 'gnu-parallel'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
 export type Work = 'tea' | 'stub';
 
@@ -24,6 +24,12 @@ export interface BenchOptions {
   scaleWork: Work;
   scaleSlots: number;
   sftpChoiceFlows: number;
+  /** Row 7: the RTTs (ms) the latency proxy adds, the two fan-out sizes, what each branch runs. */
+  rttMs: number[];
+  rttBranches: [number, number];
+  rttWork: Work;
+  /** Row 8: the warm runner at scale (real tea runs), BRANCHESxHOSTS. */
+  warmScale: ScaleSpec;
   out: string;
   user: string | undefined;
   keep: boolean;
@@ -41,6 +47,10 @@ export const USAGE = `usage: npm run bench -- [options]   (or: sh scripts/bench.
   --scale-work tea|stub  what each branch runs in row 4 (default stub, see bench/README.md)
   --scale-slots N        slots per host in row 4 (default 8)
   --sftp-choice-flows N  flows of row 5 (default 300)
+  --rtt-ms LIST          row 7 round-trip times added by the latency proxy (default 0,20,80)
+  --rtt-branches A,B     row 7 fan-out sizes; per-branch cost is the slope (default 2,8)
+  --rtt-work tea|stub    what each branch runs in row 7 (default stub)
+  --warm-scale BxH       row 8: real branches over hosts with the warm runner (default 1000x10)
   --out DIR              where latest.md and latest.json go (default bench/results;
                          .tmp/bench when --rows is given)
   --user NAME            login user on the hosts (default: tea-bench when root, else yourself)
@@ -87,6 +97,10 @@ export function parseBenchArgs(argv: string[], defaultOut: string): BenchOptions
       'scale-work': { type: 'string' },
       'scale-slots': { type: 'string' },
       'sftp-choice-flows': { type: 'string' },
+      'rtt-ms': { type: 'string' },
+      'rtt-branches': { type: 'string' },
+      'rtt-work': { type: 'string' },
+      'warm-scale': { type: 'string' },
       out: { type: 'string' },
       user: { type: 'string' },
       keep: { type: 'boolean' },
@@ -94,6 +108,11 @@ export function parseBenchArgs(argv: string[], defaultOut: string): BenchOptions
   });
   const scaleWork = values['scale-work'] ?? 'stub';
   if (scaleWork !== 'tea' && scaleWork !== 'stub') throw new Error(`--scale-work: expected tea or stub, got "${scaleWork}"`);
+  const rttWork = values['rtt-work'] ?? 'stub';
+  if (rttWork !== 'tea' && rttWork !== 'stub') throw new Error(`--rtt-work: expected tea or stub, got "${rttWork}"`);
+  const rttMs = (values['rtt-ms'] ?? '0,20,80').split(',').map((x) => positive('rtt-ms', x.trim(), 0));
+  const rttBranches = (values['rtt-branches'] ?? '2,8').split(',').map((x) => positive('rtt-branches', x.trim()));
+  if (rttBranches.length !== 2 || rttBranches[0]! >= rttBranches[1]!) throw new Error(`--rtt-branches: expected two sizes A,B with A < B, got "${values['rtt-branches']}"`);
   const user = values.user;
   if (user !== undefined && !/^[a-z_][a-z0-9_-]*$/.test(user)) throw new Error(`--user: not a user name: "${user}"`);
   return {
@@ -108,6 +127,10 @@ export function parseBenchArgs(argv: string[], defaultOut: string): BenchOptions
     scaleWork,
     scaleSlots: positive('scale-slots', values['scale-slots'] ?? '8'),
     sftpChoiceFlows: positive('sftp-choice-flows', values['sftp-choice-flows'] ?? '300'),
+    rttMs,
+    rttBranches: [rttBranches[0]!, rttBranches[1]!],
+    rttWork,
+    warmScale: scaleList(values['warm-scale'] ?? '1000x10')[0] ?? { branches: 1000, hosts: 10 },
     out: values.out ?? defaultOut,
     user,
     keep: values.keep ?? false,

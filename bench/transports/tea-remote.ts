@@ -18,7 +18,11 @@ export function teaCli(remoteExtra: Record<string, unknown>): FanoutRunner {
     writeFileSync(wf, workflowText(job, env, remoteExtra));
     const r = await node(env.dist, job.scratch, [env.tea, 'run', wf, '--output', out, '-q'], { timeoutMs: job.timeoutMs });
     const base = { wallMs: r.wallMs, ...(r.peakRss === undefined ? {} : { peakRss: r.peakRss }) };
-    if (r.code !== 0) return { ...base, ok: 0, lost: job.branches, error: `tea exited ${r.code}: ${tail(r.stderr)}` };
+    if (r.code !== 0) {
+      // The whole stderr beside the run's files (--keep keeps them): a crash's stack is longer than a tail.
+      writeFileSync(join(job.scratch, 'tea.stderr'), r.stderr);
+      return { ...base, ok: 0, lost: job.branches, error: `tea exited ${r.code}: ${tail(r.stderr, 12)}` };
+    }
     const summary = (JSON.parse(readFileSync(out, 'utf8')) as { summary: JoinSummary }).summary;
     return {
       ...base,
@@ -33,3 +37,6 @@ export function teaCli(remoteExtra: Record<string, unknown>): FanoutRunner {
 
 /** tea-remote's default transport: pure-Node ssh2. */
 export const runTeaRemote: FanoutRunner = teaCli({});
+
+/** The same with `runner: warm`: one runner per host connection, a worker_thread per branch (issue 19). */
+export const runTeaWarm: FanoutRunner = teaCli({ runner: 'warm' });

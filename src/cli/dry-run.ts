@@ -87,7 +87,7 @@ export async function planDryRun(workflow: Workflow, entryPoint: string | undefi
     const problems = new Map(check.unusable.map((u) => [u.id, u.reason]));
     const warnings = [...check.warnings, ...check.unusable.map((u) => `${u.id}: ${u.reason}`)];
     const catalog = BasefileCatalog.forConfig(config.remote.basefile);
-    const layout = runLayout(config.remote.workdir, '<run-id>');
+    const layout = runLayout(config.remote.workdir, '<run-id>', '<host-slug>');
     const candidates: Array<[string, Basefile | null]> =
       catalog.configured !== null
         ? [['every host (settings.parallel.remote.basefile)', catalog.configured]]

@@ -6,15 +6,21 @@ import type { RunEvent } from '../events';
  * `tea run --joblog FILE`: one tab-separated row per branch attempt, after a header.
  * Columns named like GNU Parallel's joblog where they mean the same thing (Seq,
  * Host, Starttime as epoch seconds, JobRuntime in seconds, Exitval, Signal), then
- * ours. Rows are written when a fan-out ends, from its results' attempts.
+ * ours. Rows are written when a fan-out ends, from its results' attempts. A branch that
+ * failed before any attempt (no healthy host left, cancelled while queued) gets one row
+ * with Attempt 0 and Host `-`, so every branch of the fan-out is in the file.
  */
 export const JOBLOG_COLUMNS = ['Seq', 'Host', 'Starttime', 'JobRuntime', 'Exitval', 'Signal', 'ErrorCode', 'Branch', 'Attempt', 'FanOut', 'Strategy'] as const;
 
 /** Rows for one finished fan-out; `seq` continues over the run. */
-export function joblogRows(event: Extract<RunEvent, { type: 'fanout:finished' }>, firstSeq: number): string[][] {
+export function joblogRows(event: Extract<RunEvent, { type: 'fanout:finished' }>, firstSeq: number, fanOutStartMs = Date.now() - event.duration_ms): string[][] {
   const rows: string[][] = [];
   let seq = firstSeq;
   for (const result of event.results) {
+    if (result.attempts.length === 0 && !result.success) {
+      rows.push([String(seq++), '-', (fanOutStartMs / 1000).toFixed(3), '0.000', '-1', '0', result.error_code ?? '', result.branch, '0', event.node, result.strategy]);
+      continue;
+    }
     result.attempts.forEach((a, i) => {
       // Exitval: the remote process's exit status; 0 for a success, -1 when there is none (lost connection, timeout, local error).
       const exitval = a.exit_code ?? (a.ok ? 0 : -1);

@@ -1,6 +1,7 @@
 import { config as zodConfig } from 'zod';
 import { TeaError } from '../errors';
 import { runCli } from './program';
+import { RUNNER_COMMAND } from '../remote/runner/runner-script';
 
 // The executable: wires the process (argv, stdio, signals, exit code) to runCli.
 
@@ -13,7 +14,8 @@ const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
 const controller = new AbortController();
 let interruptedBy: keyof typeof SIGNAL_EXIT | undefined;
 
-for (const signal of Object.keys(SIGNAL_EXIT) as (keyof typeof SIGNAL_EXIT)[]) {
+// The runner handles its own signals: ending every branch it runs comes before exiting.
+for (const signal of process.argv[2] === RUNNER_COMMAND ? [] : (Object.keys(SIGNAL_EXIT) as (keyof typeof SIGNAL_EXIT)[])) {
   process.on(signal, () => {
     // A second signal means "now": the run did not stop in time.
     if (interruptedBy !== undefined) process.exit(SIGNAL_EXIT[signal]);
@@ -22,7 +24,13 @@ for (const signal of Object.keys(SIGNAL_EXIT) as (keyof typeof SIGNAL_EXIT)[]) {
   });
 }
 
-runCli(process.argv.slice(2), {
+// `tea __runner`: the warm runner on a host (src/remote/runner/host-runner.ts), started by
+// tea itself over SSH, never by a user; loaded on use so `tea run` does not pay for it.
+if (process.argv[2] === RUNNER_COMMAND) {
+  const { runHostRunner } = require('../remote/runner/host-runner') as typeof import('../remote/runner/host-runner');
+  const [, , , tea, nonce, grace, runDir] = process.argv;
+  runHostRunner({ tea: tea!, nonce: nonce!, graceSeconds: Number(grace), runDir: runDir! }).then(exit, () => exit(1));
+} else runCli(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   stdin: process.stdin,
@@ -39,5 +47,7 @@ runCli(process.argv.slice(2), {
 // `tea run` (or a branch's child process) alive after the run has ended.
 function exit(code: number): void {
   process.exitCode = code;
+  // Interrupted: what stdout has not taken (a pipe nobody reads) would never drain; leave now.
+  if (interruptedBy !== undefined) process.exit(code);
   process.stdout.write('', () => process.exit(code));
 }

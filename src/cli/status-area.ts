@@ -9,6 +9,8 @@
 export interface TerminalStream {
   write(text: string): boolean;
   columns?: number;
+  /** The terminal's size now (a tty's ioctl): fresher than `columns`, which follows SIGWINCH. */
+  getWindowSize?(): [number, number];
   on?(event: 'resize', listener: () => void): unknown;
   off?(event: 'resize', listener: () => void): unknown;
 }
@@ -30,6 +32,10 @@ export class StatusArea {
   }
 
   width(): number {
+    // Ask the terminal first: between a resize and the signal that updates `columns` (tens of
+    // ms on a loaded machine) a timer redraw at the old width leaves rewrapped copies behind.
+    const now = this.#windowColumns();
+    if (now !== undefined) return now;
     const columns = this.stream.columns;
     return typeof columns === 'number' && columns > 0 ? columns : 80;
   }
@@ -74,6 +80,15 @@ export class StatusArea {
     let out = `\r${up > 0 ? `${ESC}${up}A` : ''}${ESC}2K`;
     for (let i = 0; i < up; i += 1) out += `${ESC}B${ESC}2K`;
     return up > 0 ? `${out}${ESC}${up}A` : out;
+  }
+
+  #windowColumns(): number | undefined {
+    try {
+      const columns = this.stream.getWindowSize?.()[0];
+      return typeof columns === 'number' && columns > 0 ? columns : undefined;
+    } catch {
+      return undefined; // not a tty after all (closed, redirected): fall back to `columns`
+    }
   }
 
   #draw(): string {

@@ -134,7 +134,7 @@ export const remoteConfigSchema = z.strictObject({
   transfer: z.enum(['auto', 'sftp', 'exec']).default('auto'),
   /** Seconds an SFTP channel open or one SFTP request may take (uploads: plus 1 s per MiB); then the channel is replaced and the attempt fails as the host's. Independent of timeout_seconds. */
   sftp_timeout: z.number().positive().default(15),
-  /** Seconds to keep retrying a channel the server refuses (MaxSessions); then the attempt fails as the host's (E_CHANNEL_UNAVAILABLE). */
+  /** Seconds a new channel may take to open: one the server refuses (MaxSessions) is retried, one it does not answer (nor its exec request) is waited for; then the attempt fails as the host's (E_CHANNEL_UNAVAILABLE). */
   channel_wait: z.number().positive().default(30),
   /** Seconds between keepalive probes; a host is lost after `keepalive_count_max` unanswered ones. */
   keepalive_interval: z.number().positive().default(5),
@@ -147,6 +147,13 @@ export const remoteConfigSchema = z.strictObject({
   max_result_bytes: z.number().int().min(1024).default(256 * 1024 * 1024),
   /** Local environment variables made visible to remote branches; values never go on a command line. */
   env_vars: envVarsSchema.default(envVarsSchema.parse({})),
+  /**
+   * How a branch runs on its host: process = a fresh `tea run` process per branch (one exec
+   * channel each); warm = one runner per host connection, started once, running each branch
+   * in a worker_thread of its own (docs/decisions.md "Warm runner"; its differences are in
+   * docs/remote-layout.md). The GNU Parallel plan always runs processes.
+   */
+  runner: z.enum(['process', 'warm']).default('process'),
   /** GNU Parallel (docs/gnu-parallel.md): off; plan = log its command, run over ssh2; run = run it when installed, else ssh2. */
   gnu_parallel: z.enum(['off', 'plan', 'run']).default('off'),
 });

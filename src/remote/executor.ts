@@ -13,7 +13,10 @@ import { flowDir } from './host/layout';
 import { ConnectionPool } from './ssh/pool';
 import { HostSession } from './host/session';
 import { EnvTransfer } from './host/env-transfer';
-import { BasefileMissing, runBranch, type BranchRun } from './flow/run-branch';
+import { BasefileMissing, runBranch, runBranchWarm, type BranchRun } from './flow/run-branch';
+import { RunnerUnavailable, WarmRunner } from './runner/warm-runner';
+import type { StagedRun } from './host/staging';
+import type { FlowEnv } from './host/env-transfer';
 import { selectEnv } from './command/env-vars';
 
 interface Setup {
@@ -24,6 +27,8 @@ interface Setup {
   /** Per host: the session owning its connection, preflight, staging, transfer and env probe. */
   sessions: Map<string, HostSession>;
   health: TargetHealth;
+  /** runner: warm: per host, its runner and the staging generation it runs. */
+  runners: Map<string, { runner: WarmRunner; generation: number }>;
 }
 
 /**
@@ -39,6 +44,8 @@ export class RemoteExecutor implements ParallelExecutor {
   #fanouts = 0;
   #closed = false;
   #finished = 0;
+  /** runner: warm: figures of the runners already ended, per host. */
+  readonly #runnerStats = new Map<string, { starts: number; peakRss: number }>();
 
   private readonly context: ExecutorContext;
 
@@ -97,7 +104,7 @@ export class RemoteExecutor implements ParallelExecutor {
     const sessions = new Map(hosts.map((h) => [h.id, new HostSession(pool.get(h.id), deps)]));
     const health = new TargetHealth(config.circuit_breaker, events, logger);
     logger.info(`remote: pure-Node ssh2 transport, one connection per host, ${hosts.length} host(s), run ${this.runId}`);
-    this.#setup = { remote, hosts, env, pool, sessions, health };
+    this.#setup = { remote, hosts, env, pool, sessions, health, runners: new Map() };
     return this.#setup;
   }
 
@@ -122,20 +129,86 @@ export class RemoteExecutor implements ParallelExecutor {
       env,
       debug: (message) => this.context.logger.debug(message),
     });
+    const once = (): Promise<State> => (setup.remote.runner === 'warm' ? this.#runWarm(setup, staged, env, run(), signal) : runBranch(connection, run(), signal));
     try {
-      return await runBranch(connection, run(), signal);
+      return await once();
     } catch (error) {
       if (!(error instanceof BasefileMissing)) throw error;
       // A tmp cleaner took the cached basefile: the host's housekeeping, not the branch's failure
       // and not "no Node". Stage again (once for every flow that saw it) and run this attempt again.
+      // A warm runner holds a channel: it ends first (MaxSessions 1 leaves no other).
+      await this.#dropRunner(setup, target.id);
       staged = await session.restage(staged.generation, signal);
       try {
-        return await runBranch(connection, run(), signal);
+        return await once();
       } catch (again) {
         if (!(again instanceof BasefileMissing)) throw again;
         throw new TeaError('E_STAGING_FAILED', `branch "${flow.entryPoint}" on ${target.id}: the basefile ${staged.tea} vanished again right after staging: is something on the host deleting files under the workdir?`, { host: target.id, flow: flow.entryPoint });
       }
     }
+  }
+
+  /**
+   * runner: warm: the branch on its host's runner, started on first use (after staging).
+   * A host where the runner cannot start (e.g. a standalone binary basefile) runs processes.
+   */
+  async #runWarm(setup: Setup, staged: StagedRun, env: FlowEnv, run: BranchRun, signal: AbortSignal): Promise<State> {
+    const session = setup.sessions.get(run.host)!;
+    let held = setup.runners.get(run.host);
+    if (held !== undefined && held.generation !== staged.generation) {
+      await this.#dropRunner(setup, run.host);
+      held = undefined;
+    }
+    if (held === undefined) {
+      const runner = new WarmRunner(session.connection, {
+        host: run.host,
+        tea: staged.tea,
+        runDir: staged.layout.runDir,
+        killGraceSeconds: setup.remote.kill_grace_seconds,
+        maxResultBytes: setup.remote.max_result_bytes,
+        execEnv: env.execEnv,
+        logger: this.context.logger,
+      });
+      held = { runner, generation: staged.generation };
+      setup.runners.set(run.host, held);
+    }
+    if (held.runner.unavailable !== null) return runBranch(session.connection, run, signal);
+    try {
+      return await runBranchWarm(held.runner, run, signal);
+    } catch (error) {
+      if (error instanceof RunnerUnavailable) return runBranch(session.connection, run, signal);
+      throw error;
+    }
+  }
+
+  async #dropRunner(setup: Setup, host: string): Promise<void> {
+    const held = setup.runners.get(host);
+    setup.runners.delete(host);
+    await held?.runner.close();
+    if (held !== undefined) {
+      const seen = this.#runnerStats.get(host) ?? { starts: 0, peakRss: 0 };
+      this.#runnerStats.set(host, { starts: seen.starts + held.runner.starts, peakRss: Math.max(seen.peakRss, held.runner.peakRss) });
+    }
+  }
+
+  /** Per host: runners started and their peak RSS so far, the current one included. */
+  #runnerFigures(): Map<string, { starts: number; peakRss: number }> {
+    const all = new Map(this.#runnerStats);
+    for (const [host, held] of this.#setup?.runners ?? []) {
+      const seen = all.get(host) ?? { starts: 0, peakRss: 0 };
+      all.set(host, { starts: seen.starts + held.runner.starts, peakRss: Math.max(seen.peakRss, held.runner.peakRss) });
+    }
+    return all;
+  }
+
+  /** Runners started per host so far (tests: a crashed runner is replaced). */
+  runnerStarts(): Record<string, number> {
+    return Object.fromEntries([...this.#runnerFigures()].map(([host, f]) => [host, f.starts]));
+  }
+
+  /** Largest warm runner RSS reported per host (bytes; bench). */
+  runnerPeakRss(): Record<string, number> {
+    return Object.fromEntries([...this.#runnerFigures()].map(([host, f]) => [host, f.peakRss]));
   }
 
   /** Ends every host session: this run's files removed (the basefile cache stays), connections closed, no timer left. */
@@ -145,6 +218,8 @@ export class RemoteExecutor implements ParallelExecutor {
     const setup = this.#setup;
     if (setup === null) return;
     setup.health.shutdown();
+    // Runners first: each holds a channel, and ends its branches' processes before exiting.
+    await Promise.all([...setup.runners.keys()].map((host) => this.#dropRunner(setup, host)));
     // No per-flow removal can race the run directory's: each branch's wrapper removes its own directory before it exits.
     await Promise.all([...setup.sessions.values()].map((session) => session.close()));
     await setup.pool.close();

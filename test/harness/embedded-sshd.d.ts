@@ -17,6 +17,12 @@ export interface EmbeddedHostOptions {
   shell?: string;
   /** Loopback port; default one the kernel picks. */
   port?: number;
+  /**
+   * Misbehave, for tests of the client's deadlines (keepalives are still answered):
+   * `session` never answers a session channel open, `exec` never answers an exec request,
+   * `close` never sends CHANNEL_CLOSE (not even after a command exits).
+   */
+  stall?: 'session' | 'exec' | 'close';
   /** Appends sshd-like log lines ("Accepted publickey for ...") here. */
   logPath?: string;
 }
@@ -42,6 +48,7 @@ export interface EmbeddedClusterOptions {
   acceptEnv?: string[];
   maxSessions?: number;
   shell?: string;
+  stall?: EmbeddedHostOptions['stall'];
 }
 
 export interface EmbeddedClusterDescription {

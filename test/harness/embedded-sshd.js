@@ -135,8 +135,12 @@ async function startEmbeddedHost(opts) {
       ctx.accept();
     });
     let sessions = 0;
+    // A misbehaving server (tests of the client's deadlines): it never sends CHANNEL_CLOSE,
+    // while keepalives and everything else are still answered.
+    if (opts.stall === 'close') client._protocol.channelClose = () => {};
     client.on('ready', () => {
       client.on('session', (acceptSession, rejectSession) => {
+        if (opts.stall === 'session') return; // neither confirmed nor refused
         if (sessions >= maxSessions) return rejectSession();
         sessions++;
         const session = acceptSession();
@@ -175,7 +179,10 @@ async function startEmbeddedHost(opts) {
         log(`signal ${name}: ${/** @type {Error} */ (err).message}`);
       }
     });
-    session.on('exec', (accept, _reject, { command }) => { child = run(accept(), command, env); });
+    session.on('exec', (accept, _reject, { command }) => {
+      if (opts.stall === 'exec') return; // the exec request is never answered
+      child = run(accept(), command, env);
+    });
     session.on('shell', (accept) => { child = run(accept(), undefined, env); });
     session.on('subsystem', (accept, reject, { name }) => {
       if (name !== 'sftp') return reject?.();
@@ -293,6 +300,7 @@ class EmbeddedSshCluster {
           ...(opts.acceptEnv ? { acceptEnv: opts.acceptEnv } : {}),
           ...(opts.maxSessions ? { maxSessions: opts.maxSessions } : {}),
           ...(opts.shell ? { shell: opts.shell } : {}),
+          ...(opts.stall ? { stall: opts.stall } : {}),
         });
         cluster.hosts.push({ name, hostPublicKey: hostKey.publicKey, logPath, host });
       }

@@ -19,6 +19,8 @@ export function knownHostKeys(knownHostsPath: string, host: string, port: number
 export interface ConnectOptions {
   readyTimeout?: number;
   privateKey?: Buffer | string;
+  /** An ssh-agent socket to authenticate with instead of a private key. */
+  agent?: string;
   /** Defaults to the fixture's known_hosts. */
   knownHostsPath?: string;
 }
@@ -44,7 +46,7 @@ export function connectHost(fx: HostsFixture, i: number, opts: ConnectOptions = 
       host: h.host,
       port: h.port,
       username: h.user,
-      privateKey: opts.privateKey ?? readFileSync(fx.clientKeyPath),
+      ...(opts.agent === undefined ? { privateKey: opts.privateKey ?? readFileSync(fx.clientKeyPath) } : { agent: opts.agent }),
       readyTimeout: opts.readyTimeout ?? 10_000,
       hostVerifier: (key: Buffer) => allowed.some((k) => k.equals(key)),
     });

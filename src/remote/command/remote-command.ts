@@ -69,8 +69,9 @@ export const RUN_SCRIPT = [
   `if [ "$t" = "-$$" ]; then trap : TERM INT HUP; else trap 'kill -TERM $t 2>/dev/null || kill -TERM $p 2>/dev/null' TERM INT HUP; fi;`,
   'wait $p; rc=$?;',
   'while kill -0 $p 2>/dev/null; do wait $p; rc=$?; done;',
-  // Removed between the check and the exec: the same answer as the check.
-  `case $rc in 126|127) [ -f "$1" ] || rc=${BASEFILE_MISSING_STATUS};; esac;`,
+  // Removed between the check and the exec: the same answer as the check. 2: a `#!` script
+  // removed after the kernel read its first line (its interpreter cannot open it: dash, bash).
+  `case $rc in 2|126|127) [ -f "$1" ] || rc=${BASEFILE_MISSING_STATUS};; esac;`,
   'f=$d/result.json;',
   'if [ $rc -eq 0 ]; then',
   "  if [ -h \"$f\" ] || { [ -e \"$f\" ] && [ ! -f \"$f\" ]; }; then printf '\\n@@tea-result-%s invalid\\n' \"$k\";",

@@ -12,8 +12,8 @@ export type ResultFrame =
   /** result.json is a symlink, FIFO, device or directory: refused before reading. */
   | { kind: 'invalid' }
   | { kind: 'missing' }
-  /** result.json holds more than the bound: the rest was never read. */
-  | { kind: 'too-large' }
+  /** result.json holds more than the bound: the rest was never read (`size` when the host said it). */
+  | { kind: 'too-large'; size?: number }
   /** The frame is absent, cut short, or malformed. */
   | { kind: 'broken'; reason: string };
 

@@ -3,9 +3,10 @@ import { exitError } from '../../core/exit-status';
 import { parseBranchResult } from '../../core/branch-result';
 import type { State } from '../../executors/types';
 import type { HostConnection } from '../ssh/connection';
-import { BASEFILE_MISSING_STATUS, buildFlowRequest, printableRunCommand, type RunCommandSpec } from '../command/remote-command';
+import { BASEFILE_MISSING_STATUS, buildFlowRequest, printableRunCommand, runArgv, type RunCommandSpec } from '../command/remote-command';
 import { ResultFrameReader, type ResultFrame } from '../command/result-frame';
 import type { FlowEnv } from '../host/env-transfer';
+import { RunnerBasefileMissing, type WarmRunner } from '../runner/warm-runner';
 
 /** The cached basefile is gone (a tmp cleaner): the caller stages again and reruns the attempt. */
 export class BasefileMissing extends Error {}
@@ -55,6 +56,42 @@ export async function runBranch(connection: HostConnection, run: BranchRun, sign
   return parseResult(reader.finish(), where, `${run.flowDir}/result.json`, run);
 }
 
+/**
+ * The same branch attempt on the host's warm runner (settings.parallel.remote.runner: warm):
+ * one request line on the runner's channel instead of an exec, the same scoped run in a
+ * worker_thread instead of a process, and the same exit statuses, result checks and errors.
+ */
+export async function runBranchWarm(runner: WarmRunner, run: BranchRun, signal: AbortSignal): Promise<State> {
+  const where = `branch "${run.flow}" on ${run.host}`;
+  let reply;
+  try {
+    reply = await runner.run({
+      argv: runArgv(run).slice(1),
+      flowDir: run.flowDir,
+      input: Buffer.from(JSON.stringify(run.state), 'utf8').toString('base64'),
+      env: { ...(run.env.exports ?? {}) },
+      maxResultBytes: run.maxResultBytes,
+      cleanup: run.cleanup,
+    }, signal);
+  } catch (error) {
+    if (error instanceof RunnerBasefileMissing) throw new BasefileMissing(`${where}: the basefile ${run.tea} is missing`);
+    throw error;
+  }
+  const exit = { code: reply.code, signal: null, stderrTail: reply.stderrTail };
+  if (reply.code === BASEFILE_MISSING_STATUS) throw new BasefileMissing(`${where}: the basefile ${run.tea} is missing`);
+  const wrapper = reply.code === WRAPPER_FAILED ? /^tea-(?:wrapper|runner): (.*)$/m.exec(reply.stderrTail) : null;
+  if (wrapper !== null) {
+    throw new TeaError('E_STAGING_FAILED', `${where}: cannot write its input under ${run.flowDir}: ${wrapper[1]}`, { host: run.host, flow: run.flow, stderrTail: reply.stderrTail });
+  }
+  if (reply.code !== 0) {
+    run.debug(`${where}: scoped run on the warm runner: ${printableRunCommand(run)}`);
+    throw exitError(exit, { where, flow: run.flow, host: run.host, runner: 'remote' });
+  }
+  const result = reply.result ?? { kind: 'missing' as const };
+  const frame: ResultFrame = result.kind === 'ok' ? { kind: 'ok', data: Buffer.from(result.data, 'base64') } : result;
+  return parseResult(frame, where, `${run.flowDir}/result.json`, run);
+}
+
 function parseResult(frame: ResultFrame, where: string, path: string, run: BranchRun): State {
   const at = { host: run.host, flow: run.flow };
   switch (frame.kind) {
@@ -63,7 +100,7 @@ function parseResult(frame: ResultFrame, where: string, path: string, run: Branc
     case 'invalid':
       throw new TeaError('E_RESULT_INVALID', `${where}: ${path} is not a regular file (a symlink, FIFO, device or directory): not read`, at);
     case 'too-large':
-      throw new TeaError('E_RESULT_INVALID', `${where}: ${path} has more than max_result_bytes (${run.maxResultBytes} bytes): not read; raise settings.parallel.remote.max_result_bytes if the state is meant to be this large`, at);
+      throw new TeaError('E_RESULT_INVALID', `${where}: ${path} has ${frame.size === undefined ? 'more than' : `${frame.size} bytes, more than`} max_result_bytes (${run.maxResultBytes}${frame.size === undefined ? ' bytes' : ''}): not read; raise settings.parallel.remote.max_result_bytes if the state is meant to be this large`, at);
     case 'broken':
       throw new TeaError('E_RESULT_MISSING', `${where}: exited 0 but its result did not arrive: ${frame.reason}`, at);
     case 'ok':

@@ -12,9 +12,17 @@ import { execRequest, type ExecRequest } from '../command/bootstrap';
  * removed at once) or run anything from the workdir: a cached basefile is hashed, and run
  * with `--version` only when its sha256 is the expected one. The client words the verdict
  * (workdir-trust.ts) from the `trust_bad` lines.
+ *
+ * With `stage` (a run, not `tea hosts check`) and a workdir that exists (any run after the
+ * first), the same exec also does the staging's directory work, which would otherwise cost a
+ * round trip per SFTP request (issue 21): `.cache` and the run directory are made 0700 with
+ * `mkdir` (atomic: what it made is ours; one that appeared meanwhile is judged like the
+ * others), and the workflow, which follows the program line on stdin, is written into the run
+ * directory. Nothing is made when a component failed the check.
  */
 export const PROBE_SCRIPT = [
-  'set -f; w=$1; n=$2; shift 2',
+  // rd: the run directory's name to make and write the workflow into, or - (look only).
+  'set -f; w=$1; n=$2; rd=$3; shift 3',
   "o() { printf '%s=%s\\n' \"$1\" \"$2\" >&2; }",
   "printf '\\n@@tea-probe-begin\\n' >&2",
   // sshd sets SHELL to the login shell, which ran the bootstrap to get here.
@@ -33,6 +41,10 @@ export const PROBE_SCRIPT = [
   '  if [ -n "$b" ]; then ok=no; o trust_bad "$2 $k $x $q $1"; fi',
   '}',
   'case $w in /*) a=; r=${w#/}; ck / anc;; *) a=$(pwd -P); r=${w#./}; o home "$a"; ck "$a" home;; esac',
+  // mk PATH ROLE: makes PATH 0700 (staging only, while all is trusted), else judges what is there.
+  // Only inside an existing workdir: a first run's workdir is made by the staging, after the
+  // client has judged the host (a host found unusable keeps no trace of the run).
+  'mk() { if [ "$rd" != - ] && [ "$ok" = yes ] && mkdir -m 700 -- "$1" 2>/dev/null; then o made "$1"; elif [ -e "$1" ] || [ -h "$1" ]; then ck "$1" "$2"; else return 1; fi; }',
   'while [ -n "$r" ]; do',
   '  c=${r%%/*}; case $r in */*) r=${r#*/};; *) r=;; esac',
   '  case $c in ""|.) continue;; esac',
@@ -45,8 +57,9 @@ export const PROBE_SCRIPT = [
   'o dir "$d"',
   'o free_kib "$(df -Pk "$d" 2>/dev/null | awk \'NR==2 {print $4}\')"',
   't="$d/.tea-probe-$$"',
-  'if [ "$ok" != yes ]; then :; elif mkdir "$t" 2>/dev/null; then o writable yes;',
-  "  printf '#!/bin/sh\\nexit 0\\n' >\"$t/x\" 2>/dev/null && chmod 700 \"$t/x\" && \"$t/x\" 2>/dev/null && o executable yes || o executable no;",
+  'writable=no',
+  'if [ "$ok" != yes ]; then :; elif mkdir "$t" 2>/dev/null; then o writable yes; writable=yes;',
+  "  printf '#!/bin/sh\\nexit 0\\n' >\"$t/x\" 2>/dev/null && chmod 700 \"$t/x\" && \"$t/x\" 2>/dev/null </dev/null && o executable yes || o executable no;",
   '  rm -rf "$t";',
   'else o writable no; fi',
   'i=0',
@@ -62,6 +75,8 @@ export const PROBE_SCRIPT = [
   '      if [ "$s" = "$h" ]; then',
   '        v=$("$c" --version 2>&1 </dev/null); r=$?',
   '        o "cached_${i}_rc" "$r"; o "cached_${i}_version" "$(printf \'%s\\n\' "$v" | head -n 1)"',
+  // Its V8 code caches (code-cache-ship.ts): the staging ships one only when it is missing.
+  '        set +f; for f in "$c".*.v8cache; do [ -f "$f" ] && o "cached_${i}_cc" "${f#"$c"}"; done; set -f',
   '      fi',
   '    else o "cached_${i}_foreign" "$m"; fi',
   '  fi',
@@ -69,6 +84,11 @@ export const PROBE_SCRIPT = [
   'done',
   // Only names are printed, never values; names are checked against [A-Za-z_][A-Za-z0-9_]*.
   'for e; do if env | grep "^$e=" >/dev/null; then o env_set "$e"; else o env_unset "$e"; fi; done',
+  // Staging: .cache and the run directory, then the workflow from the rest of stdin.
+  'if [ "$rd" != - ] && [ "$ok" = yes ] && [ "$writable" = yes ] && [ "$d" = "$w" ]; then',
+  '  umask 077; { [ -d "$w/.cache" ] && [ ! -h "$w/.cache" ]; } || mk "$w/.cache" cache',
+  '  [ "$ok" = yes ] && mk "$w/$rd" run && [ "$ok" = yes ] && cat > "$w/$rd/workflow.yaml" && o root "$(cd -P -- "$w" && pwd -P)"',
+  'fi',
   "printf '@@tea-probe-end\\n' >&2",
 ].join('\n');
 
@@ -79,6 +99,8 @@ export interface ProbeRequest {
   cached: readonly { path: string; sha256: string }[];
   /** Env var names whose arrival (sshd AcceptEnv) is tested; sent by the caller with the exec. */
   env: readonly string[];
+  /** Stage too: make the workdir, `.cache` and this run directory (a name in the workdir), and write the workflow there. */
+  stage?: { runDirName: string; workflow: string };
 }
 
 export interface CachedFact {
@@ -91,11 +113,13 @@ export interface CachedFact {
   rc?: number;
   /** First line it printed. */
   version?: string;
+  /** Suffixes of the V8 code caches beside it (`.<hash>-<node>-<arch>.v8cache`); only for a verified copy. */
+  codeCaches?: string[];
 }
 
 /** One path component that failed the trust check, as `ls -ldn` showed it. */
 export interface TrustFinding {
-  role: 'anc' | 'home' | 'workdir' | 'cache';
+  role: 'anc' | 'home' | 'workdir' | 'cache' | 'run';
   /** `ls -l` mode string, e.g. `drwxrwxrwx`, `lrwxrwxrwx`. */
   mode: string;
   uid: number;
@@ -126,6 +150,10 @@ export interface HostFacts {
   cached: Map<number, CachedFact>;
   envSet: string[];
   envUnset: string[];
+  /** Staged (ProbeRequest.stage): the workdir's physical path; the run directory and its workflow are there. Null: not staged. */
+  root: string | null;
+  /** Directories the probe made (staging): the run's cleanup may remove only what is below the workdir. */
+  made: string[];
 }
 
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -144,8 +172,11 @@ export function buildProbeRequest(request: ProbeRequest): ExecRequest {
     if (!/^[0-9a-f]{64}$/.test(c.sha256)) throw new Error(`not a sha256: ${JSON.stringify(c.sha256)}`);
     return [shellPath(c.path), c.sha256];
   });
-  const args = [shellPath(request.workdir), String(request.cached.length), ...cached, ...request.env];
-  return execRequest({ script: PROBE_SCRIPT, args });
+  const stage = request.stage;
+  if (stage !== undefined && !/^[A-Za-z0-9._-]+$/.test(stage.runDirName)) throw new Error(`not a run directory name: ${JSON.stringify(stage.runDirName)}`);
+  const args = [shellPath(request.workdir), String(request.cached.length), stage?.runDirName ?? '-', ...cached, ...request.env];
+  // The workflow follows the program line on stdin: the script's `cat` reads it to the end.
+  return execRequest({ script: PROBE_SCRIPT, args }, stage === undefined ? undefined : Buffer.from(stage.workflow, 'utf8'));
 }
 
 /** Parses what the probe printed on stderr; throws when its markers are missing (the script did not run). */
@@ -179,6 +210,7 @@ export function parseProbeOutput(stderr: string): HostFacts {
       fact.rc = Number(one(`cached_${i}_rc`));
       fact.version = one(`cached_${i}_version`).trim();
     }
+    if (values.has(`cached_${i}_cc`)) fact.codeCaches = values.get(`cached_${i}_cc`)!;
     cached.set(i, fact);
   }
   const untrusted = (values.get('trust_bad') ?? []).map(parseFinding);
@@ -199,13 +231,15 @@ export function parseProbeOutput(stderr: string): HostFacts {
     cached,
     envSet: values.get('env_set') ?? [],
     envUnset: values.get('env_unset') ?? [],
+    root: values.has('root') ? one('root') : null,
+    made: values.get('made') ?? [],
   };
 }
 
 /** `<role> <mode> <uid> <owner> <path>` (the path last: it may hold spaces). */
 function parseFinding(line: string): TrustFinding {
   // Fields are empty when `ls` printed nothing (no ls, no permission): judged untrusted.
-  const m = /^(anc|home|workdir|cache) (\S*) (\S*) (\S*) (.*)$/.exec(line);
+  const m = /^(anc|home|workdir|cache|run) (\S*) (\S*) (\S*) (.*)$/.exec(line);
   if (m === null) throw new Error(`unexpected trust line from the probe: ${JSON.stringify(line)}`);
   return { role: m[1] as TrustFinding['role'], mode: m[2]!, uid: m[3] === '' ? -1 : Number(m[3]), owner: m[4]!, path: m[5]! };
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readRegularFileSync } from '../../util/regular-file';
 import type { RemoteConfig } from '../../config/remote';
 import { TeaError, errorMessage, isTeaError } from '../../errors';
 import { describeBasefile, formatBytes, type Basefile, type BasefileCatalog } from './basefile';
@@ -7,7 +7,7 @@ import type { HostConnection, SftpLease } from '../ssh/connection';
 import { buildProbeRequest, ENV_NAME, parseProbeOutput, type CachedFact, type HostFacts } from './host-probe';
 import { expandHome } from '../../util/paths';
 import { knownKeyTypes, lookupName, parseKnownHosts } from '../trust/known-hosts';
-import { basefilePath, runLayout, sftpPath } from './layout';
+import { basefilePath, cacheDirOf, sftpPath } from './layout';
 import { BOOTSTRAP_COMMAND } from '../command/bootstrap';
 import { describeUntrusted } from './workdir-trust';
 import { decideTransfer, probeSftp, type SftpProbe, type TransferChoice } from '../transfer/transfer-choice';
@@ -44,6 +44,8 @@ export interface PreflightReport {
   transfer?: TransferChoice;
   /** The cached copy of the chosen basefile was verified (trusted directory, sha256, runs): the staging keeps it. Otherwise it uploads over it. */
   reuseCached?: boolean;
+  /** The V8 code caches the probe found beside the reused cached basefile (suffixes): none is shipped again. */
+  cachedCodeCaches?: string[];
   /** What stopped the preflight before it had the host's facts (connect, host key, auth, probe exec). */
   error?: unknown;
 }
@@ -57,6 +59,8 @@ export interface PreflightOptions {
   localVersion: string;
   /** Env var names that must reach the remote command through sshd's AcceptEnv (env_vars mode ssh_env). */
   acceptEnv?: readonly string[];
+  /** A run (not `tea hosts check`): the probe also makes the directories and writes the workflow (host-probe.ts). */
+  stage?: { runDirName: string; workflow: string };
   signal: AbortSignal;
 }
 
@@ -84,32 +88,35 @@ export async function preflight(connection: HostConnection, options: PreflightOp
   checks.push(hostKeyCheck(spec.strictHostKeyChecking, hostKeyBefore));
   checks.push({ name: 'authenticated', level: 'ok', detail: `as ${spec.user}` });
 
-  // SFTP first, held open during the probe's exec: a server that then refuses the exec
-  // (MaxSessions 1) shows that an SFTP channel would starve the branches.
-  const mode = options.remote.transfer ?? 'auto';
-  let sftp: SftpProbe | null = null;
-  if (mode !== 'exec') {
-    try {
-      sftp = await probeSftp(connection, options.signal);
-    } catch (error) {
-      if (options.signal.aborted) throw options.signal.reason;
-      checks.push({ name: 'probe', level: 'fail', detail: `cannot inspect the host: ${errorMessage(error)}` });
-      return report(undefined, { error });
-    }
-  }
-
   const env = [...(options.acceptEnv ?? [])];
   const bad = env.find((name) => !ENV_NAME.test(name));
   if (bad !== undefined) throw new TeaError('E_CONFIG_INVALID', `env var name ${JSON.stringify(bad)} is not a valid name`);
   // Every candidate's cache path: which one is used depends on facts this same exec gathers.
   const candidates = candidateBasefiles(options.catalog);
   const workdir = sftpPath(options.remote.workdir);
-  const cachePaths = candidates.map((b) => ({ path: basefilePath(runLayout(workdir, 'x'), b.sha256), sha256: b.sha256 }));
+  const cachePaths = candidates.map((b) => ({ path: basefilePath({ cacheDir: cacheDirOf(workdir) }, b.sha256), sha256: b.sha256 }));
+  const request = buildProbeRequest({ workdir, cached: cachePaths, env, ...(options.stage === undefined ? {} : { stage: options.stage }) });
+
+  // The SFTP probe and the probe exec go out together: one round trip of channel work instead
+  // of two (issue 21). SFTP's channel open is sent first, so on a server that allows one
+  // channel (MaxSessions 1) the exec is the one refused, waits, and finds SFTP crowding it
+  // out once the SFTP probe is done (connection.ts: sftpCrowdsExec).
+  const mode = options.remote.transfer ?? 'auto';
+  const sftpProbe: Promise<SftpProbe | null> = mode === 'exec' ? Promise.resolve(null) : probeSftp(connection, options.signal);
+  sftpProbe.catch(() => {}); // awaited below; a failure must not go unhandled while the exec runs
+  const probed = connection.exec(request.command, options.signal, { stdin: request.stdin, ...(env.length === 0 ? {} : { env: Object.fromEntries(env.map((n) => [n, 'tea-preflight'])) }) });
+  let sftp: SftpProbe | null = null;
+  try {
+    sftp = await sftpProbe;
+  } catch (error) {
+    await probed.catch(() => {});
+    if (options.signal.aborted) throw options.signal.reason;
+    checks.push({ name: 'probe', level: 'fail', detail: `cannot inspect the host: ${errorMessage(error)}` });
+    return report(undefined, { error });
+  }
   let facts: HostFacts;
   try {
-    const request = buildProbeRequest({ workdir, cached: cachePaths, env });
-    const result = await connection.exec(request.command, options.signal, { stdin: request.stdin, ...(env.length === 0 ? {} : { env: Object.fromEntries(env.map((n) => [n, 'tea-preflight'])) }) });
-    facts = parseProbeOutput(result.stderrTail);
+    facts = parseProbeOutput((await probed).stderrTail);
   } catch (error) {
     if (options.signal.aborted) throw options.signal.reason;
     if (isTeaError(error)) {
@@ -147,11 +154,12 @@ export async function preflight(connection: HostConnection, options: PreflightOp
   }
 
   let reuseCached = false;
+  let cachedCodeCaches: string[] = [];
   let uploadBytes = options.workflowBytes;
   if (choice.ok) {
     const { basefile } = choice;
     const index = candidates.indexOf(basefile);
-    const cachePath = basefilePath(runLayout(workdir, 'x'), basefile.sha256);
+    const cachePath = basefilePath({ cacheDir: cacheDirOf(workdir) }, basefile.sha256);
     let cached = facts.cached.get(index);
     if (index < 0 && basefile.kind !== 'other') {
       // The standalone binary is fingerprinted only once a host needs it: a second, small look.
@@ -168,6 +176,7 @@ export async function preflight(connection: HostConnection, options: PreflightOp
     const verdict = cachedCheck(basefile, cachePath, cached, options.localVersion);
     checks.push(verdict.check);
     reuseCached = !verdict.upload;
+    if (reuseCached) cachedCodeCaches = cached?.codeCaches ?? [];
     if (verdict.upload) uploadBytes += basefile.size;
   }
 
@@ -198,7 +207,7 @@ export async function preflight(connection: HostConnection, options: PreflightOp
     );
   }
 
-  return report(facts, { transfer, ...(choice.ok ? { basefile: choice.basefile, basefileWhy: choice.why, reuseCached } : {}) });
+  return report(facts, { transfer, ...(choice.ok ? { basefile: choice.basefile, basefileWhy: choice.why, reuseCached, cachedCodeCaches } : {}) });
 }
 
 /**
@@ -281,7 +290,7 @@ function connectFailure(checks: PreflightCheck[], error: unknown): void {
 /** Whether known_hosts had the host before we connected: tells "known" from "added now". */
 function knownBefore(knownHosts: string, host: string, port: number): boolean {
   try {
-    const entries = parseKnownHosts(readFileSync(knownHosts, 'utf8'));
+    const entries = parseKnownHosts(readRegularFileSync(knownHosts, 'utf8'));
     return knownKeyTypes(entries, lookupName(host, port)).length > 0;
   } catch {
     return false;

@@ -11,6 +11,8 @@ import { codeCacheToShip } from './code-cache-ship';
 import type { EnvTransfer } from './env-transfer';
 import { PROBE_BUDGET_SECONDS, preflight, unusableError, type PreflightReport } from './preflight';
 import { HostStaging, type StagedRun } from './staging';
+import { posix } from 'node:path';
+import { hostSlug, runDirName, runLayout } from './layout';
 import { createTransfer } from '../transfer/transfer-choice';
 
 export interface HostSessionDeps {
@@ -49,6 +51,8 @@ export class HostSession {
   #stagingStarted = false;
   #envProbe: Promise<void> | null = null;
   #closed = false;
+  /** The run directory the preflight's probe made (staging in the same exec), removed by close(). */
+  #runDirMade: string | null = null;
 
   constructor(
     readonly connection: HostConnection,
@@ -61,7 +65,7 @@ export class HostSession {
 
   /** Whether this run put anything on the host (its run directory may exist). */
   get wasStaged(): boolean {
-    return this.#stagingStarted;
+    return this.#stagingStarted || this.#runDirMade !== null;
   }
 
   /** The preflight, then the staging, once per run; resolves when the host is ready for flows. */
@@ -145,6 +149,8 @@ export class HostSession {
         workflowBytes: Buffer.byteLength(this.deps.workflowText),
         localVersion: VERSION,
         acceptEnv: this.deps.acceptEnv,
+        // The staging's directories and the workflow go with the probe's exec (issue 21: round trips).
+        stage: { runDirName: runDirName(this.deps.runId, hostSlug(this.host)), workflow: this.deps.workflowText },
         signal: bound.signal,
       });
     } catch (error) {
@@ -154,6 +160,13 @@ export class HostSession {
     } finally {
       bound.dispose();
     }
+    const usable = report.status !== 'unusable' && report.basefile !== undefined && report.facts !== undefined;
+    // The probe staged (made this run's directory, wrote the workflow) before the client judged
+    // the host: an unusable host loses it again; a usable one's is this run's to remove at close.
+    // `.cache` stays either way: hosts sharing the filesystem may be using it already.
+    const runDirMade = (report.facts?.made ?? []).find((d) => posix.basename(d) === runDirName(this.deps.runId, hostSlug(host)));
+    if (!usable && runDirMade !== undefined) await this.#unmake(runDirMade);
+    else if (report.facts?.root != null) this.#runDirMade = runLayout(report.facts.root, this.deps.runId, hostSlug(host)).runDir;
     if (isTeaError(report.error)) {
       // Could not connect, or lost the connection while probing: the scheduler's transport
       // handling applies, and the next attempt on this host runs the preflight again.
@@ -171,7 +184,22 @@ export class HostSession {
       reuseCached: report.reuseCached === true,
       codeCache,
       loginUid: report.facts.uid,
+      prestaged: report.facts.root == null ? null : { root: report.facts.root, codeCaches: report.cachedCodeCaches ?? [] },
     });
+  }
+
+  /** Removes the run directory the probe made on a host found unusable (bounded; a failure is only logged). */
+  async #unmake(runDir: string): Promise<void> {
+    const bound = deadline(30_000, () => new TeaError('E_TIMEOUT', `removing ${runDir} did not finish within 30s`), this.#lifetime.signal);
+    try {
+      const request = execRequest({ script: 'rm -rf -- "$1"', args: [runDir] });
+      const result = await this.connection.exec(request.command, bound.signal, { stdin: request.stdin });
+      if (result.code !== 0) throw new Error(result.stderrTail || `exit ${result.code}`);
+    } catch (error) {
+      this.deps.logger.warn(`${this.host}: could not remove ${runDir}, which the preflight made: remove it by hand: ${errorMessage(error)}`);
+    } finally {
+      bound.dispose();
+    }
   }
 
   /** A signal for one once-per-host step: its own budget, and the session's lifetime. */
@@ -200,8 +228,9 @@ export class HostSession {
       wait.dispose();
     }
     this.#lifetime.abort(new TeaError('E_CANCELLED', `${this.host}: the run is closing`, { host: this.host }));
-    if (remote.cleanup && this.#staged !== null) {
-      const dir = this.#staged.layout.runDir;
+    const runDir = this.#staged?.layout.runDir ?? this.#runDirMade;
+    if (remote.cleanup && runDir !== null) {
+      const dir = runDir;
       const bound = deadline(30_000, () => new TeaError('E_TIMEOUT', `removing ${dir} did not finish within 30s`));
       try {
         const request = execRequest({ script: 'rm -rf -- "$1"', args: [dir] });

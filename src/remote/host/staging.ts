@@ -5,7 +5,7 @@ import type { Logger } from '../../log';
 import type { Basefile } from './basefile';
 import type { ShippedCodeCache } from './code-cache-ship';
 import type { HostConnection } from '../ssh/connection';
-import { basefilePath, runLayout, sftpPath, type RunLayout } from './layout';
+import { basefilePath, hostSlug, runLayout, sftpPath, type RunLayout } from './layout';
 import { DIR_MODE, FILE_MODE, type FileTransfer } from '../transfer/file-transfer';
 import { isNoSuchFile } from '../ssh/sftp-ops';
 import type { TrustRole } from './workdir-trust';
@@ -17,6 +17,13 @@ export interface StagingOptions {
   codeCache?: ShippedCodeCache | null;
   /** The login user's uid (preflight): every directory is checked against it (workdir-trust.ts). */
   loginUid: number;
+  /**
+   * The preflight's probe made the workdir, `.cache` and the run directory (checked as the
+   * trust rule asks) and wrote the workflow, in its one exec (host-probe.ts): the first staging
+   * only ships what is missing. `root` is the workdir's physical path; `codeCaches` the code
+   * cache suffixes found beside the verified cached basefile.
+   */
+  prestaged?: { root: string; codeCaches: readonly string[] } | null;
 }
 
 export interface StagedRun {
@@ -88,6 +95,8 @@ export class HostStaging {
         throw new TeaError('E_STAGING_FAILED', `${host}: ${what}: ${errorMessage(error)}`, { host, cause: error });
       }
     };
+    const prestaged = generation === 0 ? (this.options.prestaged ?? null) : null;
+    if (prestaged !== null) return this.#shipMissing(prestaged, generation, signal);
     // Every directory on the way is created 0700, or checked (owner, mode, no symlink) when it
     // exists, before anything is written into it: the preflight checked what existed then.
     const relative = sftpPath(this.workdir);
@@ -97,16 +106,46 @@ export class HostStaging {
     const root = await step(`cannot create workdir ${this.workdir} (is it writable?)`, () =>
       trusted(relative.startsWith('/') ? '' : '.', names, (i) => (i === names.length - 1 ? 'workdir' : 'anc')),
     );
-    const layout = runLayout(root, this.runId);
+    const layout = runLayout(root, this.runId, hostSlug(host));
     await step(`cannot create ${layout.cacheDir}`, () => trusted(root, ['.cache'], () => 'cache'));
     const tea = basefilePath(layout, this.basefile.sha256);
     await step(`cannot upload the basefile to ${tea} (disk full?)`, () => this.#putBasefile(tea, signal));
     const codeCache = this.options.codeCache ?? null;
     if (codeCache !== null) await this.#putCodeCache(codeCache, `${tea}${codeCache.suffix}`, signal);
-    // Checked like the rest: hosts sharing a filesystem (NFS homes) may share the run directory too.
+    // Checked like the rest; one per host (layout.ts), so hosts sharing an NFS home never share it.
     await step(`cannot create ${layout.runDir}`, () => trusted(root, [posix.basename(layout.runDir)], () => 'run'));
     await step(`cannot write ${layout.workflow} (disk full?)`, () => transfer.writeFile(layout.workflow, this.workflowText, FILE_MODE, signal));
     return { layout, tea, transfer, generation };
+  }
+
+  /**
+   * The first staging after a probe that staged (StagingOptions.prestaged): directories and
+   * workflow are there; the basefile is uploaded unless the probe verified the cached copy (in
+   * the same exec, moments ago: a copy that vanishes later is restaged), and its code cache
+   * unless one is there. Both uploads share the SFTP channel at once (pipelined).
+   */
+  async #shipMissing(prestaged: { root: string; codeCaches: readonly string[] }, generation: number, signal: AbortSignal): Promise<StagedRun> {
+    const host = this.connection.spec.id;
+    const layout = runLayout(prestaged.root, this.runId, hostSlug(host));
+    const tea = basefilePath(layout, this.basefile.sha256);
+    const codeCache = this.options.codeCache ?? null;
+    const reuse = this.options.reuseCached === true;
+    const uploads: Promise<void>[] = [];
+    if (!reuse) {
+      uploads.push(
+        this.#putBasefile(tea, signal).catch((error: unknown) => {
+          if (error instanceof TeaError || signal.aborted) throw error;
+          throw new TeaError('E_STAGING_FAILED', `${host}: cannot upload the basefile to ${tea} (disk full?): ${errorMessage(error)}`, { host, cause: error });
+        }),
+      );
+    }
+    if (codeCache !== null && !(reuse && prestaged.codeCaches.includes(codeCache.suffix))) {
+      uploads.push(this.#putCodeCache(codeCache, `${tea}${codeCache.suffix}`, signal, !reuse));
+    }
+    const settled = await Promise.allSettled(uploads);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    return { layout, tea, transfer: this.transfer, generation };
   }
 
   async #putBasefile(target: string, signal: AbortSignal): Promise<void> {
@@ -120,9 +159,9 @@ export class HostStaging {
   }
 
   /** Best effort: without it the host's first runs write their own. */
-  async #putCodeCache(cache: ShippedCodeCache, target: string, signal: AbortSignal): Promise<void> {
+  async #putCodeCache(cache: ShippedCodeCache, target: string, signal: AbortSignal, knownMissing = false): Promise<void> {
     try {
-      if ((await this.transfer.size(target, signal)) !== null) return;
+      if (!knownMissing && (await this.transfer.size(target, signal)) !== null) return;
       await this.transfer.putFile(cache.localPath, target, { mode: FILE_MODE, size: statSync(cache.localPath).size }, signal);
       this.logger.debug(`${this.connection.spec.id}: staged the basefile's code cache ${target}`);
     } catch (error) {

@@ -3,7 +3,7 @@ import type { ConnectConfig } from 'ssh2';
 import { TeaError, errorMessage } from '../../errors';
 import type { HostKeyPolicy } from '../trust/host-key-policy';
 import type { HostSpec } from '../trust/hosts';
-import { rsaSha512Key } from '../trust/rsa-sha2-512';
+import { rsaSha512Agent, rsaSha512Key } from '../trust/rsa-sha2-512';
 
 /** The host key policy for a host (target or jump host): its known_hosts file and StrictHostKeyChecking. */
 export type HostKeysFor = (spec: HostSpec) => HostKeyPolicy;
@@ -64,7 +64,8 @@ export function clientConfig(
  */
 export function authMethods(spec: HostSpec): unknown[] {
   const methods: unknown[] = [];
-  if (spec.agent !== undefined) methods.push({ type: 'agent', username: spec.user, agent: spec.agent });
+  // (Its RSA keys are offered as rsa-sha2-512 too, as the identity files below are.)
+  if (spec.agent !== undefined) methods.push({ type: 'agent', username: spec.user, agent: rsaSha512Agent(spec.agent) });
   for (const identity of spec.identities) {
     methods.push({ type: 'publickey', username: spec.user, key: identity.key, ...(identity.passphrase === undefined ? {} : { passphrase: identity.passphrase }) });
     // ssh2 signs an RSA key with rsa-sha2-256 only: offer it once more as rsa-sha2-512

@@ -10,7 +10,7 @@ import type { HostKeysFor } from './client-config';
 import type { HostSpec } from '../trust/hosts';
 import { Semaphore } from '../../util/semaphore';
 import { TailBuffer } from '../../util/tail';
-import { raceAbort, sleep } from '../../util/abort';
+import { deadline, raceAbort, sleep } from '../../util/abort';
 import { openTransport, type Transport } from './transport';
 import { sftpOps, type SftpOps } from './sftp-ops';
 import { sftpOpenError, sftpRequestError, isSftpStatus } from './sftp-errors';
@@ -101,6 +101,13 @@ export class HostConnection {
   #execOpen = 0;
   /** Connections opened so far (tests compare it with the sshd log). */
   connectCount = 0;
+  /**
+   * Requests sent on this host's connections so far, by kind: each costs round trips on a
+   * real link (docs/operations.md "Round trips"), so tests count them. `exec`: channel open +
+   * exec request; `sftpChannel`: channel open + subsystem request + version; `sftp`: one
+   * SFTP operation (an upload counts once, its writes are pipelined).
+   */
+  readonly requests = { exec: 0, sftpChannel: 0, sftp: 0 };
   /**
    * The server refused an exec channel while only the SFTP channel was open (MaxSessions 1):
    * an SFTP channel kept open would starve exec. Transfer choice reads it (auto: exec).
@@ -219,6 +226,7 @@ export class HostConnection {
       // any await resumes: record it from inside ssh2's callback, or it is lost.
       const exit: ExitRecord = { code: null, signal: null };
       const execOptions = options.env === undefined ? {} : { env: { ...options.env } };
+      this.requests.exec += 1;
       const stream = await this.#openChannel<ClientChannel>(live, signal, 'exec', (cb) =>
         live.client.exec(command, execOptions, (err, channel) => {
           channel?.on('exit', (code: number | null, sig?: string) => {
@@ -267,6 +275,7 @@ export class HostConnection {
     const ms = this.settings.sftpTimeoutSeconds * 1000;
     const giveUp = new AbortController();
     const state: SftpState = { opening: Promise.resolve(null as never), wrapper: null, leases: 0, dropped: false };
+    this.requests.sftpChannel += 1;
     const opened = this.#openChannel<SFTPWrapper>(live, giveUp.signal, 'sftp', (cb) => live.client.sftp(cb));
     state.opening = new Promise<SFTPWrapper>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -314,6 +323,7 @@ export class HostConnection {
     const base = this.settings.sftpTimeoutSeconds;
     const guard = <A extends unknown[], T>(name: string, call: (...args: A) => Promise<T>, extraSeconds: (...args: A) => number = () => 0) =>
       (...args: A): Promise<T> => {
+        this.requests.sftp += 1;
         const seconds = base + extraSeconds(...args);
         const deadline = AbortSignal.timeout(Math.ceil(seconds * 1000));
         return raceAbort(call(...args), signal, live.lost, deadline).catch((error: unknown) => {
@@ -337,9 +347,15 @@ export class HostConnection {
     };
   }
 
-  /** Opens a channel, waiting and retrying on this connection while the server refuses one (MaxSessions). */
+  /**
+   * Opens a channel, waiting and retrying on this connection while the server refuses one (MaxSessions).
+   * Refusals and unanswered requests share one bound, `channel_wait`: a server that answers
+   * keepalives but never confirms the channel (or never answers the exec/subsystem request)
+   * would otherwise hold the flow for as long as its signal allows, forever without timeout_seconds.
+   */
   async #openChannel<T>(live: Live, signal: AbortSignal | undefined, kind: 'exec' | 'sftp', open: (cb: (err: Error | undefined, channel: T) => void) => void): Promise<T> {
     const started = Date.now();
+    const waitMs = this.settings.channelWaitSeconds * 1000;
     let crowded = false;
     for (let tries = 0; ; tries += 1) {
       const opened = new Promise<T>((resolve, reject) => {
@@ -350,11 +366,13 @@ export class HostConnection {
           reject(new TeaError('E_CONNECTION_LOST', `${this.spec.id}: connection lost (${(error as Error).message})`, { host: this.spec.id, cause: error }));
         }
       });
+      const unanswered = deadline(Math.max(1, waitMs - (Date.now() - started)), () => this.#unansweredChannel(kind));
       try {
-        return await raceAbort(opened, signal, live.lost);
+        return await raceAbort(opened, signal, live.lost, unanswered.signal);
       } catch (error) {
         // Given up while the server was still answering: a channel that opens later is closed at once.
-        if (signal?.aborted || live.lost.aborted) void opened.then((channel) => closeLate(kind, channel), () => {});
+        if (signal?.aborted || live.lost.aborted || unanswered.signal.aborted) void opened.then((channel) => closeLate(kind, channel), () => {});
+        if (error === unanswered.signal.reason) throw error;
         // Dropbear answers a burst of session requests with "Unable to exec" now and then: nothing ran, retry like a refusal.
         const refusedExec = kind === 'exec' && error instanceof Error && /^Unable to exec/.test(error.message);
         if ((!isChannelOpenFailure(error) && !refusedExec) || live.closed) throw error;
@@ -387,8 +405,19 @@ export class HostConnection {
           );
         }
         await sleep(Math.min(250, 5 * 2 ** Math.min(tries, 6)), signal);
+      } finally {
+        unanswered.dispose();
       }
     }
+  }
+
+  #unansweredChannel(kind: 'exec' | 'sftp'): TeaError {
+    const what = kind === 'exec' ? 'an exec channel' : 'the SFTP channel';
+    return new TeaError(
+      'E_CHANNEL_UNAVAILABLE',
+      `${this.spec.id}: the server did not open ${what} within ${this.settings.channelWaitSeconds}s (no answer, while the connection stayed alive): sshd may be stuck in session setup (PAM, home directory) or overloaded; raise settings.parallel.remote.channel_wait if it is only slow`,
+      { host: this.spec.id },
+    );
   }
 
   #collect(live: Live, stream: ClientChannel, exit: ExitRecord, signal: AbortSignal, options: ExecOptions): Promise<ExecResult> {
@@ -399,9 +428,13 @@ export class HostConnection {
       let stdoutBytes = 0;
       let stdoutOverflow = false;
       let done = false;
+      let unclosed: NodeJS.Timeout | undefined;
+      let exitedIdle: NodeJS.Timeout | undefined;
       const finish = (fn: () => void) => {
         if (done) return;
         done = true;
+        clearTimeout(unclosed);
+        clearTimeout(exitedIdle);
         signal.removeEventListener('abort', onAbort);
         live.lost.removeEventListener('abort', onLost);
         fn();
@@ -431,7 +464,21 @@ export class HostConnection {
         }
       }
       stream.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-      stream.on('close', () =>
+      // After the exit status, the channel stays open for as long as anything the command
+      // started holds its output (OpenSSH: `sleep 600 &` keeps it 600 s). Output that still
+      // flows is waited for; once none has come for EXITED_IDLE_MS, the channel is ours to close.
+      const afterExit = () => {
+        if (done || (exit.code === null && exit.signal === null)) return;
+        clearTimeout(exitedIdle);
+        exitedIdle = setTimeout(() => {
+          stream.close();
+          settle();
+        }, EXITED_IDLE_MS);
+      };
+      stream.on('exit', afterExit);
+      stream.on('data', afterExit);
+      stream.stderr.on('data', afterExit);
+      const settle = () =>
         finish(() => {
           if (signal.aborted) return reject(signal.reason);
           // No exit status and no exit signal: the channel was torn down under us
@@ -443,8 +490,9 @@ export class HostConnection {
           const result: ExecResult = { code, signal: exitSignal, stderrTail: stderr.text() };
           if (limit !== undefined) Object.assign(result, { stdout: Buffer.concat(stdout), stdoutOverflow });
           resolve(result);
-        }),
-      );
+        });
+      stream.on('close', settle);
+      afterExit(); // the exit status may have come with the exec reply
       // Ending the channel is what ends the remote work: the watchdog sees stdin close.
       const onAbort = () => {
         try {
@@ -453,6 +501,9 @@ export class HostConnection {
           /* channel already gone */
         }
         stream.close();
+        // A server that never answers our close (keepalives still answered, so the connection
+        // is never lost) must not keep this exec, and its channel slot, forever.
+        unclosed = setTimeout(() => finish(() => reject(signal.reason)), CLOSE_ANSWER_MS);
       };
       signal.addEventListener('abort', onAbort, { once: true });
       if (signal.aborted) onAbort();
@@ -475,6 +526,12 @@ export class HostConnection {
     if (!live.closed) live.client.destroy();
   }
 }
+
+/** Quiet time after the exit status before the channel is closed from this side (runChild: the same 2 s). */
+const EXITED_IDLE_MS = 2000;
+
+/** How long an aborted exec waits for the server to confirm the channel's close (OpenSSH: at once). */
+const CLOSE_ANSWER_MS = 5000;
 
 function closeLate(kind: 'exec' | 'sftp', channel: unknown): void {
   try {

@@ -44,6 +44,14 @@ const SCRIPTS = {
     `if [ "$4" = - ]; then :; elif command -v sha256sum >/dev/null 2>&1; then h=$(sha256sum < "$2"); h=\${h%% *}; [ "$h" = "$4" ] || { rm -f "$2"; echo "tea: sha256 $h, expected $4" >&2; exit ${BAD_HASH}; }; fi`,
     'chmod "$5" "$2" && mv -f "$2" "$1" || { rm -f "$2"; exit 1; }',
   ].join('; '),
+  // $1 temp $2 target $3 size $4 sha256 or -: an upload that arrived by SFTP, checked and renamed
+  // in one exec (one round trip of requests instead of stat, hash and rename: issue 21).
+  settle: [
+    's=$(wc -c < "$1") || exit 1; s=$((s))',
+    `if [ "$s" -ne "$3" ]; then rm -f "$1"; echo "tea: size mismatch after upload: $s of $3 bytes" >&2; exit ${BAD_SIZE}; fi`,
+    `if [ "$4" = - ]; then :; elif command -v sha256sum >/dev/null 2>&1; then h=$(sha256sum < "$1"); h=\${h%% *}; [ "$h" = "$4" ] || { rm -f "$1"; echo "tea: sha256 mismatch after upload: host has $h, expected $4" >&2; exit ${BAD_HASH}; }; fi`,
+    'mv -f -- "$1" "$2" || { rm -f "$1"; exit 1; }',
+  ].join('; '),
   // $1 path $2 max bytes $3 marker: marker and size, then the content.
   read: `[ -f "$1" ] || exit ${NO_SUCH_FILE}; s=$(wc -c < "$1"); s=$((s)); [ "$s" -le "$2" ] || { echo "tea: $1 has $s bytes, more than $2" >&2; exit ${TOO_BIG}; }; printf "\\n%s %s\\n" "$3" $s; cat -- "$1"`,
   // files, then empty directories; missing ones are fine.

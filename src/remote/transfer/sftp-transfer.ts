@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import type { HostConnection } from '../ssh/connection';
 import { isNoSuchFile, type SftpOps } from '../ssh/sftp-ops';
-import { execRequest } from '../command/bootstrap';
+import { BAD_HASH, BAD_SIZE, scriptRequest } from './exec-scripts';
 import { ensureTrustedDirs, type TrustCheck } from '../host/workdir-trust';
 import { DIR_MODE, NoSuchFileError, uploadTempName, type FileTransfer, type PutOptions } from './file-transfer';
 
@@ -53,28 +53,22 @@ export class SftpTransfer implements FileTransfer {
   async putFile(localPath: string, target: string, options: PutOptions, signal: AbortSignal): Promise<void> {
     const temp = uploadTempName(target, this.runId);
     try {
-      await this.#with(signal, async (ops) => {
-        await ops.fastPut(localPath, temp, options.mode, options.size);
-        const uploaded = await ops.stat(temp);
-        if (uploaded.size !== options.size) throw new Error(`size mismatch after upload: ${uploaded.size} of ${options.size} bytes`);
-      });
-      // Outside the lease: with MaxSessions 1 the hash check's exec needs the SFTP channel's slot.
-      if (options.sha256 !== undefined) await this.#checkHash(temp, options.sha256, signal);
-      await this.#with(signal, (ops) => ops.rename(temp, target));
+      await this.#with(signal, (ops) => ops.fastPut(localPath, temp, options.mode, options.size));
     } catch (error) {
       await this.#with(signal, (ops) => ops.unlink(temp)).catch(() => {});
       throw error;
     }
-  }
-
-  /** The host's sha256sum (coreutils or BusyBox) when it has one. */
-  async #checkHash(path: string, expected: string, signal: AbortSignal): Promise<void> {
-    const request = execRequest({ script: 'if command -v sha256sum >/dev/null 2>&1; then sha256sum -b "$1" >&2; fi', args: [path] });
-    const result = await this.connection.exec(request.command, signal, { stdin: request.stdin });
-    const reported = /(?:^|\n)([0-9a-f]{64})\s/.exec(result.stderrTail)?.[1];
-    if (reported !== undefined && reported !== expected) {
-      throw new Error(`sha256 mismatch after upload: host has ${reported}, expected ${expected}`);
+    // Size, sha256 (when the host has sha256sum) and the rename in one exec: one round trip of
+    // requests, not three. Outside the lease: with MaxSessions 1 the exec needs the SFTP channel's slot.
+    const request = scriptRequest('settle', [temp, target, String(options.size), options.sha256 ?? '-']);
+    const result = await this.connection.exec(request.command, signal, { stdin: request.stdin as Buffer });
+    if (result.code === 0) return;
+    const why = result.stderrTail.trim().split('\n').pop() ?? '';
+    if (result.code !== BAD_SIZE && result.code !== BAD_HASH) {
+      await this.#with(signal, (ops) => ops.unlink(temp)).catch(() => {});
+      throw new Error(`cannot move the upload into ${target}: ${why || `exit ${result.code}`}`);
     }
+    throw new Error(why.replace(/^tea: /, '') || `the upload to ${target} arrived damaged`);
   }
 
   writeFile(path: string, data: string | Buffer, mode: number, signal: AbortSignal): Promise<void> {

@@ -19,17 +19,15 @@ export interface TransferChoice {
 }
 
 /**
- * Opens the SFTP channel and makes one request (realpath), each under the SFTP deadline.
+ * Opens the SFTP channel, under the SFTP deadline. Opening it is the test: ssh2 answers only
+ * after the server's SFTP version packet, so a subsystem that is missing, never answers, or is
+ * preceded by rc-file output fails here; no request beyond it is needed (each costs a round trip).
  * Never throws for the host's state, except a lost connection (the preflight's own failure).
  */
 export async function probeSftp(connection: HostConnection, signal: AbortSignal): Promise<SftpProbe> {
   try {
     const lease = await connection.sftpLease(signal);
-    try {
-      await lease.ops.realpath('.');
-    } finally {
-      lease.release();
-    }
+    lease.release();
     return { usable: true };
   } catch (error) {
     if (signal.aborted || (isTeaError(error) && error.code === 'E_CONNECTION_LOST')) throw error;

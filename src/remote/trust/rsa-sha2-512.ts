@@ -1,4 +1,4 @@
-import { utils, type ParsedKey } from 'ssh2';
+import { BaseAgent, createAgent, utils, type GetStreamCallback, type IdentityCallback, type ParsedKey, type SignCallback, type SigningRequestOptions } from 'ssh2';
 import type { Identity } from './identities';
 
 /**
@@ -17,8 +17,47 @@ import type { Identity } from './identities';
 export function rsaSha512Key(identity: Identity): ParsedKey | null {
   const parsed = utils.parseKey(identity.key, identity.passphrase);
   if (parsed instanceof Error || Array.isArray(parsed) || parsed.type !== 'ssh-rsa') return null;
-  const variant = Object.create(parsed) as ParsedKey;
-  Object.defineProperty(variant, 'type', { value: 'rsa-sha2-512' });
+  const variant = sha512Variant(parsed);
   Object.defineProperty(variant, 'sign', { value: (data: Buffer) => parsed.sign(data, 'sha512') });
   return variant;
+}
+
+/** The key with the algorithm name `rsa-sha2-512`; ssh2 sends that name as it is. */
+function sha512Variant(key: ParsedKey): ParsedKey {
+  const variant = Object.create(key) as ParsedKey;
+  Object.defineProperty(variant, 'type', { value: 'rsa-sha2-512' });
+  return variant;
+}
+
+export function rsaSha512Agent(socket: string): BaseAgent {
+  const inner = createAgent(socket);
+  const base = new WeakMap<object, ParsedKey>();
+  class Sha512Agent extends BaseAgent<ParsedKey> {
+    getIdentities(cb: IdentityCallback<ParsedKey>): void {
+      inner.getIdentities((error, keys) => {
+        if (error || keys === undefined) return cb(error ?? undefined);
+        // An agent's keys are parsed keys at run time (the typings allow more).
+        const offered = (keys as ParsedKey[]).flatMap((key) => {
+          if (key.type !== 'ssh-rsa') return [key];
+          const variant = sha512Variant(key);
+          base.set(variant, key);
+          return [key, variant];
+        });
+        cb(undefined, offered);
+      });
+    }
+
+    sign(pubKey: ParsedKey, data: Buffer, options: SigningRequestOptions | SignCallback, cb?: SignCallback): void {
+      const done = typeof options === 'function' ? options : cb;
+      const original = base.get(pubKey);
+      if (original !== undefined) inner.sign(original, data, { hash: 'sha512' }, done);
+      else inner.sign(pubKey, data, typeof options === 'object' ? options : {}, done);
+    }
+
+    override getStream(cb: GetStreamCallback): void {
+      if (inner.getStream === undefined) return cb(new Error('this agent cannot be forwarded'));
+      inner.getStream(cb);
+    }
+  }
+  return new Sha512Agent();
 }

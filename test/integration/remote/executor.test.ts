@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseParallelConfig } from '../../../src/config/parallel';
 import { RemoteExecutor } from '../../../src/remote/executor';
+import { hostSlug } from '../../../src/remote/host/layout';
 import { getHosts, type HostsFixture } from '../../harness/hosts';
 import { capture, flow, FANOUT_YAML } from './helpers';
 
@@ -61,12 +62,13 @@ describe('RemoteExecutor against real sshd', () => {
     const { results, executor } = await run([flow('work', { n: 2 })], { hosts: [fx.hosts[0]!.sshlogin], cleanup: false, workdir });
     expect(results[0]!.success).toBe(true);
     const entries = await ls(0, workdir);
-    expect(entries).toEqual(expect.arrayContaining(['.cache', `run-${executor.runId}`]));
-    const yaml = await fx.exec(0, `cat ${workdir}/run-${executor.runId}/workflow.yaml`);
+    const runDir = `run-${executor.runId}-${hostSlug(fx.hosts[0]!.sshlogin)}`;
+    expect(entries).toEqual(expect.arrayContaining(['.cache', runDir]));
+    const yaml = await fx.exec(0, `cat ${workdir}/${runDir}/workflow.yaml`);
     expect(yaml.stdout).toBe(FANOUT_YAML);
-    const flowDirs = await ls(0, `${workdir}/run-${executor.runId}`);
+    const flowDirs = await ls(0, `${workdir}/${runDir}`);
     expect(flowDirs).toEqual(expect.arrayContaining(['workflow.yaml', '1-0-a1']));
-    const modes = await fx.exec(0, `stat -c '%a %n' ${workdir}/run-${executor.runId} ${workdir}/run-${executor.runId}/workflow.yaml ${workdir}/run-${executor.runId}/1-0-a1/input.json`);
+    const modes = await fx.exec(0, `stat -c '%a %n' ${workdir}/${runDir} ${workdir}/${runDir}/workflow.yaml ${workdir}/${runDir}/1-0-a1/input.json`);
     expect(modes.stdout.split('\n').filter(Boolean).map((l) => l.split(' ')[0])).toEqual(['700', '600', '600']);
     await fx.exec(0, `rm -rf ${workdir}`);
   });

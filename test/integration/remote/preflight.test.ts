@@ -164,10 +164,10 @@ describe('preflight against real sshd', () => {
   });
 
   it('excludes a host without Node when the basefile needs it, with one log line; its flows move without using a retry', async () => {
-    // Host 1's sessions get a PATH with the tools the probe uses, but no node.
+    // Host 1's sessions get a PATH with the tools the probe uses (cat: the workflow it stages), but no node.
     const bin = join(scratch, 'no-node-bin');
     mkdirSync(bin);
-    for (const tool of ['sh', 'uname', 'dirname', 'df', 'awk', 'mkdir', 'chmod', 'rm', 'wc', 'tr', 'head', 'env', 'grep', 'id', 'ls']) {
+    for (const tool of ['sh', 'uname', 'dirname', 'df', 'awk', 'mkdir', 'chmod', 'rm', 'cat', 'wc', 'tr', 'head', 'env', 'grep', 'id', 'ls']) {
       symlinkSync(execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), join(bin, tool));
     }
     chmodSync(bin, 0o755);

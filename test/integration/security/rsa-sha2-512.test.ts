@@ -12,12 +12,19 @@ jest.setTimeout(120_000);
 let fx: LocalHostsFixture;
 const dir = scratch();
 const rsaKey = join(dir, 'id_rsa');
+const agentSocket = join(dir, 'agent.sock');
+let agentPid: string | undefined;
 beforeAll(async () => {
   fx = await startLocalHosts({ count: 1, sshdOptions: { PubkeyAcceptedAlgorithms: 'rsa-sha2-512' } });
   execFileSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-N', '', '-f', rsaKey]);
   appendFileSync(join(dirname(fx.hosts[0]!.logPath), 'authorized_keys'), readFileSync(`${rsaKey}.pub`));
+  // An ssh-agent holding only the RSA key (OpenSSH's own agent, as users run it).
+  const started = execFileSync('ssh-agent', ['-s', '-a', agentSocket], { encoding: 'utf8' });
+  agentPid = /SSH_AGENT_PID=(\d+)/.exec(started)?.[1];
+  execFileSync('ssh-add', ['-q', rsaKey], { env: { ...process.env, SSH_AUTH_SOCK: agentSocket }, stdio: 'ignore' });
 });
 afterAll(async () => {
+  if (agentPid !== undefined) process.kill(Number(agentPid));
   await fx?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -40,4 +47,17 @@ it('tea logs in with it (rsa-sha2-512) and runs the branch', async () => {
   const { results } = await runFlows(fx, [flow('work', { n: 5 })], { identity_file: rsaKey, agent: false, ssh_config: false });
   expect(results[0]).toMatchObject({ success: true, state: { doubled: 10 } });
   expect(fx.readLog(0)).toMatch(/Accepted publickey for \S+ from \S+ port \d+ ssh2: RSA SHA256:/);
+});
+
+describe('the RSA key held in an ssh-agent', () => {
+  it('plain ssh2 with the agent is refused: it asks the agent for rsa-sha2-256 signatures only', async () => {
+    await expect(connectHost(fx, 0, { agent: agentSocket })).rejects.toMatchObject({ level: 'client-authentication' });
+  });
+
+  it('tea logs in through the agent (it asks the agent for a SHA-512 signature) and runs the branch', async () => {
+    // The fixture's own ed25519 key stays configured: the host refuses it, so only the agent's key can log in.
+    const { results } = await runFlows(fx, [flow('work', { n: 6 })], { agent: agentSocket, ssh_config: false });
+    expect(results[0]).toMatchObject({ success: true, state: { doubled: 12 } });
+    expect(fx.readLog(0)).toMatch(/Accepted publickey for \S+ from \S+ port \d+ ssh2: RSA SHA256:/);
+  });
 });

@@ -113,7 +113,7 @@ describe('Progress on a terminal', () => {
       }
       return rows;
     };
-    return { stream, raw: () => raw, screen, resize: (n: number) => ((columns = n), Object.assign(stream, { columns: n }), stream.emit('resize')) };
+    return { stream, raw: () => raw, screen, shrinkSilently: (n: number) => (columns = n), resize: (n: number) => ((columns = n), Object.assign(stream, { columns: n }), stream.emit('resize')) };
   }
   const host = (i: number) => `tea-test@build-host-number-${i}.example.org:22`;
   const runOn = (progress: Progress, n: number) => {
@@ -169,6 +169,23 @@ describe('Progress on a terminal', () => {
     progress.stop();
   });
 
+  it('a redraw between a resize and its signal uses the width the terminal has now', () => {
+    const t = terminal(200);
+    const progress = new Progress({ stream: t.stream, tty: true, redrawMs: 60_000 });
+    runOn(progress, 4);
+    // The terminal is 40 wide already; `columns` and the 'resize' event have not caught up.
+    Object.assign(t.stream, { getWindowSize: () => [40, 40] });
+    t.shrinkSilently(40);
+    progress.write('tea: info: a log line\n');
+    // (The fake screen replays everything at the new width, so rows drawn before it are not
+    // what a real terminal shows; tmux is the real check, test/integration/cli/terminal.test.ts.)
+    const rows = t.screen().filter(Boolean);
+    expect(rows.slice(rows.indexOf('tea: info: a log line') + 1)).toEqual(['remote 0/4 done | 0 failed | 0 retrying', '  +4 more']);
+    // The rows erased before the log line are counted at the new width: 2 + 5 rows, so 6 up.
+    expect(t.raw()).toContain('\r\u001b[6A\u001b[2K');
+    progress.stop();
+  });
+
   it('redraws on a timer (elapsed time moves) and leaves the last status on screen when stopped', () => {
     jest.useFakeTimers();
     try {
@@ -205,6 +222,17 @@ it('joblogRows: one row per attempt, GNU Parallel style times, -1 without an exi
     { Seq: '8', Host: A, Starttime: '1767225600.000', JobRuntime: '0.010', Exitval: '-1', Signal: '0', ErrorCode: 'E_CONNECTION_LOST', Branch: 'y', Attempt: '1', FanOut: 'split', Strategy: 'remote' },
     { Seq: '9', Host: B, Starttime: '1767225600.000', JobRuntime: '0.020', Exitval: '3', Signal: '0', ErrorCode: 'E_REMOTE_EXIT', Branch: 'y', Attempt: '2', FanOut: 'split', Strategy: 'remote' },
     { Seq: '10', Host: 'local', Starttime: '1767225600.000', JobRuntime: '0.005', Exitval: '0', Signal: '0', ErrorCode: '', Branch: 'z', Attempt: '1', FanOut: 'split', Strategy: 'thread' },
+  ]);
+});
+
+it('joblogRows: a branch that failed before any attempt still gets a row (Attempt 0, Host -)', () => {
+  const never: Extract<RunEvent, { type: 'fanout:finished' }> = {
+    ...finished,
+    results: [{ branch: 'q', strategy: 'remote', success: false, error_code: 'E_NO_HEALTHY_HOST', attempts: [] }],
+  };
+  const rows = joblogRows(never, 1, Date.parse(at));
+  expect(rows.map((r) => Object.fromEntries(JOBLOG_COLUMNS.map((c, i) => [c, r[i]])))).toEqual([
+    { Seq: '1', Host: '-', Starttime: '1767225600.000', JobRuntime: '0.000', Exitval: '-1', Signal: '0', ErrorCode: 'E_NO_HEALTHY_HOST', Branch: 'q', Attempt: '0', FanOut: 'split', Strategy: 'remote' },
   ]);
 });
 

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildProbeRequest, parseProbeOutput } from '../../../../src/remote/host/host-probe';
@@ -88,6 +88,56 @@ describe('host probe', () => {
     expect(cacheLinked.untrusted).toEqual([expect.objectContaining({ role: 'cache', path: cache })]);
     expect(existsSync(join(dir, 'RAN'))).toBe(false);
     expect(readdirSync(dir).filter((f) => f.startsWith('.tea-probe'))).toEqual([]);
+  });
+
+  // Issue 21: a run's staging rides on the probe's exec instead of one SFTP round trip per directory.
+  it('stages in the same exec when the workdir exists: makes .cache and the run directory 0700 and writes the workflow from stdin', async () => {
+    const workdir = join(dir, 'a', 'b');
+    const workflow = "name: it's\nnodes: []\n";
+    const stage = { runDirName: 'run-r1-h0', workflow };
+    // A first run's workdir is made by the staging, after the client judged the host: the probe makes nothing.
+    const first = parseProbeOutput(await runProbe(buildProbeRequest({ workdir, cached: [], env: [], stage })));
+    expect([first.root, first.made, existsSync(join(dir, 'a'))]).toEqual([null, [], false]);
+    mkdirSync(workdir, { recursive: true, mode: 0o700 });
+    const facts = parseProbeOutput(await runProbe(buildProbeRequest({ workdir, cached: [], env: [], stage })));
+    expect(facts.untrusted).toEqual([]);
+    expect(facts.root).toBe(workdir);
+    expect(facts.made).toEqual([join(workdir, '.cache'), join(workdir, 'run-r1-h0')]);
+    for (const d of ['a/b/.cache', 'a/b/run-r1-h0']) expect((statSync(join(dir, d)).mode & 0o777).toString(8)).toBe('700');
+    expect(readFileSync(join(workdir, 'run-r1-h0', 'workflow.yaml'), 'utf8')).toBe(workflow);
+    expect((statSync(join(workdir, 'run-r1-h0', 'workflow.yaml')).mode & 0o777).toString(8)).toBe('600');
+    // Again (a retried preflight): what is there is checked and kept.
+    const again = parseProbeOutput(await runProbe(buildProbeRequest({ workdir, cached: [], env: [], stage })));
+    expect([again.root, again.made, again.untrusted]).toEqual([workdir, [], []]);
+  });
+
+  it('stages nothing when a component fails the trust rule, nor without a run directory name', async () => {
+    const workdir = join(dir, 'open', 'w');
+    mkdirSync(workdir, { recursive: true, mode: 0o700 });
+    chmodSync(join(dir, 'open'), 0o777);
+    const facts = parseProbeOutput(await runProbe(buildProbeRequest({ workdir, cached: [], env: [], stage: { runDirName: 'run-r1', workflow: 'x' } })));
+    expect(facts.untrusted).toEqual([expect.objectContaining({ role: 'anc', path: join(dir, 'open') })]);
+    expect([facts.root, facts.made, readdirSync(workdir)]).toEqual([null, [], []]);
+    chmodSync(join(dir, 'open'), 0o700);
+    const plain = parseProbeOutput(await runProbe(buildProbeRequest({ workdir, cached: [], env: [] })));
+    expect([plain.root, plain.made, readdirSync(workdir)]).toEqual([null, [], []]);
+    // A run directory that someone else made (or made writable) is refused, and nothing is written into it.
+    mkdirSync(join(workdir, 'run-r2'), { recursive: true, mode: 0o700 });
+    chmodSync(join(workdir, 'run-r2'), 0o777);
+    const shared = parseProbeOutput(await runProbe(buildProbeRequest({ workdir, cached: [], env: [], stage: { runDirName: 'run-r2', workflow: 'x' } })));
+    expect(shared.untrusted).toEqual([expect.objectContaining({ role: 'run', path: join(workdir, 'run-r2') })]);
+    expect([shared.root, existsSync(join(workdir, 'run-r2', 'workflow.yaml'))]).toEqual([null, false]);
+    expect(() => buildProbeRequest({ workdir, cached: [], env: [], stage: { runDirName: '../x', workflow: '' } })).toThrow('not a run directory name');
+  });
+
+  it('lists the V8 code caches beside a verified cached basefile', async () => {
+    const cache = join(dir, '.cache');
+    mkdirSync(cache, { mode: 0o700 });
+    const good = '#!/bin/sh\necho 0.1.0\n';
+    writeFileSync(join(cache, 'tea-x'), good, { mode: 0o700 });
+    writeFileSync(join(cache, 'tea-x.abc-v20.0.0-x64.v8cache'), 'cache');
+    const facts = parseProbeOutput(await runProbe(buildProbeRequest({ workdir: dir, cached: [{ path: join(cache, 'tea-x'), sha256: sha(good) }], env: [] })));
+    expect(facts.cached.get(0)).toMatchObject({ rc: 0, codeCaches: ['.abc-v20.0.0-x64.v8cache'] });
   });
 
   it('tells which env var names arrived, printing names only', async () => {

@@ -2,6 +2,7 @@ import { remoteConfigSchema } from '../../../../src/config/remote';
 import { TeaError } from '../../../../src/errors';
 import { silentLogger } from '../../../../src/log';
 import { EnvTransfer } from '../../../../src/remote/host/env-transfer';
+import { hostSlug } from '../../../../src/remote/host/layout';
 import { HostSession } from '../../../../src/remote/host/session';
 import type { HostConnection } from '../../../../src/remote/ssh/connection';
 import { FAKE_BASEFILE_SIZE, FakeConnection, Gate } from '../fakes/fake-host';
@@ -20,6 +21,8 @@ jest.mock('../../../../src/remote/host/preflight', () => ({
   })),
 }));
 
+/** The fake host's run directory (layout.ts: one per run and host). */
+const RUN_DIR = `/home/u/tea/run-r1-${hostSlug('u@h:22')}`;
 const remote = remoteConfigSchema.parse({ hosts: ['u@h'], workdir: '/home/u/tea' });
 const session = (connection: FakeConnection, env = new EnvTransfer({ mode: 'export_file', values: {}, missing: [], excluded: [] }, silentLogger)) =>
   new HostSession(connection as unknown as HostConnection, {
@@ -53,7 +56,7 @@ describe('HostSession: once-per-host work is the session\'s, not the first flow\
     connection.sftpChannel.uploadGate.open();
     const staged = await b;
     expect(staged.tea).toBe(`/home/u/tea/.cache/tea-${'a'.repeat(16)}`);
-    expect(connection.sftpChannel.files.get('/home/u/tea/run-r1/workflow.yaml')?.toString()).toBe('nodes: []');
+    expect(connection.sftpChannel.files.get(`${RUN_DIR}/workflow.yaml`)?.toString()).toBe('nodes: []');
     expect(connection.sftpChannel.uploads).toBe(1);
     // A later flow gets the same staged run without staging again.
     await expect(s.stage(abortWith('x').signal)).resolves.toEqual(staged);
@@ -88,7 +91,8 @@ describe('HostSession: once-per-host work is the session\'s, not the first flow\
     const connection = new FakeConnection();
     let failures = 1;
     connection.onExec = async (call) => {
-      if (call.script.includes('sha256sum') && failures-- > 0) return { code: 0, signal: null, stderrTail: `${'b'.repeat(64)} *x` };
+      // The upload's check (exec-scripts.ts settle): the host's sha256 is not the basefile's.
+      if (call.script.includes('sha256sum') && failures-- > 0) return { code: 23, signal: null, stderrTail: `tea: sha256 mismatch after upload: host has ${'b'.repeat(64)}, expected ${'a'.repeat(64)}` };
       return { code: 0, signal: null, stderrTail: '' };
     };
     const s = session(connection);
@@ -109,7 +113,7 @@ describe('HostSession: once-per-host work is the session\'s, not the first flow\
       return { code: 0, signal: null, stderrTail: '' };
     };
     await s.close();
-    expect(connection.execs.at(-1)!.script).toMatch(/^set -- \/home\/u\/tea\/run-r1; eval 'rm -rf -- "\$1"'$/);
+    expect(connection.execs.at(-1)!.script.endsWith(`set -- ${RUN_DIR}; eval 'rm -rf -- "$1"'`)).toBe(true);
     expect(connection.closed).toBe(true);
     await expect(s.stage(abortWith('x').signal)).rejects.toMatchObject({ code: 'E_CANCELLED' });
     expect(timers()).toBe(before);
