@@ -86,8 +86,8 @@ describe('npm run bench (tiny)', () => {
           expect({ rtt, runner, key, ok: s!.ok, lost: s!.lost, error: s!.error }).toEqual({ rtt, runner, key, ok: n, lost: 0, error: undefined });
           expect(s!.flights).toBeGreaterThan(0);
         }
-        // tea-remote: one connection for the whole run; GNU Parallel logs in per branch.
-        if (runner === 'tea-remote') expect(cell.large[0]!.connections).toBe(1);
+        // tea-remote: one connection for the whole run (also on a fresh workdir); GNU Parallel logs in per branch.
+        if (runner === 'tea-remote') expect([cell.large[0]!.connections, cell.first![0]!.ok]).toEqual([1, 1]);
         else expect(cell.large[0]!.connections).toBeGreaterThan(cell.small[0]!.connections);
       }
     }
