@@ -274,15 +274,17 @@ export function judgeTargets(r: Omit<Results, 'targets'>): Target[] {
     const gnu = rttFigures(r.rtt, top, 'gnu-parallel');
     const implied = impliedRoundTrips(r.rtt, top, 'tea-remote');
     if (tea !== null && implied !== null) {
+      // Judged on the counted flights (+1 for the TCP handshake the proxy cannot see): the wall
+      // time also carries the hosts' CPU time, which a loaded machine varies from run to run.
       targets.push({
-        target: `7. per branch at most 3 round trips on the critical path (tea-remote, ${top} ms RTT)`,
-        measured: `${implied.perBranch.toFixed(1)} from the wall time (${ms(tea.perBranchMs)} per branch), ${tea.flightsPerBranch.toFixed(1)} client flights counted by the proxy`,
-        met: implied.perBranch <= 3.5,
+        target: `7. per branch at most 3 round trips on the critical path (tea-remote, ${top} ms RTT; counted at the proxy)`,
+        measured: `${tea.flightsPerBranch.toFixed(1)} client flights per branch; ${implied.perBranch.toFixed(1)} implied by the wall time (${ms(tea.perBranchMs)} per branch, host CPU included)`,
+        met: tea.flightsPerBranch <= 3.2,
       });
       targets.push({
-        target: `7. a run's fixed part at most 15 round trips (tea-remote, ${top} ms RTT, basefile cached, handshake included)`,
-        measured: `${implied.fixed.toFixed(1)} from the wall time (${ms(tea.fixedMs)}), ${tea.flightsFixed.toFixed(1)} client flights counted by the proxy`,
-        met: implied.fixed <= 15.5,
+        target: `7. a run's fixed part at most 15 round trips (tea-remote, ${top} ms RTT, basefile cached, handshake included; counted at the proxy)`,
+        measured: `${(tea.flightsFixed + 1).toFixed(1)} (client flights + 1 TCP); ${implied.fixed.toFixed(1)} implied by the wall time (${ms(tea.fixedMs)}, client startup and host CPU included)`,
+        met: tea.flightsFixed + 1 <= 15,
       });
     }
     if (tea !== null && gnu !== null) {
