@@ -8,6 +8,7 @@ import type { SftpChoiceRow } from './rows/sftp-choice';
 import type { UploadRow } from './rows/upload';
 import type { TransferRow } from './rows/transfer';
 import { impliedRoundTrips, rttFigures, type RttRow, type RttRunner } from './rows/rtt';
+import type { WarmRow } from './rows/warm';
 
 export interface LoginInfo {
   user: string;
@@ -35,6 +36,7 @@ export interface Results {
   sftp_choice?: SftpChoiceRow;
   transfer?: TransferRow;
   rtt?: RttRow;
+  warm?: WarmRow;
   targets: Target[];
 }
 
@@ -224,6 +226,47 @@ export function judgeTargets(r: Omit<Results, 'targets'>): Target[] {
         met: work === 'tea' ? x >= 10 : null,
       });
     }
+    // Issue 19's goal, for the warm runner: >= 20x the GNU Parallel plan, within 1.5x of the stub row.
+    const real = r.fanout.samples.tea ?? {};
+    const stub = r.fanout.samples.stub?.['tea-remote'];
+    if (real['tea-warm'] && real['gnu-parallel']) {
+      const x = medWall(real['gnu-parallel']) / medWall(real['tea-warm']);
+      targets.push({
+        target: `1a. ${r.fanout.branches} real branches over ${r.fanout.hosts} hosts, warm runner: >= 20x faster than the GNU Parallel plan`,
+        measured: `${x.toFixed(1)}x (process runner ${(medWall(real['gnu-parallel']) / medWall(real['tea-remote'])).toFixed(1)}x)`,
+        met: x >= 20,
+      });
+    }
+    if (real['tea-warm'] && stub) {
+      const x = medWall(real['tea-warm']) / medWall(stub);
+      targets.push({
+        target: `1a. warm runner within 1.5x of the stub row (1b, tea-remote)`,
+        measured: `${ms(medWall(real['tea-warm']))} vs ${ms(medWall(stub))} = ${x.toFixed(2)}x`,
+        met: x <= 1.5,
+      });
+    }
+  }
+  if (r.warm) {
+    const w = r.warm;
+    const proc = median(w.host_cpu_ms['tea-remote'] ?? []);
+    const warm = median(w.host_cpu_ms['tea-warm'] ?? []);
+    const measured = (w.host_cpu_ms['tea-warm'] ?? []).length > 0;
+    targets.push({
+      target: `8. a branch's extra CPU on its host (trivial body) <= 15 ms, warm runner`,
+      measured: measured ? `warm ${ms(warm)} per branch, process ${ms(proc)} per branch (${w.branches} branches over ${w.hosts} hosts, sshd included)` : 'not measured (needs root and a cgroup v1 cpuacct mount)',
+      met: measured ? warm <= 15 : null,
+    });
+    if (w.scale) {
+      const sc = w.scale;
+      const okAll = sc.samples.every((x) => x.ok === sc.branches && x.lost === 0);
+      const peak = max(sc.samples.map((x) => x.peak_rss ?? NaN));
+      const runnerPeak = max(sc.runner_peak_rss);
+      targets.push({
+        target: `8. ${sc.branches} real branches over ${sc.hosts} hosts (warm runner): all correct, client peak RSS <= 200 MB, host peak RSS per slot reported`,
+        measured: `${sc.samples.map((x) => `${x.ok}/${sc.branches}`).join(', ')} ok; client peak RSS ${MB(peak)}; runner peak RSS ${MB(runnerPeak)} per host, ${MB(runnerPeak / sc.slots)} per slot (${sc.slots} slots)`,
+        met: okAll && peak <= 200e6,
+      });
+    }
   }
   if (r.dispatch) {
     for (const work of ['stub', 'tea'] as Work[]) {
@@ -299,6 +342,9 @@ export function judgeTargets(r: Omit<Results, 'targets'>): Target[] {
     ...Object.values(r.fanout?.samples ?? {}).flatMap((t) => t?.['tea-remote'] ?? []),
     ...Object.values(r.dispatch?.samples ?? {}).flatMap((t) => t?.['tea-remote'] ?? []),
     ...(r.scale ?? []).flatMap((row) => row.samples['tea-remote'] ?? []),
+    ...Object.values(r.fanout?.samples ?? {}).flatMap((t) => t?.['tea-warm'] ?? []),
+    ...Object.values(r.warm?.samples ?? {}).flat(),
+    ...(r.warm?.scale?.samples ?? []),
   ];
   if (allTea.length) {
     const n = lost(allTea);
@@ -358,5 +404,34 @@ export function markdown(r: Results): string {
       rttTable(r.rtt),
     );
   }
+  if (r.warm) parts.push('', `## 8. Warm runner (issue 19): host CPU per branch and scale`, '', warmTable(r.warm));
   return `${parts.join('\n')}\n`;
+}
+
+function warmTable(w: WarmRow): string {
+  const rows = (['tea-remote', 'tea-warm'] as const).map((runner) => [
+    `${LABELS[runner]}, ${w.branches} real branches over ${w.hosts} hosts`,
+    spread(walls(w.samples[runner])),
+    spread(w.host_cpu_ms[runner] ?? []),
+    rss(w.samples[runner]),
+    '-',
+    lostCell(w.samples[runner]),
+  ]);
+  if (w.scale) {
+    const sc = w.scale;
+    const peak = max(sc.runner_peak_rss);
+    rows.push([
+      `${LABELS['tea-warm']}, ${sc.branches} real branches over ${sc.hosts} hosts, ${sc.slots} slots`,
+      spread(walls(sc.samples)),
+      '-',
+      rss(sc.samples),
+      `${MB(peak)} per host, ${MB(peak / sc.slots)} per slot`,
+      lostCell(sc.samples),
+    ]);
+  }
+  return [
+    'Host CPU per branch: what every process on the hosts used for the run (sshd included; the sshd processes of the hosts and all they start are in one cpuacct cgroup), divided by the branches; the body is trivial, so this is the extra CPU of a branch on its host (the start of the runner amortized over the branches of the host included).',
+    '',
+    table(['run', 'wall: median (range)', 'host CPU per branch: median (range)', 'client peak RSS', 'runner peak RSS (hosts)', 'lost'], rows),
+  ].join('\n');
 }

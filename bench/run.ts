@@ -21,6 +21,7 @@ import { sftpChoiceRow } from './rows/sftp-choice';
 import { uploadRow } from './rows/upload';
 import { transferRow } from './rows/transfer';
 import { rttRow } from './rows/rtt';
+import { warmRow } from './rows/warm';
 
 const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 
@@ -92,6 +93,7 @@ async function main(): Promise<number> {
   const hostsNeeded = Math.max(
     opts.rows.includes('fanout') ? opts.hosts : 1,
     ...(opts.rows.includes('scale') ? opts.scale.map((s) => s.hosts) : [1]),
+    opts.rows.includes('warm') ? Math.max(opts.hosts, opts.warmScale.hosts) : 1,
   );
   const scratch = mkdtempSync(join(tmpdir(), 'tea-bench-'));
   // The login user reads authorized_keys under here (sshd opens it as that user).
@@ -125,6 +127,7 @@ async function main(): Promise<number> {
     if (opts.rows.includes('sftp-choice')) partial.sftp_choice = await sftpChoiceRow(ctx);
     if (opts.rows.includes('transfer')) partial.transfer = await transferRow(ctx);
     if (opts.rows.includes('rtt')) partial.rtt = await rttRow(ctx);
+    if (opts.rows.includes('warm')) partial.warm = await warmRow(ctx);
     machine.load_end = loadavg();
     const results: Results = { ...partial, targets: judgeTargets(partial) };
     const report = markdown(results);

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 
-export const ROWS = ['fanout', 'dispatch', 'upload', 'scale', 'sftp-choice', 'transfer', 'rtt'] as const;
+export const ROWS = ['fanout', 'dispatch', 'upload', 'scale', 'sftp-choice', 'transfer', 'rtt', 'warm'] as const;
 export type Row = (typeof ROWS)[number];
-export const TRANSPORTS = ['tea-remote', 'floor', 'openssh', 'gnu-parallel'] as const;
+export const TRANSPORTS = ['tea-remote', 'tea-warm', 'floor', 'openssh', 'gnu-parallel'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
 export type Work = 'tea' | 'stub';
 
@@ -28,6 +28,8 @@ export interface BenchOptions {
   rttMs: number[];
   rttBranches: [number, number];
   rttWork: Work;
+  /** Row 8: the warm runner at scale (real tea runs), BRANCHESxHOSTS. */
+  warmScale: ScaleSpec;
   out: string;
   user: string | undefined;
   keep: boolean;
@@ -48,6 +50,7 @@ export const USAGE = `usage: npm run bench -- [options]   (or: sh scripts/bench.
   --rtt-ms LIST          row 7 round-trip times added by the latency proxy (default 0,20,80)
   --rtt-branches A,B     row 7 fan-out sizes; per-branch cost is the slope (default 2,8)
   --rtt-work tea|stub    what each branch runs in row 7 (default tea: the stub is never cached)
+  --warm-scale BxH       row 8: real branches over hosts with the warm runner (default 1000x10)
   --out DIR              where latest.md and latest.json go (default bench/results;
                          .tmp/bench when --rows is given)
   --user NAME            login user on the hosts (default: tea-bench when root, else yourself)
@@ -97,6 +100,7 @@ export function parseBenchArgs(argv: string[], defaultOut: string): BenchOptions
       'rtt-ms': { type: 'string' },
       'rtt-branches': { type: 'string' },
       'rtt-work': { type: 'string' },
+      'warm-scale': { type: 'string' },
       out: { type: 'string' },
       user: { type: 'string' },
       keep: { type: 'boolean' },
@@ -126,6 +130,7 @@ export function parseBenchArgs(argv: string[], defaultOut: string): BenchOptions
     rttMs,
     rttBranches: [rttBranches[0]!, rttBranches[1]!],
     rttWork,
+    warmScale: scaleList(values['warm-scale'] ?? '1000x10')[0] ?? { branches: 1000, hosts: 10 },
     out: values.out ?? defaultOut,
     user,
     keep: values.keep ?? false,

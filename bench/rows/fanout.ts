@@ -38,6 +38,8 @@ export async function fanoutRow(ctx: RowContext): Promise<FanoutRow> {
     ctx.log(`row 1, fan-out ${opts.branches} branches over ${opts.hosts} hosts, repetition ${rep}/${opts.reps}`);
     for (const work of WORKS) {
       for (const runner of [...opts.transports, 'local'] as Runner[]) {
+        // The stub basefile is a shell script: it cannot be a warm runner (tea-remote would run processes).
+        if (runner === 'tea-warm' && work === 'stub') continue;
         push(row.samples, work, runner, stored(await measure(ctx, runner, { ...spec, work })));
       }
     }

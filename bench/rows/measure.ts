@@ -6,7 +6,7 @@ import { runGnuParallel } from '../transports/gnu-parallel';
 import { runLocal } from '../transports/local';
 import { runOpenSsh } from '../transports/openssh';
 import { runFloor } from '../transports/raw-floor';
-import { runTeaRemote } from '../transports/tea-remote';
+import { runTeaRemote, runTeaWarm } from '../transports/tea-remote';
 import type { BenchEnv, FanoutOutcome, FanoutRunner } from '../transports/types';
 import type { BenchHost } from '../lib/cluster';
 
@@ -14,6 +14,7 @@ export type Runner = Transport | 'local';
 
 export const RUNNERS: Record<Runner, FanoutRunner> = {
   'tea-remote': runTeaRemote,
+  'tea-warm': runTeaWarm,
   floor: runFloor,
   openssh: runOpenSsh,
   'gnu-parallel': runGnuParallel,
@@ -22,6 +23,7 @@ export const RUNNERS: Record<Runner, FanoutRunner> = {
 
 export const LABELS: Record<Runner, string> = {
   'tea-remote': 'tea-remote (dist/tea, pure-Node ssh2)',
+  'tea-warm': 'tea-remote, warm runner (runner: warm)',
   floor: 'raw ssh2 floor (bench/floor.ts)',
   openssh: 'OpenSSH ssh/scp per step (bench/openssh-fanout.sh)',
   'gnu-parallel': 'GNU Parallel plan (dist/tea, gnu_parallel: run)',

@@ -37,3 +37,6 @@ export function teaCli(remoteExtra: Record<string, unknown>): FanoutRunner {
 
 /** tea-remote's default transport: pure-Node ssh2. */
 export const runTeaRemote: FanoutRunner = teaCli({});
+
+/** The same with `runner: warm`: one runner per host connection, a worker_thread per branch (issue 19). */
+export const runTeaWarm: FanoutRunner = teaCli({ runner: 'warm' });

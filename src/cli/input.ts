@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readTextFile } from '../util/read-text';
 import { TeaError } from '../errors';
 import type { State } from '../executors/types';
 
@@ -32,7 +32,7 @@ function parseState(text: string, source: string): State {
 
 async function readInputFile(file: string): Promise<string> {
   try {
-    return await readFile(file, 'utf8');
+    return await readTextFile(file);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
     throw new TeaError('E_INPUT_INVALID', `cannot read --input ${file}: ${reason} (inline JSON must start with "{")`, { cause: error });

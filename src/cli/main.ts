@@ -47,5 +47,7 @@ if (process.argv[2] === RUNNER_COMMAND) {
 // `tea run` (or a branch's child process) alive after the run has ended.
 function exit(code: number): void {
   process.exitCode = code;
+  // Interrupted: what stdout has not taken (a pipe nobody reads) would never drain; leave now.
+  if (interruptedBy !== undefined) process.exit(code);
   process.stdout.write('', () => process.exit(code));
 }

@@ -70,10 +70,31 @@ export interface CachedProgram {
   readonly save: () => boolean;
 }
 
+/**
+ * The CommonJS wrapper the program is compiled in: the code cache belongs to this exact text
+ * (compile it with `lineOffset: -1`). The line break before `program` keeps its line numbers
+ * in stack traces one off, not shifted by columns.
+ */
+export function wrapProgram(program: string): string {
+  return `(function (exports, require, module, __filename, __dirname) {\n${program}\n})`;
+}
+
+/**
+ * What `tea __runner` hands its branch workers so they do not parse dist/tea again (the
+ * program is a 1.8 MB string literal in it): set by the loader for the runner only.
+ */
+export const PROGRAM_SLOT = Symbol.for('tea.program');
+
+export interface LoadedProgram {
+  /** The program text (not wrapped). */
+  text: string;
+  /** Its code cache file, or null when the cache is off. */
+  cachePath: string | null;
+}
+
 export function compileWithCache(program: string, filename: string, cachePath: string | null): CachedProgram {
   const cachedData = cachePath === null ? undefined : readIfPresent(cachePath);
-  // The line break before `program` keeps its line numbers in stack traces one off, not shifted by columns.
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {\n${program}\n})`, {
+  const script = new Script(wrapProgram(program), {
     filename,
     lineOffset: -1,
     ...(cachedData === undefined ? {} : { cachedData }),

@@ -21,7 +21,7 @@ describe('npm run bench (tiny)', () => {
     out = mkdtempSync(join(tmpdir(), 'tea-bench-smoke-'));
     const args = [
       'scripts/bench.mjs', '--reps', '1', '--branches', '3', '--hosts', '1', '--slots', '2',
-      '--upload-mib', '1', '--scale', '4x2', '--sftp-choice-flows', '4', '--rtt-ms', '0,20', '--rtt-branches', '1,2', '--out', out,
+      '--upload-mib', '1', '--scale', '4x2', '--sftp-choice-flows', '4', '--rtt-ms', '0,20', '--rtt-branches', '1,2', '--warm-scale', '4x2', '--out', out,
     ];
     run = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 590_000 });
     results = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as Results;
@@ -42,8 +42,10 @@ describe('npm run bench (tiny)', () => {
   it('ran every transport on the fan-out, real and stub, with every branch back and one login per host for tea-remote', () => {
     for (const work of ['tea', 'stub'] as const) {
       const samples = results.fanout!.samples[work]!;
-      expect(Object.keys(samples).sort()).toEqual([...RUNNERS].sort());
-      for (const runner of RUNNERS) {
+      // The stub basefile cannot be a warm runner: the warm transport runs real branches only.
+      const runners = work === 'tea' ? [...RUNNERS, 'tea-warm'] : RUNNERS;
+      expect(Object.keys(samples).sort()).toEqual([...runners].sort());
+      for (const runner of runners) {
         const [s] = samples[runner as keyof typeof samples]!;
         expect({ runner, ok: s!.ok, lost: s!.lost, error: s!.error }).toEqual({ runner, ok: 3, lost: 0, error: undefined });
         expect(s!.wall_ms).toBeGreaterThan(0);
@@ -51,6 +53,18 @@ describe('npm run bench (tiny)', () => {
       expect(samples['tea-remote']![0]!.logins).toEqual([1]);
       expect(samples['tea-remote']![0]!.peak_rss).toBeGreaterThan(0);
     }
+  });
+
+  it('ran the warm runner row: host CPU per branch for both runners, the warm scale run with every branch back', () => {
+    const warm = results.warm!;
+    for (const runner of ['tea-remote', 'tea-warm'] as const) {
+      expect(warm.samples[runner]![0]).toMatchObject({ ok: 3, lost: 0 });
+      // Measured where the bench can make a cpuacct cgroup (root); then a positive figure per repetition.
+      if (warm.host_cpu_ms[runner] !== undefined) expect(warm.host_cpu_ms[runner]![0]).toBeGreaterThan(0);
+    }
+    expect(warm.scale).toMatchObject({ branches: 4, hosts: 2 });
+    expect(warm.scale!.samples[0]).toMatchObject({ ok: 4, lost: 0, logins: [1, 1] });
+    expect(warm.scale!.runner_peak_rss[0]).toBeGreaterThan(0);
   });
 
   it('has the exec transfer next to SFTP, same run', () => {
@@ -107,6 +121,9 @@ describe('npm run bench (tiny)', () => {
       expect.stringMatching(/^4\. 4 branches over 2 hosts/),
       expect.stringMatching(/^7\. per branch at most 3 round trips/),
       expect.stringMatching(/^7\. a run's fixed part at most 15 round trips/),
+      expect.stringMatching(/^1a\. .*warm runner: >= 20x faster than the GNU Parallel plan/),
+      expect.stringMatching(/^8\. a branch's extra CPU on its host/),
+      expect.stringMatching(/^8\. 4 real branches over 2 hosts \(warm runner\)/),
     ]));
     expect(results.targets.find((t) => t.target.startsWith('zero lost flows'))!.met).toBe(true);
   });

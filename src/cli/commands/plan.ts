@@ -6,6 +6,7 @@ import { loadWorkflowFile } from '../../workflow/load';
 import { parseCommandArgs, type Command } from '../command';
 import { readInput } from '../input';
 import { writeAll } from '../io';
+import { raceAbort } from '../../util/abort';
 
 const usage = `Usage: tea plan <workflow.yaml> [--input X] [--dir DIR]
 
@@ -44,8 +45,8 @@ export const planCommand: Command = {
     if (positionals.length !== 1) {
       throw new TeaError('E_USAGE', `tea plan: expected one workflow file, got ${positionals.length} (see "tea plan --help")`);
     }
-    const workflow = await loadWorkflowFile(positionals[0]!);
-    const input = values.input === undefined ? undefined : await readInput(values.input, io.stdin);
+    const workflow = await raceAbort(loadWorkflowFile(positionals[0]!), io.signal);
+    const input = values.input === undefined ? undefined : await raceAbort(readInput(values.input, io.stdin), io.signal);
     // Loaded on use, like every command's heavy parts: `tea run` (every remote branch) starts faster.
     const [{ planWorkflow }, { detectGnuParallel }] = await Promise.all([import('../../plan/plan-workflow'), import('../../plan/detect')]);
     const [plan, detected] = await Promise.all([
@@ -53,7 +54,7 @@ export const planCommand: Command = {
       detectGnuParallel(),
     ]);
     const found = detected.found ? `GNU Parallel ${detected.version} is installed here` : `${detected.reason}: install it to run these`;
-    await writeAll(io.stdout, render(plan, input === undefined ? 'the workflow\'s initial_state' : 'the --input state', found));
+    await writeAll(io.stdout, render(plan, input === undefined ? 'the workflow\'s initial_state' : 'the --input state', found), io.signal);
     return 0;
   },
 };
