@@ -7,7 +7,7 @@ import { median } from '../lib/stats';
 import { teaCli } from '../transports/tea-remote';
 import { round, type RowContext } from './measure';
 
-export const RTT_RUNNERS = ['tea-remote', 'gnu-parallel'] as const;
+export const RTT_RUNNERS = ['tea-remote', 'tea-warm', 'gnu-parallel'] as const;
 export type RttRunner = (typeof RTT_RUNNERS)[number];
 
 /** One run through the proxy. */
@@ -48,7 +48,8 @@ let serial = 0;
 /**
  * Row 7: round trips. One host behind a latency-injecting proxy (bench/lib/latency-proxy.ts)
  * at each RTT, 1 slot, branches one after another; tea-remote and the GNU Parallel plan (its
- * ssh and rsync go through the same proxy port) side by side, each at two fan-out sizes.
+ * ssh and rsync go through the same proxy port) side by side, each at two fan-out sizes; the
+ * warm runner (`runner: warm`, issue 19) beside them.
  * The report derives per-branch cost (slope), the fixed part, and the round trips each
  * implies, from the wall times and from the proxy's flight counts.
  */
@@ -65,9 +66,10 @@ export async function rttRow(ctx: RowContext): Promise<RttRow> {
         const knownHosts = proxyKnownHosts(ctx, host, proxy.port);
         const viaProxy: BenchHost = { index: host.index, port: proxy.port, sshlogin: `${ctx.env.cluster.user}@127.0.0.1:${proxy.port}` };
         for (const runner of runners) {
-          const run = teaCli(runner === 'gnu-parallel' ? { gnu_parallel: 'run', known_hosts: knownHosts } : { known_hosts: knownHosts });
+          const extra = { 'gnu-parallel': { gnu_parallel: 'run' }, 'tea-warm': { runner: 'warm' }, 'tea-remote': {} }[runner];
+          const run = teaCli({ ...extra, known_hosts: knownHosts });
           // tea-remote keeps one workdir per RTT, warmed by a first run (not measured): the basefile is cached.
-          const kept = runner === 'tea-remote' ? `${ctx.remote}/rtt${rtt}-tea-remote` : null;
+          const kept = runner === 'gnu-parallel' ? null : `${ctx.remote}/rtt${rtt}-${runner}`;
           const steps: Array<['warm' | 'first' | 'small' | 'large', number]> = [
             ...(kept !== null && rep === 1 ? [['warm', 1] as ['warm', number]] : []),
             ...(kept !== null ? [['first', sizes[0]] as ['first', number]] : []),
