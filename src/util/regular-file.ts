@@ -13,7 +13,9 @@ export function readRegularFileSync(path: string, encoding?: BufferEncoding): Bu
   // O_NONBLOCK: open() of a FIFO returns at once instead of waiting for a writer (POSIX; 0 on Windows).
   const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   try {
-    if (!fstatSync(fd).isFile()) {
+    const stats = fstatSync(fd);
+    // A directory falls through: readFileSync gives its usual EISDIR.
+    if (!stats.isFile() && !stats.isDirectory()) {
       throw Object.assign(new Error(`${path} is not a regular file (a FIFO, socket or device): copy its content to a file`), { code: 'ENOTREG' });
     }
     return encoding === undefined ? readFileSync(fd) : readFileSync(fd, encoding);
