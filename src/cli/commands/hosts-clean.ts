@@ -1,7 +1,5 @@
-import type { Leftover } from '../../remote/host/leftovers';
-import type { PreflightReport } from '../../remote/host/preflight';
-import { TeaError } from '../../errors';
-import { loadWorkflowFile } from '../../workflow/load';
+import { loadHostsCheck, loadWorkflowFile, raceAbort, TeaError } from '../../cli-api';
+import type { Leftover, PreflightReport } from '../../cli-api';
 import { parseCommandArgs } from '../command';
 import type { CliIo } from '../io';
 import { writeAll } from '../io';
@@ -23,24 +21,24 @@ const options = {
 export async function hostsClean(args: string[], io: CliIo, usage: string): Promise<number> {
   const { values, positionals } = parseCommandArgs('hosts clean', { args, options, allowPositionals: true, strict: true });
   if (values.help) {
-    await writeAll(io.stdout, usage);
+    await writeAll(io.stdout, usage, io.signal);
     return 0;
   }
   if (positionals.length !== 1) {
     throw new TeaError('E_USAGE', `tea hosts clean: expected one workflow file, got ${positionals.length} (see "tea hosts --help")`);
   }
   if (values['dry-run'] && values['include-live']) throw new TeaError('E_USAGE', 'tea hosts clean: --dry-run and --include-live do not go together (see "tea hosts --help")');
-  const workflow = await loadWorkflowFile(positionals[0]!);
+  const workflow = await raceAbort(loadWorkflowFile(positionals[0]!), io.signal);
   const logger = stderrLogger(io.stderr, 'normal');
   if (values['include-live']) logger.warn('--include-live: live runs\' directories are removed too; their branches fail');
-  const { checkHosts } = await import('../../remote/host/check-hosts');
+  const { checkHosts } = await loadHostsCheck();
   const mode = values['dry-run'] ? 'list' : values['include-live'] ? 'all' : 'purge';
   const reports = await checkHosts(workflow, { signal: io.signal, logger, leftovers: mode });
   const dryRun = values['dry-run'] === true;
   if (values.json) {
-    await writeAll(io.stdout, `${JSON.stringify(reports.map(toJson), null, 2)}\n`);
+    await writeAll(io.stdout, `${JSON.stringify(reports.map(toJson), null, 2)}\n`, io.signal);
   } else {
-    await writeAll(io.stdout, reports.map((r) => hostLines(r, dryRun)).join(''));
+    await writeAll(io.stdout, reports.map((r) => hostLines(r, dryRun)).join(''), io.signal);
   }
   // A host whose workdir could not be looked at (unreachable, untrusted) was not cleaned.
   return reports.some((r) => !cleaned(r)) ? 1 : 0;

@@ -1,5 +1,4 @@
-import type { Leftover } from '../../remote/host/leftovers';
-import type { PreflightReport } from '../../remote/host/preflight';
+import type { Leftover, PreflightReport } from '../../cli-api';
 
 /** How `tea hosts check` and `tea hosts clean` print preflight reports. */
 
