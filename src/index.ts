@@ -14,7 +14,7 @@ export { createExecutor, type ExecutorFactory, type ExecutorDeps } from './execu
 export { createThreadExecutor, type BranchRunner } from './executors/thread';
 export { createProcessExecutor, type ProcessExecutorOptions } from './executors/process';
 export { selfCliPath } from './executors/self-path';
-export { createRemoteExecutor } from './remote/executor';
+export { createRemoteExecutor } from './executors/remote';
 export { checkHosts, type CheckHostsOptions } from './remote/host/check-hosts';
 export type { PreflightReport, PreflightCheck } from './remote/host/preflight';
 export type { ExecutorContext } from './executors/context';
