@@ -1,6 +1,5 @@
-import { readTextFile } from '../util/read-text';
-import { TeaError } from '../errors';
-import type { State } from '../executors/types';
+import { readTextFile, TeaError } from '../cli-api';
+import type { State } from '../cli-api';
 
 /**
  * The `--input` value as a state: `-` reads stdin, `@path` reads a file, text that

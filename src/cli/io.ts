@@ -1,4 +1,4 @@
-import { raceAbort } from '../util/abort';
+import { raceAbort } from '../cli-api';
 
 /** What a command may touch of the outside world; tests pass their own. */
 export interface CliIo {

@@ -1,12 +1,9 @@
 import path from 'node:path';
-import { TeaError } from '../../errors';
-import type { FanOutPlan, WorkflowPlan } from '../../plan/plan-workflow';
-import { quote } from '../../remote/command/quote';
-import { loadWorkflowFile } from '../../workflow/load';
+import { loadPlanning, loadWorkflowFile, quote, raceAbort, TeaError } from '../../cli-api';
+import type { FanOutPlan, WorkflowPlan } from '../../cli-api';
 import { parseCommandArgs, type Command } from '../command';
 import { readInput } from '../input';
 import { writeAll } from '../io';
-import { raceAbort } from '../../util/abort';
 
 const usage = `Usage: tea plan <workflow.yaml> [--input X] [--dir DIR]
 
@@ -48,7 +45,7 @@ export const planCommand: Command = {
     const workflow = await raceAbort(loadWorkflowFile(positionals[0]!), io.signal);
     const input = values.input === undefined ? undefined : await raceAbort(readInput(values.input, io.stdin), io.signal);
     // Loaded on use, like every command's heavy parts: `tea run` (every remote branch) starts faster.
-    const [{ planWorkflow }, { detectGnuParallel }] = await Promise.all([import('../../plan/plan-workflow'), import('../../plan/detect')]);
+    const { planWorkflow, detectGnuParallel } = await loadPlanning();
     const [plan, detected] = await Promise.all([
       planWorkflow(workflow, { ...(input === undefined ? {} : { input }), ...(values.dir === undefined ? {} : { dir: values.dir }) }),
       detectGnuParallel(),

@@ -1,7 +1,5 @@
-import { runWorkflow } from '../../engine/run-workflow';
-import { TeaError } from '../../errors';
-import { loadWorkflowFile } from '../../workflow/load';
-import type { EventSink, RunEvent } from '../../events';
+import { loadWorkflowFile, raceAbort, runWorkflow, TeaError } from '../../cli-api';
+import type { EventSink, RunEvent } from '../../cli-api';
 import { parseCommandArgs, type Command } from '../command';
 import { readInput } from '../input';
 import { writeAll } from '../io';
@@ -11,7 +9,6 @@ import { checkOutputPath, writeJsonAtomic } from '../output';
 import { Progress } from '../progress';
 import { exitCodeFor } from '../report-error';
 import { SummaryCollector } from '../summary';
-import { raceAbort } from '../../util/abort';
 
 const usage = `Usage: tea run <workflow.yaml> [options]
 
