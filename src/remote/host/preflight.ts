@@ -114,6 +114,7 @@ export async function preflight(connection: HostConnection, options: PreflightOp
   const sftpProbe: Promise<SftpProbe | null> = mode === 'exec' ? Promise.resolve(null) : probeSftp(connection, options.signal);
   sftpProbe.catch(() => {}); // awaited below; a failure must not go unhandled while the exec runs
   const probed = connection.exec(request.command, options.signal, { stdin: request.stdin, ...(env.length === 0 ? {} : { env: Object.fromEntries(env.map((n) => [n, 'tea-preflight'])) }) });
+  probed.catch(() => {}); // awaited below too; a rejection while the SFTP probe is awaited must not count as unhandled
   let sftp: SftpProbe | null = null;
   try {
     sftp = await sftpProbe;
