@@ -24,7 +24,7 @@ async function execOnce(fx: LocalHostsFixture, command: string) {
   }
 }
 
-const shells = Object.keys(SHELLS) as LoginShell[];
+const shells = Object.keys(SHELLS) as Array<keyof typeof SHELLS>;
 
 describe.each(shells)('login shell %s', (shell) => {
   const rcOutput = `Welcome to the ${shell} host!\n`;
