@@ -132,7 +132,7 @@ export const remoteConfigSchema = z.strictObject({
    * auto = SFTP when the preflight finds it usable beside exec, else exec (the reason is logged).
    */
   transfer: z.enum(['auto', 'sftp', 'exec']).default('auto'),
-  /** Seconds an SFTP channel open or one SFTP request may take (uploads: plus 1 s per MiB); then the channel is replaced and the attempt fails as the host's. Independent of timeout_seconds. */
+  /** Seconds an SFTP channel open or one SFTP request may take (uploads: plus 1 s per MiB); then the channel is replaced and the attempt fails as the host's. Also bounds how long a branch's input on its exec channel may take to be read (plus 1 s per MiB). Independent of timeout_seconds. */
   sftp_timeout: z.number().positive().default(15),
   /** Seconds a new channel may take to open: one the server refuses (MaxSessions) is retried, one it does not answer (nor its exec request) is waited for; then the attempt fails as the host's (E_CHANNEL_UNAVAILABLE). */
   channel_wait: z.number().positive().default(30),
