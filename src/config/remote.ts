@@ -105,6 +105,13 @@ export const remoteConfigSchema = z.strictObject({
   workdir: workdirSchema.default('.cache/tea-remote'),
   /** Remove the run's remote files when the run ends (the basefile cache stays). */
   cleanup: z.boolean().default(true),
+  /**
+   * Seconds of silence after which a run directory is a dead run's (docs/remote-layout.md "Leftovers"): each run
+   * refreshes its marker every fifth of this; the next run on the host removes dead runs' directories (never one
+   * whose branch processes still run) and partial basefile uploads not written for this long. Keep it well above
+   * sftp_timeout and any pause a client may have (a suspended laptop).
+   */
+  stale_run_seconds: z.number().int().min(10).default(900),
   /** Default private key for hosts without their own; tried after the agent, before ssh_config's IdentityFile. */
   identity_file: safePath.optional(),
   /** Environment variable holding the passphrase of an encrypted key (never the passphrase itself). */
