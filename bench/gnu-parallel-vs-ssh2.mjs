@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const { LocalSshdCluster } = require('../test/harness/sshd-core.js');
-const { RemoteExecutor } = require('../dist/lib/remote/executor.js');
+const { RemoteStrategyExecutor } = require('../dist/lib/executors/remote.js');
 const { parseParallelConfig } = require('../dist/lib/config/parallel.js');
 
 const arg = (name, fallback) => {
@@ -53,7 +53,7 @@ try {
   for (let round = 0; round < ROUNDS; round += 1) {
     for (const mode of ['off', 'run']) {
       const method = mode === 'off' ? 'ssh2' : 'gnu-parallel';
-      const executor = new RemoteExecutor({ workflowText: WORKFLOW, logger: silent, events: () => {} });
+      const executor = new RemoteStrategyExecutor({ workflowText: WORKFLOW, logger: silent, events: () => {} });
       const logins = () => d.hosts.reduce((sum, _, i) => sum + cluster.countConnections(i), 0);
       const before = logins();
       const started = Date.now();

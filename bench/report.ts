@@ -139,14 +139,14 @@ function transferTable(row: TransferRow): string {
   ]);
 }
 
-const RTT_LABELS: Record<RttRunner, string> = { 'tea-remote': 'tea-remote', 'gnu-parallel': 'GNU Parallel plan' };
+const RTT_LABELS: Record<RttRunner, string> = { 'tea-remote': 'tea-remote', 'tea-warm': 'tea-remote, warm runner', 'gnu-parallel': 'GNU Parallel plan' };
 const rt = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(1));
 
 function rttTable(row: RttRow): string {
   const out: string[][] = [];
   for (const rtt of row.rtts) {
     const tea = rttFigures(row, rtt, 'tea-remote');
-    for (const runner of ['tea-remote', 'gnu-parallel'] as RttRunner[]) {
+    for (const runner of ['tea-remote', 'tea-warm', 'gnu-parallel'] as RttRunner[]) {
       const f = rttFigures(row, rtt, runner);
       if (f === null) continue;
       const implied = impliedRoundTrips(row, rtt, runner);
@@ -160,13 +160,14 @@ function rttTable(row: RttRow): string {
         ms(f.fixedMs),
         rt(implied?.fixed),
         rt(f.flightsFixed),
+        f.firstFixedMs === undefined ? '-' : `${ms(f.firstFixedMs)}; ${rt(implied?.first)} (wall), ${rt(f.firstFlightsFixed)} (flights)`,
         runner === 'tea-remote' || tea === null ? '1x' : ratio(f.perBranchMs, tea.perBranchMs),
         f.lost === 0 ? '0' : `**${f.lost}** (${(f.error ?? '').slice(0, 120).replace(/\|/g, '/')})`,
       ]);
     }
   }
   return table(
-    ['RTT', 'transport', 'per branch: wall (slope)', 'round trips (wall)', 'round trips (proxy flights)', 'logins/branch', 'fixed part: wall', 'round trips (wall)', 'round trips (proxy flights)', 'per branch vs tea-remote', 'lost'],
+    ['RTT', 'transport', 'per branch: wall (slope)', 'round trips (wall)', 'round trips (proxy flights)', 'logins/branch', 'fixed part: wall', 'round trips (wall)', 'round trips (proxy flights)', 'fixed part, first run on a fresh workdir: wall; round trips', 'per branch vs tea-remote', 'lost'],
     out,
   );
 }
@@ -316,15 +317,25 @@ export function judgeTargets(r: Omit<Results, 'targets'>): Target[] {
     const gnu = rttFigures(r.rtt, top, 'gnu-parallel');
     const implied = impliedRoundTrips(r.rtt, top, 'tea-remote');
     if (tea !== null && implied !== null) {
+      // Judged on the counted flights (+1 for the TCP handshake the proxy cannot see): the wall
+      // time also carries the hosts' CPU time, which a loaded machine varies from run to run.
       targets.push({
-        target: `7. per branch at most 3 round trips on the critical path (tea-remote, ${top} ms RTT)`,
-        measured: `${implied.perBranch.toFixed(1)} from the wall time (${ms(tea.perBranchMs)} per branch), ${tea.flightsPerBranch.toFixed(1)} client flights counted by the proxy`,
-        met: implied.perBranch <= 3.5,
+        target: `7. per branch at most 3 round trips on the critical path (tea-remote, ${top} ms RTT; counted at the proxy)`,
+        measured: `${tea.flightsPerBranch.toFixed(1)} client flights per branch; ${implied.perBranch.toFixed(1)} implied by the wall time (${ms(tea.perBranchMs)} per branch, host CPU included)`,
+        met: tea.flightsPerBranch <= 3.2,
       });
       targets.push({
-        target: `7. a run's fixed part at most 15 round trips (tea-remote, ${top} ms RTT, handshake included)`,
-        measured: `${implied.fixed.toFixed(1)} from the wall time (${ms(tea.fixedMs)}), ${tea.flightsFixed.toFixed(1)} client flights counted by the proxy`,
-        met: implied.fixed <= 15.5,
+        target: `7. a run's fixed part at most 15 round trips (tea-remote, ${top} ms RTT, basefile cached, handshake included; counted at the proxy)`,
+        measured: `${(tea.flightsFixed + 1).toFixed(1)} (client flights + 1 TCP); ${implied.fixed.toFixed(1)} implied by the wall time (${ms(tea.fixedMs)}, client startup and host CPU included)`,
+        met: tea.flightsFixed + 1 <= 15,
+      });
+    }
+    const warm = rttFigures(r.rtt, top, 'tea-warm');
+    if (warm !== null) {
+      targets.push({
+        target: `7. per branch with the warm runner (issue 19), ${top} ms RTT: round trips counted at the proxy`,
+        measured: `${warm.flightsPerBranch.toFixed(1)} client flights per branch (${ms(warm.perBranchMs)}); fixed part ${(warm.flightsFixed + 1).toFixed(1)}`,
+        met: null,
       });
     }
     if (tea !== null && gnu !== null) {
@@ -395,7 +406,7 @@ export function markdown(r: Results): string {
       '',
       `## 7. Round trips: 1 host behind a latency proxy, 1 slot, ${n1} and ${n2} branches in sequence (${r.rtt.work})`,
       '',
-      `Per branch = (wall at ${n2} - wall at ${n1}) / ${n2 - n1}; fixed part = wall at ${n1} - ${n1} x per branch (client startup, connect, preflight, staging, cleanup). ` +
+      `Per branch = (wall at ${n2} - wall at ${n1}) / ${n2 - n1}; fixed part = wall at ${n1} - ${n1} x per branch (client startup, connect, preflight, staging, cleanup). tea-remote runs in a workdir an earlier run left (basefile cached), and once per repetition at ${n1} branches on a fresh one (first run). ` +
         `Round trips (wall) = the cost over the cost at ${Math.min(...r.rtt.rtts)} ms, divided by the added RTT. Round trips (proxy flights) = client flights through the proxy (bench/lib/latency-proxy.ts; an upper bound, TCP handshakes not seen).`,
       '',
       rttTable(r.rtt),

@@ -1,6 +1,10 @@
 /**
- * tea-remote's public API: load a workflow, run it (or a scoped part of it), and
- * the executors that run fan-out branches. The CLI uses nothing else.
+ * tea-remote's public API, what an embedder needs: load a workflow and run it (or a scoped
+ * part of it); the executor interface, the registry and the executor factories; the config,
+ * result, error, event and logger types; `tea hosts check` and `tea plan` as functions.
+ * Nothing else (quoting, GNU Parallel command building, staging...) is promised. The package's
+ * `exports` map exposes this file only. The CLI goes through src/cli-api.ts, this plus the few
+ * internals only the CLI uses (docs/decisions.md, "Public entry").
  */
 export { loadWorkflow, loadWorkflowFile, type LoadOptions } from './workflow/load';
 export { resolveScope, type Scope } from './workflow/scope';
@@ -13,17 +17,13 @@ export { runWorkflow, type RunOptions } from './engine/run-workflow';
 export { createExecutor, type ExecutorFactory, type ExecutorDeps } from './executors/registry';
 export { createThreadExecutor, type BranchRunner } from './executors/thread';
 export { createProcessExecutor, type ProcessExecutorOptions } from './executors/process';
-export { selfCliPath } from './executors/self-path';
-export { createRemoteExecutor } from './remote/executor';
-export { checkHosts, type CheckHostsOptions } from './remote/host/check-hosts';
-export type { PreflightReport, PreflightCheck } from './remote/host/preflight';
+export { createRemoteExecutor } from './executors/remote';
 export type { ExecutorContext } from './executors/context';
 export type { Flow, State, Attempt, ParallelFlowResult, ParallelExecutor } from './executors/types';
 
+export { checkHosts, type CheckHostsOptions } from './remote/host/check-hosts';
+export type { PreflightReport, PreflightCheck } from './remote/host/preflight';
 export { planWorkflow, type WorkflowPlan, type FanOutPlan, type PlanWorkflowOptions } from './plan/plan-workflow';
-export { buildPlan, specFromConfig, type GnuParallelPlan, type PlanSpec, type PlanFlow, type ShellCommand } from './plan/gnu-parallel';
-export { detectGnuParallel, type GnuParallelDetection } from './plan/detect';
-export { quote, shellJoin } from './remote/command/quote';
 
 export { parseParallelConfig, parallelConfigSchema } from './config/parallel';
 export type { ParallelConfig, Strategy, RetryConfig, CircuitBreakerConfig } from './config/parallel';

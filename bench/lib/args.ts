@@ -49,7 +49,7 @@ export const USAGE = `usage: npm run bench -- [options]   (or: sh scripts/bench.
   --sftp-choice-flows N  flows of row 5 (default 300)
   --rtt-ms LIST          row 7 round-trip times added by the latency proxy (default 0,20,80)
   --rtt-branches A,B     row 7 fan-out sizes; per-branch cost is the slope (default 2,8)
-  --rtt-work tea|stub    what each branch runs in row 7 (default stub)
+  --rtt-work tea|stub    what each branch runs in row 7 (default tea: the stub is never cached)
   --warm-scale BxH       row 8: real branches over hosts with the warm runner (default 1000x10)
   --out DIR              where latest.md and latest.json go (default bench/results;
                          .tmp/bench when --rows is given)
@@ -108,7 +108,7 @@ export function parseBenchArgs(argv: string[], defaultOut: string): BenchOptions
   });
   const scaleWork = values['scale-work'] ?? 'stub';
   if (scaleWork !== 'tea' && scaleWork !== 'stub') throw new Error(`--scale-work: expected tea or stub, got "${scaleWork}"`);
-  const rttWork = values['rtt-work'] ?? 'stub';
+  const rttWork = values['rtt-work'] ?? 'tea';
   if (rttWork !== 'tea' && rttWork !== 'stub') throw new Error(`--rtt-work: expected tea or stub, got "${rttWork}"`);
   const rttMs = (values['rtt-ms'] ?? '0,20,80').split(',').map((x) => positive('rtt-ms', x.trim(), 0));
   const rttBranches = (values['rtt-branches'] ?? '2,8').split(',').map((x) => positive('rtt-branches', x.trim()));

@@ -7,7 +7,7 @@ import { median } from '../lib/stats';
 import { teaCli } from '../transports/tea-remote';
 import { round, type RowContext } from './measure';
 
-export const RTT_RUNNERS = ['tea-remote', 'gnu-parallel'] as const;
+export const RTT_RUNNERS = ['tea-remote', 'tea-warm', 'gnu-parallel'] as const;
 export type RttRunner = (typeof RTT_RUNNERS)[number];
 
 /** One run through the proxy. */
@@ -27,8 +27,12 @@ export interface RttRow {
   /** The two fan-out sizes: per-branch cost is the slope between them, the fixed part what is left at 0 branches. */
   branches: [number, number];
   rtts: number[];
-  /** By RTT (ms, as a string key), runner, then `small`/`large` (the two sizes), one sample per repetition. */
-  samples: Record<string, Partial<Record<RttRunner, { small: RttSample[]; large: RttSample[] }>>>;
+  /**
+   * By RTT (ms, as a string key), runner, then `small`/`large` (the two sizes), one sample per
+   * repetition. tea-remote's run in a workdir that earlier runs left (basefile cached), as every
+   * run after a host's first does; `first` is its `small` size on a fresh workdir.
+   */
+  samples: Record<string, Partial<Record<RttRunner, { small: RttSample[]; large: RttSample[]; first?: RttSample[] }>>>;
 }
 
 /** known_hosts for the proxy's port: the host's own key, as if it listened there (the proxy forwards bytes only). */
@@ -44,7 +48,8 @@ let serial = 0;
 /**
  * Row 7: round trips. One host behind a latency-injecting proxy (bench/lib/latency-proxy.ts)
  * at each RTT, 1 slot, branches one after another; tea-remote and the GNU Parallel plan (its
- * ssh and rsync go through the same proxy port) side by side, each at two fan-out sizes.
+ * ssh and rsync go through the same proxy port) side by side, each at two fan-out sizes; the
+ * warm runner (`runner: warm`, issue 19) beside them.
  * The report derives per-branch cost (slope), the fixed part, and the round trips each
  * implies, from the wall times and from the proxy's flight counts.
  */
@@ -61,17 +66,24 @@ export async function rttRow(ctx: RowContext): Promise<RttRow> {
         const knownHosts = proxyKnownHosts(ctx, host, proxy.port);
         const viaProxy: BenchHost = { index: host.index, port: proxy.port, sshlogin: `${ctx.env.cluster.user}@127.0.0.1:${proxy.port}` };
         for (const runner of runners) {
-          const run = teaCli(runner === 'gnu-parallel' ? { gnu_parallel: 'run', known_hosts: knownHosts } : { known_hosts: knownHosts });
-          for (const [key, branches] of [['small', sizes[0]], ['large', sizes[1]]] as const) {
-            ctx.log(`row 7, round trips: ${runner}, ${branches} branches in sequence at ${rtt} ms RTT, repetition ${rep}/${opts.reps}`);
-            const tag = `${String(++serial).padStart(3, '0')}-rtt${rtt}-${runner}-${branches}`;
+          const extra = { 'gnu-parallel': { gnu_parallel: 'run' }, 'tea-warm': { runner: 'warm' }, 'tea-remote': {} }[runner];
+          const run = teaCli({ ...extra, known_hosts: knownHosts });
+          // tea-remote keeps one workdir per RTT, warmed by a first run (not measured): the basefile is cached.
+          const kept = runner === 'gnu-parallel' ? null : `${ctx.remote}/rtt${rtt}-${runner}`;
+          const steps: Array<['warm' | 'first' | 'small' | 'large', number]> = [
+            ...(kept !== null && rep === 1 ? [['warm', 1] as ['warm', number]] : []),
+            ...(kept !== null ? [['first', sizes[0]] as ['first', number]] : []),
+            ['small', sizes[0]],
+            ['large', sizes[1]],
+          ];
+          for (const [key, branches] of steps) {
+            ctx.log(`row 7, round trips: ${runner}${key === 'first' ? ' (first run, fresh workdir)' : key === 'warm' ? ' (warming the workdir)' : ''}, ${branches} branches in sequence at ${rtt} ms RTT, repetition ${rep}/${opts.reps}`);
+            const tag = `${String(++serial).padStart(3, '0')}-rtt${rtt}-${runner}-${key}-${branches}`;
             const scratch = join(ctx.scratch, tag);
             mkdirSync(scratch, { recursive: true });
             proxy.reset();
-            const out = await run(
-              { hosts: [viaProxy], slots: 1, branches, work: opts.rttWork, scratch, remoteDir: `${ctx.remote}/${tag}`, timeoutMs: 30 * 60_000 },
-              ctx.env,
-            );
+            const remoteDir = kept !== null && key !== 'first' ? kept : `${ctx.remote}/${tag}`;
+            const out = await run({ hosts: [viaProxy], slots: 1, branches, work: opts.rttWork, scratch, remoteDir, timeoutMs: 30 * 60_000 }, ctx.env);
             const counts = proxy.counts();
             const sample: RttSample = {
               wall_ms: round(out.wallMs),
@@ -82,8 +94,9 @@ export async function rttRow(ctx: RowContext): Promise<RttRow> {
               ...(out.error ? { error: out.error } : {}),
             };
             ctx.log(`  ${tag}: ${(out.wallMs / 1000).toFixed(2)} s, ${out.ok}/${branches} ok, ${counts.connections} connection(s), ${counts.clientFlights} client flights`);
+            if (key === 'warm') continue;
             const cell = ((row.samples[String(rtt)] ??= {})[runner] ??= { small: [], large: [] });
-            cell[key].push(sample);
+            (cell[key] ??= []).push(sample);
           }
         }
       } finally {
@@ -105,9 +118,13 @@ export function rttFigures(row: RttRow, rtt: number, runner: RttRunner) {
   const flightsPerBranch = (med(cell.large, (s) => s.flights) - med(cell.small, (s) => s.flights)) / (n2 - n1);
   const flightsFixed = med(cell.small, (s) => s.flights) - n1 * flightsPerBranch;
   const connectionsPerBranch = (med(cell.large, (s) => s.connections) - med(cell.small, (s) => s.connections)) / (n2 - n1);
-  const lost = [...cell.small, ...cell.large].reduce((a, s) => a + s.lost, 0);
-  const error = [...cell.small, ...cell.large].find((s) => s.error)?.error;
-  return { perBranchMs: slope, fixedMs: fixed, flightsPerBranch, flightsFixed, connectionsPerBranch, lost, error };
+  const all = [...cell.small, ...cell.large, ...(cell.first ?? [])];
+  const lost = all.reduce((a, s) => a + s.lost, 0);
+  const error = all.find((s) => s.error)?.error;
+  // A first run on a fresh workdir: the same per-branch cost, a larger fixed part (workdir, upload).
+  const firstFixedMs = cell.first?.length ? med(cell.first, (s) => s.wall_ms) - n1 * slope : undefined;
+  const firstFlightsFixed = cell.first?.length ? med(cell.first, (s) => s.flights) - n1 * flightsPerBranch : undefined;
+  return { perBranchMs: slope, fixedMs: fixed, flightsPerBranch, flightsFixed, connectionsPerBranch, lost, error, firstFixedMs, firstFlightsFixed };
 }
 
 /**
@@ -121,5 +138,6 @@ export function impliedRoundTrips(row: RttRow, rtt: number, runner: RttRunner) {
   const b = rttFigures(row, base, runner);
   if (at === null || b === null) return null;
   const added = rtt - base;
-  return { perBranch: (at.perBranchMs - b.perBranchMs) / added, fixed: (at.fixedMs - b.fixedMs) / added };
+  const first = at.firstFixedMs !== undefined && b.firstFixedMs !== undefined ? (at.firstFixedMs - b.firstFixedMs) / added : undefined;
+  return { perBranch: (at.perBranchMs - b.perBranchMs) / added, fixed: (at.fixedMs - b.fixedMs) / added, first };
 }

@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { TeaError } from '../errors';
+import { TeaError } from '../cli-api';
 import type { CliIo } from './io';
 
 /** One `tea <name>` command; add one by writing a file in commands/ and listing it in commands/index.ts. */

@@ -1,13 +1,5 @@
-import { TeaError } from '../errors';
-import { BasefileCatalog, type Basefile } from '../remote/host/basefile';
-import { hostLabel } from '../config/sshlogin';
-import { checkHostsLocally } from '../remote/local-checks';
-import { basefilePath, runLayout } from '../remote/host/layout';
-import type { State } from '../executors/types';
-import { reachableFanOuts } from '../workflow/reach';
-import { resolveScope } from '../workflow/scope';
-import type { Workflow } from '../workflow/types';
-import type { Strategy } from '../config/parallel';
+import { type Basefile, basefilePath, hostLabel, loadDryRunChecks, reachableFanOuts, resolveScope, runLayout, TeaError } from '../cli-api';
+import type { State, Strategy, Workflow } from '../cli-api';
 
 /**
  * `tea run --dry-run`: what a run would do, worked out from the workflow, the config
@@ -68,6 +60,7 @@ export function dryRunFailed(plan: DryRunPlan): boolean {
 }
 
 export async function planDryRun(workflow: Workflow, entryPoint: string | undefined, exitPoint: string | undefined, input: State): Promise<DryRunPlan> {
+  const { checkHostsLocally, BasefileCatalog } = await loadDryRunChecks();
   const scope = resolveScope(workflow.graph, entryPoint, exitPoint);
   const config = workflow.parallel;
   const fanouts = reachableFanOuts(workflow.graph, scope.entry, scope.exit).map((node) => {

@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { TeaError } from '../errors';
-import type { State } from '../executors/types';
+import { readTextFile, TeaError } from '../cli-api';
+import type { State } from '../cli-api';
 
 /**
  * The `--input` value as a state: `-` reads stdin, `@path` reads a file, text that
@@ -32,7 +31,7 @@ function parseState(text: string, source: string): State {
 
 async function readInputFile(file: string): Promise<string> {
   try {
-    return await readFile(file, 'utf8');
+    return await readTextFile(file);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
     throw new TeaError('E_INPUT_INVALID', `cannot read --input ${file}: ${reason} (inline JSON must start with "{")`, { cause: error });

@@ -1,3 +1,5 @@
+import { raceAbort } from '../cli-api';
+
 /** What a command may touch of the outside world; tests pass their own. */
 export interface CliIo {
   readonly stdout: NodeJS.WritableStream;
@@ -7,7 +9,10 @@ export interface CliIo {
   readonly signal: AbortSignal;
 }
 
-/** Writes and waits until the stream has taken the data, so an exit right after loses nothing. */
-export function writeAll(stream: NodeJS.WritableStream, text: string): Promise<void> {
-  return new Promise((resolve, reject) => stream.write(text, (error) => (error ? reject(error) : resolve())));
+/**
+ * Writes and waits until the stream has taken the data, so an exit right after loses nothing.
+ * A pipe nobody reads never takes it: `signal` (Ctrl-C, SIGTERM) ends that wait.
+ */
+export function writeAll(stream: NodeJS.WritableStream, text: string, signal?: AbortSignal): Promise<void> {
+  return raceAbort(new Promise<void>((resolve, reject) => stream.write(text, (error) => (error ? reject(error) : resolve()))), signal);
 }

@@ -1,6 +1,6 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { TeaError } from '../errors';
-import type { RunEvent } from '../events';
+import { TeaError } from '../cli-api';
+import type { RunEvent } from '../cli-api';
 
 /**
  * `tea run --joblog FILE`: one tab-separated row per branch attempt, after a header.

@@ -1,6 +1,5 @@
-import type { EventSink } from '../events';
-import type { Logger } from '../log';
-import { printable } from '../util/printable';
+import { printable } from '../cli-api';
+import type { EventSink, Logger } from '../cli-api';
 
 export type Verbosity = 'quiet' | 'normal' | 'verbose';
 

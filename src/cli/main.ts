@@ -1,7 +1,6 @@
 import { config as zodConfig } from 'zod';
-import { TeaError } from '../errors';
+import { loadHostRunner, RUNNER_COMMAND, TeaError } from '../cli-api';
 import { runCli } from './program';
-import { RUNNER_COMMAND } from '../remote/runner/runner-script';
 
 // The executable: wires the process (argv, stdio, signals, exit code) to runCli.
 
@@ -27,7 +26,7 @@ for (const signal of process.argv[2] === RUNNER_COMMAND ? [] : (Object.keys(SIGN
 // `tea __runner`: the warm runner on a host (src/remote/runner/host-runner.ts), started by
 // tea itself over SSH, never by a user; loaded on use so `tea run` does not pay for it.
 if (process.argv[2] === RUNNER_COMMAND) {
-  const { runHostRunner } = require('../remote/runner/host-runner') as typeof import('../remote/runner/host-runner');
+  const { runHostRunner } = loadHostRunner();
   const [, , , tea, nonce, grace, runDir] = process.argv;
   runHostRunner({ tea: tea!, nonce: nonce!, graceSeconds: Number(grace), runDir: runDir! }).then(exit, () => exit(1));
 } else runCli(process.argv.slice(2), {
@@ -47,5 +46,7 @@ if (process.argv[2] === RUNNER_COMMAND) {
 // `tea run` (or a branch's child process) alive after the run has ended.
 function exit(code: number): void {
   process.exitCode = code;
+  // Interrupted: what stdout has not taken (a pipe nobody reads) would never drain; leave now.
+  if (interruptedBy !== undefined) process.exit(code);
   process.stdout.write('', () => process.exit(code));
 }

@@ -1,6 +1,6 @@
 import { open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { TeaError, errorMessage } from '../errors';
+import { errorMessage, TeaError } from '../cli-api';
 
 /** Checks before the run that `--output` can be written, so a long run does not end in E_USAGE. */
 export async function checkOutputPath(file: string): Promise<string> {

@@ -1,4 +1,4 @@
-import { TeaError } from '../errors';
+import { TeaError } from '../cli-api';
 import type { Command } from './command';
 import { COMMANDS } from './commands';
 import { writeAll, type CliIo } from './io';

@@ -1,5 +1,5 @@
-import type { RunEvent } from '../events';
-import { LOCAL_TARGET } from '../executors/local';
+import { LOCAL_TARGET } from '../cli-api';
+import type { RunEvent } from '../cli-api';
 import { StatusArea, type TerminalStream } from './status-area';
 
 /**

@@ -1,5 +1,4 @@
-import { USAGE_CODES, errorMessage, isTeaError } from '../errors';
-import { printable } from '../util/printable';
+import { errorMessage, isTeaError, printable, USAGE_CODES } from '../cli-api';
 
 /** 2 for what the user wrote or typed (usage, workflow, input, scope), 1 for a failed run. */
 export function exitCodeFor(error: unknown): number {

@@ -1,5 +1,5 @@
-import { errorMessage, isTeaError } from '../errors';
-import type { RunEvent } from '../events';
+import { errorMessage, isTeaError } from '../cli-api';
+import type { RunEvent } from '../cli-api';
 
 export interface FanOutSummary {
   node: string;

@@ -1,1 +1,1 @@
-export { VERSION } from '../version';
+export { VERSION } from '../cli-api';

@@ -33,6 +33,7 @@ export const createExecutor: ExecutorFactory = (strategy, given) => {
         deps.context.logger.info('nested remote fan-out inside a remote branch: running it with strategy "thread" on this host');
         return createThreadExecutor(deps.context, deps.runBranch);
       }
-      return lazyExecutor('remote', async () => (await import('../remote/executor')).createRemoteExecutor(deps.context));
+      // ssh2 or GNU Parallel (gnu_parallel), each loaded only when chosen.
+      return lazyExecutor('remote', async () => (await import('./remote')).createRemoteExecutor(deps.context));
   }
 };

@@ -12,9 +12,12 @@ const PROBE_TIMEOUT_MS = 10_000;
  * an error. Debian's moreutils ships a different `parallel`, so the version text
  * must say "GNU parallel".
  */
-export async function detectGnuParallel(command = 'parallel'): Promise<GnuParallelDetection> {
-  const [parallel, rsync, ssh] = await Promise.all([probe(command, ['--version']), probe('rsync', ['--version']), probe('ssh', ['-V'])]);
+export async function detectGnuParallel(command = 'parallel', timeoutMs = PROBE_TIMEOUT_MS): Promise<GnuParallelDetection> {
+  const [parallel, rsync, ssh] = await Promise.all([probe(command, ['--version'], timeoutMs), probe('rsync', ['--version'], timeoutMs), probe('ssh', ['-V'], timeoutMs)]);
   if (parallel.missing) return { found: false, reason: `GNU Parallel not found on PATH ("${command}")` };
+  for (const [name, p] of [[`${command} --version`, parallel], ['rsync --version', rsync], ['ssh -V', ssh]] as const) {
+    if (p.timedOut) return { found: false, reason: `"${name}" did not finish within ${timeoutMs / 1000}s` };
+  }
   const version = /GNU parallel (\d{8})/.exec(parallel.output)?.[1];
   if (version === undefined) {
     const first = parallel.output.split('\n')[0]?.trim() || 'no output';
@@ -25,12 +28,24 @@ export async function detectGnuParallel(command = 'parallel'): Promise<GnuParall
   return { found: true, command, version };
 }
 
-function probe(file: string, args: string[]): Promise<{ missing: boolean; output: string }> {
+/**
+ * Runs `file args` for its output, within `timeoutMs`. execFile's own `timeout` only sends
+ * SIGTERM and then still waits for the output pipes to close, which a program that ignores
+ * TERM, or anything it started, can hold open forever: the deadline here stops waiting itself.
+ */
+function probe(file: string, args: string[], timeoutMs: number): Promise<{ missing: boolean; output: string; timedOut?: true }> {
   return new Promise((resolve) => {
-    execFile(file, args, { timeout: PROBE_TIMEOUT_MS, env: { ...process.env, LC_ALL: 'C' } }, (error, stdout, stderr) => {
+    const child = execFile(file, args, { env: { ...process.env, LC_ALL: 'C' } }, (error, stdout, stderr) => {
+      clearTimeout(timer);
       const code = (error as NodeJS.ErrnoException | null)?.code;
       // ssh -V prints on stderr and exits 0; a tool that runs but fails still exists.
       resolve({ missing: code === 'ENOENT' || code === 'EACCES', output: `${stdout}${stderr}` });
     });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      resolve({ missing: false, output: '', timedOut: true });
+    }, timeoutMs);
   });
 }

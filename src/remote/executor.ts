@@ -1,15 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import type { ParallelConfig } from '../config/parallel';
 import type { RemoteConfig } from '../config/remote';
 import { TeaError } from '../errors';
 import { guardContext, type ExecutorContext } from '../executors/context';
+import { newRunId } from '../util/run-id';
 import type { Flow, ParallelExecutor, ParallelFlowResult, State } from '../executors/types';
 import { TargetHealth } from '../scheduler/health';
 import { runFlows } from '../scheduler/run-flows';
 import type { AttemptContext } from '../scheduler/types';
-import { chooseRemoteMethod, logPlan, type RemoteMethod } from '../plan/remote-method';
-import { runPlan } from '../plan/run-plan';
-import { PlanHostKeys } from '../plan/host-keys';
 import { BasefileCatalog } from './host/basefile';
 import { resolveHosts, type HostSpec } from './trust/hosts';
 import { flowDir } from './host/layout';
@@ -35,18 +32,16 @@ interface Setup {
 }
 
 /**
+ * The ssh2 way of strategy "remote" (src/executors/remote.ts chooses it or GNU Parallel).
  * Runs fan-out branches on SSH hosts over pure-Node ssh2: one multiplexed
  * connection per host, SFTP staging, a scoped `tea run` per flow, result.json
  * read back. Scheduling, retries, timeouts and breakers come from runFlows.
  */
 export class RemoteExecutor implements ParallelExecutor {
   readonly name = 'remote' as const;
-  readonly runId = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+  readonly runId: string;
   #setup: Setup | null = null;
-  #method: Promise<RemoteMethod> | null = null;
   #fanouts = 0;
-  /** GNU Parallel path: host keys pinned for the whole run, across its fan-outs. */
-  #planKeys: PlanHostKeys | null = null;
   #closed = false;
   #finished = 0;
   /** runner: warm: figures of the runners already ended, per host. */
@@ -54,8 +49,9 @@ export class RemoteExecutor implements ParallelExecutor {
 
   private readonly context: ExecutorContext;
 
-  constructor(context: ExecutorContext) {
+  constructor(context: ExecutorContext, options: { runId?: string } = {}) {
     this.context = guardContext(context);
+    this.runId = options.runId ?? newRunId();
   }
 
   /** Flows that have a final result so far, over all fan-outs (progress, tests). */
@@ -70,15 +66,8 @@ export class RemoteExecutor implements ParallelExecutor {
 
   async execute(flows: readonly Flow[], config: ParallelConfig, signal?: AbortSignal): Promise<ParallelFlowResult[]> {
     if (this.#closed) throw new TeaError('E_USAGE', 'remote executor is closed');
-    // settings.parallel.remote.gnu_parallel (docs/gnu-parallel.md): decided once per executor.
-    const method = await (this.#method ??= chooseRemoteMethod(config.remote, this.context));
-    if (method.method === 'gnu-parallel') {
-      this.#planKeys ??= new PlanHostKeys(this.context.logger);
-      return runPlan({ flows, config, context: this.context, runId: this.runId, fanout: ++this.#fanouts, signal, command: method.command, hostKeys: this.#planKeys });
-    }
     const setup = this.#prepare(config);
     const fanout = ++this.#fanouts;
-    if (method.logPlan) logPlan(flows, config, this.runId, fanout, this.context);
     return runFlows({
       flows,
       targets: setup.hosts.map((h) => ({ id: h.id, slots: h.slots })),
@@ -235,8 +224,4 @@ export class RemoteExecutor implements ParallelExecutor {
     await Promise.all([...setup.sessions.values()].map((session) => session.close()));
     await setup.pool.close();
   }
-}
-
-export function createRemoteExecutor(context: ExecutorContext): ParallelExecutor {
-  return new RemoteExecutor(context);
 }

@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseParallelConfig, type ParallelConfig } from '../config/parallel';
 import { formatIssues } from '../config/format-issues';
 import { TeaError } from '../errors';
+import { readTextFile } from '../util/read-text';
 import { workflowRequire } from './compile';
 import { buildGraph } from './graph';
 import { collectInterrupts, checkRemoteInterrupts } from './interrupts';
@@ -95,7 +95,7 @@ function reindex<T>(validated: readonly T[], sparse: readonly unknown[]): T[] {
 export async function loadWorkflowFile(file: string, options: Omit<LoadOptions, 'path'> = {}): Promise<Workflow> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readTextFile(file);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
     throw new TeaError('E_WORKFLOW_INVALID', `cannot read workflow ${file}: ${reason}`, { cause: error });

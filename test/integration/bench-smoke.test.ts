@@ -93,15 +93,15 @@ describe('npm run bench (tiny)', () => {
   it('has the round-trip row: tea-remote beside GNU Parallel through the latency proxy at each RTT', () => {
     expect(results.rtt).toMatchObject({ rtts: [0, 20], branches: [1, 2] });
     for (const rtt of ['0', '20']) {
-      for (const runner of ['tea-remote', 'gnu-parallel'] as const) {
+      for (const runner of ['tea-remote', 'tea-warm', 'gnu-parallel'] as const) {
         const cell = results.rtt!.samples[rtt]![runner]!;
         for (const [key, n] of [['small', 1], ['large', 2]] as const) {
           const [s] = cell[key];
           expect({ rtt, runner, key, ok: s!.ok, lost: s!.lost, error: s!.error }).toEqual({ rtt, runner, key, ok: n, lost: 0, error: undefined });
           expect(s!.flights).toBeGreaterThan(0);
         }
-        // tea-remote: one connection for the whole run; GNU Parallel logs in per branch.
-        if (runner === 'tea-remote') expect(cell.large[0]!.connections).toBe(1);
+        // tea-remote: one connection for the whole run (also on a fresh workdir); GNU Parallel logs in per branch.
+        if (runner !== 'gnu-parallel') expect([cell.large[0]!.connections, cell.first![0]!.ok]).toEqual([1, 1]);
         else expect(cell.large[0]!.connections).toBeGreaterThan(cell.small[0]!.connections);
       }
     }

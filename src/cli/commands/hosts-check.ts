@@ -1,6 +1,5 @@
-import type { PreflightReport } from '../../remote/host/preflight';
-import { TeaError } from '../../errors';
-import { loadWorkflowFile } from '../../workflow/load';
+import { loadHostsCheck, loadWorkflowFile, raceAbort, TeaError } from '../../cli-api';
+import type { PreflightReport } from '../../cli-api';
 import { parseCommandArgs, type Command } from '../command';
 import { writeAll } from '../io';
 import { stderrLogger } from '../logger';
@@ -45,11 +44,11 @@ export const hostsCommand: Command = {
     if (positionals.length !== 1) {
       throw new TeaError('E_USAGE', `tea hosts check: expected one workflow file, got ${positionals.length} (see "tea hosts --help")`);
     }
-    const workflow = await loadWorkflowFile(positionals[0]!);
+    const workflow = await raceAbort(loadWorkflowFile(positionals[0]!), io.signal);
     // Loaded on use: ssh2 costs every other command (and every remote branch) ~40 ms of startup.
-    const { checkHosts } = await import('../../remote/host/check-hosts');
+    const { checkHosts } = await loadHostsCheck();
     const reports = await checkHosts(workflow, { signal: io.signal, logger: stderrLogger(io.stderr, 'normal') });
-    await writeAll(io.stdout, values.json ? `${JSON.stringify(reports.map(toJson), null, 2)}\n` : table(reports));
+    await writeAll(io.stdout, values.json ? `${JSON.stringify(reports.map(toJson), null, 2)}\n` : table(reports), io.signal);
     return reports.some((r) => r.status === 'unusable') ? 1 : 0;
   },
 };

@@ -1,8 +1,6 @@
 import path from 'node:path';
-import { TeaError } from '../../errors';
-import type { FanOutPlan, WorkflowPlan } from '../../plan/plan-workflow';
-import { quote } from '../../remote/command/quote';
-import { loadWorkflowFile } from '../../workflow/load';
+import { loadPlanning, loadWorkflowFile, quote, raceAbort, TeaError } from '../../cli-api';
+import type { FanOutPlan, WorkflowPlan } from '../../cli-api';
 import { parseCommandArgs, type Command } from '../command';
 import { readInput } from '../input';
 import { writeAll } from '../io';
@@ -44,16 +42,16 @@ export const planCommand: Command = {
     if (positionals.length !== 1) {
       throw new TeaError('E_USAGE', `tea plan: expected one workflow file, got ${positionals.length} (see "tea plan --help")`);
     }
-    const workflow = await loadWorkflowFile(positionals[0]!);
-    const input = values.input === undefined ? undefined : await readInput(values.input, io.stdin);
+    const workflow = await raceAbort(loadWorkflowFile(positionals[0]!), io.signal);
+    const input = values.input === undefined ? undefined : await raceAbort(readInput(values.input, io.stdin), io.signal);
     // Loaded on use, like every command's heavy parts: `tea run` (every remote branch) starts faster.
-    const [{ planWorkflow }, { detectGnuParallel }] = await Promise.all([import('../../plan/plan-workflow'), import('../../plan/detect')]);
+    const { planWorkflow, detectGnuParallel } = await loadPlanning();
     const [plan, detected] = await Promise.all([
       planWorkflow(workflow, { ...(input === undefined ? {} : { input }), ...(values.dir === undefined ? {} : { dir: values.dir }) }),
       detectGnuParallel(),
     ]);
     const found = detected.found ? `GNU Parallel ${detected.version} is installed here` : `${detected.reason}: install it to run these`;
-    await writeAll(io.stdout, render(plan, input === undefined ? 'the workflow\'s initial_state' : 'the --input state', found));
+    await writeAll(io.stdout, render(plan, input === undefined ? 'the workflow\'s initial_state' : 'the --input state', found), io.signal);
     return 0;
   },
 };

@@ -1,7 +1,5 @@
-import { runWorkflow } from '../../engine/run-workflow';
-import { TeaError } from '../../errors';
-import { loadWorkflowFile } from '../../workflow/load';
-import type { EventSink, RunEvent } from '../../events';
+import { loadWorkflowFile, raceAbort, runWorkflow, TeaError } from '../../cli-api';
+import type { EventSink, RunEvent } from '../../cli-api';
 import { parseCommandArgs, type Command } from '../command';
 import { readInput } from '../input';
 import { writeAll } from '../io';
@@ -85,14 +83,14 @@ export const runCommand: Command = {
       ...(values['entry-point'] === undefined ? {} : { entryPoint: values['entry-point'] }),
       ...(values['exit-point'] === undefined ? {} : { exitPoint: values['exit-point'] }),
     };
-    const workflow = await loadWorkflowFile(positionals[0]!, { scope });
-    const input = await readInput(values.input, io.stdin);
+    const workflow = await raceAbort(loadWorkflowFile(positionals[0]!, { scope }), io.signal);
+    const input = await raceAbort(readInput(values.input, io.stdin), io.signal);
 
     if (values['dry-run']) {
       // Loaded on use: it reads SSH settings (ssh2), which a plain run must not pay for at startup.
       const { dryRunFailed, formatDryRun, planDryRun } = await import('../dry-run');
       const plan = await planDryRun(workflow, values['entry-point'], values['exit-point'], input);
-      await writeAll(io.stdout, values.json ? `${JSON.stringify(plan)}\n` : formatDryRun(plan));
+      await writeAll(io.stdout, values.json ? `${JSON.stringify(plan)}\n` : formatDryRun(plan), io.signal);
       // A host that cannot work as configured makes the check fail (it is listed in warnings).
       return dryRunFailed(plan) ? 2 : 0;
     }
@@ -122,13 +120,13 @@ export const runCommand: Command = {
     } catch (error) {
       progress?.stop();
       joblog?.close();
-      if (summary !== null) await writeAll(io.stdout, `${JSON.stringify(summary.finish(exitCodeFor(error), null, error))}\n`);
+      if (summary !== null) await writeAll(io.stdout, `${JSON.stringify(summary.finish(exitCodeFor(error), null, error))}\n`, io.signal);
       throw error;
     }
     progress?.stop();
     joblog?.close();
-    if (summary !== null) await writeAll(io.stdout, `${JSON.stringify(summary.finish(0, output ?? null))}\n`);
-    else if (output === undefined && !values.quiet) await writeAll(io.stdout, `${JSON.stringify(state, null, 2)}\n`);
+    if (summary !== null) await writeAll(io.stdout, `${JSON.stringify(summary.finish(0, output ?? null))}\n`, io.signal);
+    else if (output === undefined && !values.quiet) await writeAll(io.stdout, `${JSON.stringify(state, null, 2)}\n`, io.signal);
     return 0;
   },
 };

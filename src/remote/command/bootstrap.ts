@@ -37,18 +37,20 @@ export interface Program {
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
- * The one line the bootstrap reads and evaluates (with its newline): sets `nl`, exports
- * the variables, sets the arguments and evaluates the script. Nothing in it is seen by
- * the login shell, appears on a command line (`ps`) or is written to the host's disk.
+ * The one line the bootstrap reads and evaluates (with its newline): sets `nl` (only when a
+ * value holds a newline: it costs a subshell fork), exports the variables, sets the
+ * arguments and evaluates the script. Nothing in it is seen by the login shell, appears on
+ * a command line (`ps`) or is written to the host's disk.
  */
 export function programLine(program: Program): string {
-  const parts = [`nl=$(printf '\\n_'); nl=\${nl%_}`];
+  const parts: string[] = [];
   for (const [name, value] of Object.entries(program.exports ?? {})) {
     if (!ENV_NAME.test(name)) throw new Error(`not an environment variable name: ${JSON.stringify(name)}`);
     parts.push(`export ${name}=${quoteLine(value)}`);
   }
   parts.push(`set -- ${(program.args ?? []).map(quoteLine).join(' ')}`.trimEnd());
   parts.push(`eval ${quoteLine(program.script)}`);
+  if (parts.some((part) => part.includes('"$nl"'))) parts.unshift(`nl=$(printf '\\n_'); nl=\${nl%_}`);
   return `${parts.join('; ')}\n`;
 }
 

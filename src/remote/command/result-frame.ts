@@ -1,16 +1,19 @@
 /**
  * Reads the branch's result out of the exec channel's stdout (see RUN_SCRIPT): whatever rc
  * files print comes first and is skipped; then `\n@@tea-result-<nonce> <what>\n`, where
- * <what> is a byte count followed by that many bytes and `\n@@tea-end-<nonce>\n`, or a word
- * saying why there is no result. Memory stays bounded: before the marker only a marker's
- * length is kept, after it at most the announced count (itself bounded).
+ * <what> is `stream` followed by the bytes of result.json (at most the bound + 1: the host
+ * sends no more) and `\n@@tea-end-<nonce>\n`, or a word saying why there is no result. Only
+ * the wrapper knows the nonce, so the first end marker ends the body whatever the result
+ * holds. Memory stays bounded: before the marker only a marker's length is kept, after it at
+ * most the bound plus a marker's length.
  */
 export type ResultFrame =
   | { kind: 'ok'; data: Buffer }
   /** result.json is a symlink, FIFO, device or directory: refused before reading. */
   | { kind: 'invalid' }
   | { kind: 'missing' }
-  | { kind: 'too-large'; size: number }
+  /** result.json holds more than the bound: the rest was never read (`size` when the host said it). */
+  | { kind: 'too-large'; size?: number }
   /** The frame is absent, cut short, or malformed. */
   | { kind: 'broken'; reason: string };
 
@@ -19,9 +22,11 @@ export class ResultFrameReader {
   readonly #end: Buffer;
   #seek: Buffer = Buffer.alloc(0);
   #header: Buffer | null = null;
-  #size = -1;
+  #streaming = false;
   #parts: Buffer[] = [];
   #got = 0;
+  /** The body's last bytes (a marker's length - 1): an end marker may start in them. */
+  #tail: Buffer = Buffer.alloc(0);
   #frame: ResultFrame | null = null;
 
   constructor(
@@ -45,7 +50,7 @@ export class ResultFrameReader {
       this.#header = Buffer.alloc(0);
       chunk = text.subarray(at + this.#begin.length);
     }
-    if (this.#size < 0) {
+    if (!this.#streaming) {
       const header = Buffer.concat([this.#header, chunk]);
       const nl = header.indexOf(0x0a);
       if (nl < 0) {
@@ -56,30 +61,43 @@ export class ResultFrameReader {
       const what = header.subarray(0, nl).toString('latin1');
       chunk = header.subarray(nl + 1);
       if (what === 'invalid' || what === 'missing') return void (this.#frame = { kind: what });
-      const large = /^too-large (\d+)$/.exec(what);
-      if (large !== null) return void (this.#frame = { kind: 'too-large', size: Number(large[1]) });
-      if (!/^\d+$/.test(what)) return void (this.#frame = { kind: 'broken', reason: `unexpected result header ${JSON.stringify(what.slice(0, 32))}` });
-      this.#size = Number(what);
-      if (this.#size > this.maxBytes) return void (this.#frame = { kind: 'too-large', size: this.#size });
+      if (what !== 'stream') return void (this.#frame = { kind: 'broken', reason: `unexpected result header ${JSON.stringify(what.slice(0, 32))}` });
+      this.#streaming = true;
     }
-    // Body then end marker; stop keeping data once both are complete.
-    const need = this.#size + this.#end.length - this.#got;
-    const take = chunk.subarray(0, need);
-    this.#parts.push(take);
-    this.#got += take.length;
-    if (this.#got === this.#size + this.#end.length) {
-      const all = Buffer.concat(this.#parts);
-      this.#parts = [];
-      this.#frame = all.subarray(this.#size).equals(this.#end)
-        ? { kind: 'ok', data: all.subarray(0, this.#size) }
-        : { kind: 'broken', reason: 'result changed while it was read (end marker not where its length said)' };
+    this.#body(chunk);
+  }
+
+  /** Body bytes until the end marker, which may straddle chunks. */
+  #body(chunk: Buffer): void {
+    const carry = this.#tail;
+    const window = Buffer.concat([carry, chunk]);
+    this.#tail = window.subarray(Math.max(0, window.length - (this.#end.length - 1)));
+    const at = window.indexOf(this.#end);
+    const limit = this.maxBytes + this.#end.length;
+    if (at < 0) {
+      this.#parts.push(chunk);
+      this.#got += chunk.length;
+      // The host sends at most the bound + 1 bytes of body: past that (and no end), it is too large.
+      if (this.#got > limit) this.#tooLarge();
+      return;
     }
+    const size = this.#got - carry.length + at;
+    if (size > this.maxBytes) return this.#tooLarge();
+    this.#parts.push(chunk);
+    const data = Buffer.concat(this.#parts).subarray(0, size);
+    this.#parts = [];
+    this.#frame = { kind: 'ok', data };
+  }
+
+  #tooLarge(): void {
+    this.#parts = [];
+    this.#frame = { kind: 'too-large' };
   }
 
   /** The frame once the stream ended. */
   finish(): ResultFrame {
     if (this.#frame !== null) return this.#frame;
     if (this.#header === null) return { kind: 'broken', reason: 'no result on the channel' };
-    return { kind: 'broken', reason: `result cut short (${Math.max(0, this.#got)} of ${this.#size} bytes)` };
+    return { kind: 'broken', reason: `result cut short (${this.#got} bytes, no end marker)` };
   }
 }

@@ -100,7 +100,7 @@ function parseResult(frame: ResultFrame, where: string, path: string, run: Branc
     case 'invalid':
       throw new TeaError('E_RESULT_INVALID', `${where}: ${path} is not a regular file (a symlink, FIFO, device or directory): not read`, at);
     case 'too-large':
-      throw new TeaError('E_RESULT_INVALID', `${where}: ${path} has ${frame.size} bytes, more than max_result_bytes (${run.maxResultBytes}): not read; raise settings.parallel.remote.max_result_bytes if the state is meant to be this large`, at);
+      throw new TeaError('E_RESULT_INVALID', `${where}: ${path} has ${frame.size === undefined ? 'more than' : `${frame.size} bytes, more than`} max_result_bytes (${run.maxResultBytes}${frame.size === undefined ? ' bytes' : ''}): not read; raise settings.parallel.remote.max_result_bytes if the state is meant to be this large`, at);
     case 'broken':
       throw new TeaError('E_RESULT_MISSING', `${where}: exited 0 but its result did not arrive: ${frame.reason}`, at);
     case 'ok':

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readRegularFileSync } from '../../util/regular-file';
 import type { RemoteConfig } from '../../config/remote';
 import { TeaError, errorMessage, isTeaError } from '../../errors';
 import { describeBasefile, formatBytes, type Basefile, type BasefileCatalog } from './basefile';
@@ -290,7 +290,7 @@ function connectFailure(checks: PreflightCheck[], error: unknown): void {
 /** Whether known_hosts had the host before we connected: tells "known" from "added now". */
 function knownBefore(knownHosts: string, host: string, port: number): boolean {
   try {
-    const entries = parseKnownHosts(readFileSync(knownHosts, 'utf8'));
+    const entries = parseKnownHosts(readRegularFileSync(knownHosts, 'utf8'));
     return knownKeyTypes(entries, lookupName(host, port)).length > 0;
   } catch {
     return false;

@@ -111,7 +111,9 @@ export class HostStaging {
     const tea = basefilePath(layout, this.basefile.sha256);
     await step(`cannot upload the basefile to ${tea} (disk full?)`, () => this.#putBasefile(tea, signal));
     const codeCache = this.options.codeCache ?? null;
-    if (codeCache !== null) await this.#putCodeCache(codeCache, `${tea}${codeCache.suffix}`, signal);
+    // A basefile just uploaded has no code cache worth keeping beside it: no stat first (a round trip).
+    const uploaded = !(this.options.reuseCached === true && generation === 0);
+    if (codeCache !== null) await this.#putCodeCache(codeCache, `${tea}${codeCache.suffix}`, signal, uploaded);
     // Checked like the rest; one per host (layout.ts), so hosts sharing an NFS home never share it.
     await step(`cannot create ${layout.runDir}`, () => trusted(root, [posix.basename(layout.runDir)], () => 'run'));
     await step(`cannot write ${layout.workflow} (disk full?)`, () => transfer.writeFile(layout.workflow, this.workflowText, FILE_MODE, signal));

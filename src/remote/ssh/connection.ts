@@ -96,6 +96,8 @@ export class HostConnection {
   #live: Live | null = null;
   #connecting: Promise<Live> | null = null;
   #closing = false;
+  /** Aborted by close(): a connect still queued for a handshake slot, or in its handshake, ends at once. */
+  readonly #closed = new AbortController();
   readonly #channels: Semaphore;
   /** Exec channels open on the live connection now. */
   #execOpen = 0;
@@ -134,9 +136,10 @@ export class HostConnection {
   }
 
   async #open(): Promise<Live> {
-    const release = await this.handshakes.acquire();
+    const release = await this.handshakes.acquire(this.#closed.signal);
     const started = Date.now();
     try {
+      this.#closed.signal.throwIfAborted();
       const live = await this.#handshake();
       this.connectCount += 1;
       this.#live = live;
@@ -160,12 +163,15 @@ export class HostConnection {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        this.#closed.signal.removeEventListener('abort', onClosed);
         opening.abort(error);
         client.end();
         transport?.close();
         reject(hostKeyError ?? connectError(spec, error, timeoutSeconds));
       };
       const timer = setTimeout(() => fail(Object.assign(new Error('timeout'), { level: 'client-timeout' })), timeoutSeconds * 1000);
+      const onClosed = () => fail(this.#closed.signal.reason);
+      this.#closed.signal.addEventListener('abort', onClosed, { once: true });
       client.on('error', (error: Error & { level?: string }) => {
         // A stale SSH_AUTH_SOCK must not cost the identity files their turn (ssh only warns too).
         if (error.level === 'agent') return this.logger.warn(`${spec.id}: ssh-agent ${spec.agent} not usable (${error.message}): trying identity files`);
@@ -191,6 +197,7 @@ export class HostConnection {
             if (settled) return;
             settled = true;
             clearTimeout(timer);
+            this.#closed.signal.removeEventListener('abort', onClosed);
             resolve(live);
           });
           client.connect(clientConfig(spec, opened.sock, this.hostKeys(spec), settings, (error) => (hostKeyError = error)));
@@ -515,6 +522,7 @@ export class HostConnection {
   /** Closes the connection; in-flight work fails with E_CONNECTION_LOST. */
   async close(): Promise<void> {
     this.#closing = true;
+    this.#closed.abort(new TeaError('E_CANCELLED', `${this.spec.id}: the connection was closed before it was established`, { host: this.spec.id }));
     const live = this.#live ?? (await this.#connecting?.catch(() => null)) ?? null;
     if (live === null || live.closed) return;
     const closed = new Promise<void>((resolve) => live.client.once('close', () => resolve()));

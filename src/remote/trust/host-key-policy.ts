@@ -1,4 +1,5 @@
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { readRegularFileSync } from '../../util/regular-file';
 import { dirname } from 'node:path';
 import { TeaError } from '../../errors';
 import type { Logger } from '../../log';
@@ -52,7 +53,7 @@ export class HostKeyPolicy {
   /** The file's text; a missing file is empty. */
   #text(): string {
     try {
-      return readFileSync(this.#path, 'utf8');
+      return readRegularFileSync(this.#path, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
       throw error;

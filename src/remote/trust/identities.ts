@@ -1,4 +1,5 @@
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { readErrorReason, readRegularFileSync } from '../../util/regular-file';
 import { utils } from 'ssh2';
 import { TeaError } from '../../errors';
 import { expandHome } from '../../util/paths';
@@ -40,9 +41,9 @@ export function readIdentity(
   };
   let key: Buffer;
   try {
-    key = readFileSync(full);
+    key = readRegularFileSync(full);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    const code = readErrorReason(error);
     if (!required) return code === 'ENOENT' ? null : { ok: false, reason: `${full} (${code})` };
     throw new TeaError('E_CONFIG_INVALID', `${where}: cannot read identity file ${full}: ${code}. Point it at an existing private key.`);
   }

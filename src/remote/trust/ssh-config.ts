@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { readErrorReason, readRegularFileSync } from '../../util/regular-file';
 import { userInfo } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { parse, type Line } from 'ssh-config';
@@ -59,11 +60,11 @@ export class SshConfig {
     const full = expandHome(path);
     let text: string;
     try {
-      text = readFileSync(full, 'utf8');
+      text = readRegularFileSync(full, 'utf8');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (optional && code === 'ENOENT') return new SshConfig(full, []);
-      throw new TeaError('E_CONFIG_INVALID', `${where}: cannot read ssh_config ${full}: ${code ?? (error as Error).message}`);
+      throw new TeaError('E_CONFIG_INVALID', `${where}: cannot read ssh_config ${full}: ${readErrorReason(error)}`);
     }
     return SshConfig.fromText(text, full);
   }
@@ -163,7 +164,7 @@ export class SshConfig {
       for (const path of globFiles(full)) {
         let text: string;
         try {
-          text = readFileSync(path, 'utf8');
+          text = readRegularFileSync(path, 'utf8');
         } catch {
           continue; // as ssh: an Include that matches nothing readable is not an error
         }

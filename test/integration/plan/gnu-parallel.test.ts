@@ -3,7 +3,7 @@ import { detectGnuParallel } from '../../../src/plan/detect';
 import { getHosts, type HostsFixture } from '../../harness/hosts';
 import { freePort } from '../../harness/sshd-core';
 import { parseParallelConfig } from '../../../src/config/parallel';
-import { RemoteExecutor } from '../../../src/remote/executor';
+import { RemoteStrategyExecutor } from '../../../src/executors/remote';
 import { capture } from '../remote/helpers';
 import { SENTINEL, TRICKY, TRICKY_YAML, awkwardKeyPaths, comparable, runRemote } from './helpers';
 
@@ -132,7 +132,7 @@ describe('GNU Parallel plan, run for real against sshd hosts', () => {
   it('ends GNU Parallel and the remote job when the run is cancelled, with E_CANCELLED results', async () => {
     const pidFile = `${fx.remoteConfig().workdir as string}-cancel.pid`;
     const captured = capture(TRICKY_YAML);
-    const executor = new RemoteExecutor(captured.context);
+    const executor = new RemoteStrategyExecutor(captured.context);
     const controller = new AbortController();
     const config = parseParallelConfig({ strategy: 'remote', retry: { max_retries: 0 }, remote: fx.remoteConfig(gnu({ hosts: [fx.hosts[1]!.sshlogin], kill_grace_seconds: 1 })) });
     try {

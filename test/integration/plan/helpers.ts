@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseParallelConfig } from '../../../src/config/parallel';
 import type { ParallelFlowResult } from '../../../src/executors/types';
-import { RemoteExecutor } from '../../../src/remote/executor';
+import { RemoteStrategyExecutor } from '../../../src/executors/remote';
 import type { HostsFixture } from '../../harness/hosts';
 import { capture, type Captured } from '../remote/helpers';
 
@@ -43,10 +43,10 @@ ${[...TRICKY, 'fail', 'slow'].map((n) => `  - { from: ${JSON.stringify(n)}, to: 
 
 export interface Outcome extends Captured {
   results: ParallelFlowResult[];
-  executor: RemoteExecutor;
+  executor: RemoteStrategyExecutor;
 }
 
-/** Runs flows on the fixture hosts through RemoteExecutor with the given settings.parallel (remote merged over the fixture's). */
+/** Runs flows on the fixture hosts through the remote strategy (ssh2 or GNU Parallel, as gnu_parallel says) with the given settings.parallel (remote merged over the fixture's). */
 export async function runRemote(
   fx: HostsFixture,
   flows: { entryPoint: string; exitPoint: string; state: Record<string, unknown> }[],
@@ -55,7 +55,7 @@ export async function runRemote(
   workflowText = TRICKY_YAML,
 ): Promise<Outcome> {
   const captured = capture(workflowText);
-  const executor = new RemoteExecutor(captured.context);
+  const executor = new RemoteStrategyExecutor(captured.context);
   const config = parseParallelConfig({ strategy: 'remote', retry: { max_retries: 0 }, ...extra, remote: fx.remoteConfig(remote) });
   try {
     const results = await executor.execute(flows, config);

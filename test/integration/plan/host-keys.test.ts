@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseParallelConfig } from '../../../src/config/parallel';
 import { TeaError } from '../../../src/errors';
 import { detectGnuParallel } from '../../../src/plan/detect';
-import { RemoteExecutor } from '../../../src/remote/executor';
+import { RemoteStrategyExecutor } from '../../../src/executors/remote';
 import { startLocalHosts, type LocalHostsFixture } from '../../harness/hosts';
 import { capture } from '../remote/helpers';
 import { scratch } from '../security/helpers';
@@ -39,7 +39,7 @@ describe('GNU Parallel path: host keys and env_vars', () => {
     writeFileSync(knownHosts, `${name()} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n`);
     const logins = fx.countConnections(0);
     const captured = capture(TRICKY_YAML);
-    const executor = new RemoteExecutor(captured.context);
+    const executor = new RemoteStrategyExecutor(captured.context);
     try {
       const results = await executor.execute([flow(1), flow(2)], gnu({ known_hosts: knownHosts, strict_host_key_checking: 'no' }));
       for (const r of results) {
@@ -56,7 +56,7 @@ describe('GNU Parallel path: host keys and env_vars', () => {
     const knownHosts = join(dir, `pinned-${mode}`);
     if (mode === 'yes') writeFileSync(knownHosts, `${name()} ${fx.hosts[0]!.hostPublicKey}\n`);
     const captured = capture(TRICKY_YAML);
-    const executor = new RemoteExecutor(captured.context);
+    const executor = new RemoteStrategyExecutor(captured.context);
     try {
       const config = gnu({ known_hosts: knownHosts, strict_host_key_checking: mode });
       const first = await executor.execute([flow(1)], config);
@@ -76,7 +76,7 @@ describe('GNU Parallel path: host keys and env_vars', () => {
     process.env.TEA_GP_SECRET = 'not-on-any-command-line';
     const logins = fx.countConnections(0);
     const captured = capture(TRICKY_YAML);
-    const executor = new RemoteExecutor(captured.context);
+    const executor = new RemoteStrategyExecutor(captured.context);
     let thrown: unknown;
     try {
       await executor.execute([flow(1)], gnu({ env_vars: { include: ['TEA_GP_SECRET'] } }));

@@ -12,6 +12,8 @@ beforeAll(() => {
     chmodSync(path.join(dir, name), 0o755);
   };
   script('gnu', 'echo "GNU parallel 20221122"; echo "Copyright (C) 2007-2022 Ole Tange"');
+  // Ignores TERM, and leaves a child holding its output: execFile's timeout waited for that child.
+  script('hung', "trap '' TERM; sleep 20 & sleep 20");
   script('moreutils', 'echo "parallel: invalid option -- \'-\'" >&2; exit 1');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -24,6 +26,12 @@ describe('detectGnuParallel', () => {
   it("tells moreutils' parallel from GNU Parallel", async () => {
     const result = await detectGnuParallel(path.join(dir, 'moreutils'));
     expect(result).toEqual({ found: false, reason: expect.stringMatching(/is not GNU Parallel \(moreutils' parallel\?\): parallel: invalid option/) });
+  });
+
+  it('a program that does not answer --version within the probe deadline is a reason, given at the deadline', async () => {
+    // Before, this waited for the script's children (20 s): jest's timeout failed it.
+    const result = await detectGnuParallel(path.join(dir, 'hung'), 1000);
+    expect(result).toEqual({ found: false, reason: `"${path.join(dir, 'hung')} --version" did not finish within 1s` });
   });
 
   it('reports a missing program as a reason, never an error', async () => {

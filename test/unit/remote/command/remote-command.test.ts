@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BOOTSTRAP_COMMAND, NEUTRAL_LINE } from '../../../../src/remote/command/bootstrap';
-import { buildFlowRequest, printableRunCommand, runArgv, type FlowRequestSpec } from '../../../../src/remote/command/remote-command';
+import { buildFlowRequest, INLINE_INPUT_MAX, printableRunCommand, runArgv, type FlowRequestSpec } from '../../../../src/remote/command/remote-command';
 import { ResultFrameReader, type ResultFrame } from '../../../../src/remote/command/result-frame';
 
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
@@ -47,10 +47,10 @@ interface Ran {
  */
 function runLikeChannel(
   request: ReturnType<typeof buildFlowRequest>,
-  { leader = true, closeStdinAfterMs, login = 'sh', inner, rcNoise = '', cwd }: { leader?: boolean; closeStdinAfterMs?: number; login?: string; inner?: 'busybox'; rcNoise?: string; cwd?: string } = {},
+  { leader = true, closeStdinAfterMs, login = 'sh', inner, rcNoise = '', cwd, path }: { leader?: boolean; closeStdinAfterMs?: number; login?: string; inner?: 'busybox'; rcNoise?: string; cwd?: string; path?: string } = {},
 ): Promise<Ran> {
   let command = request.command;
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...(path === undefined ? {} : { PATH: path }) };
   if (inner === 'busybox') {
     command = command.replace('/bin/sh', '/bin/busybox ash');
     env.PATH = `${busyboxPath()}:${process.env.PATH}`;
@@ -207,14 +207,25 @@ describe.each([
     expect(isGone(child)).toBe(true);
   });
 
-  it('fails with 125 when the input does not arrive whole, running nothing', async () => {
+  it('fails with 125 when a large input (after the program line) does not arrive whole, running nothing', async () => {
     const base = mkdtempSync(join(tmpdir(), 'tea-cmd-'));
     const tea = fakeTea(base, `touch '${base}/ran'`);
-    const request = buildFlowRequest(spec({ tea, flowDir: join(base, 'f'), input: Buffer.from('{"a":1}') }));
+    const input = Buffer.from(JSON.stringify({ a: 'x'.repeat(INLINE_INPUT_MAX * 2) }));
+    const request = buildFlowRequest(spec({ tea, flowDir: join(base, 'f'), input }));
     // Cut the input short, then end stdin.
     const short = { ...request, stdin: request.stdin.subarray(0, request.stdin.length - 3) };
     expect(status(await run(short, 300))).toBe(125);
     expect(existsSync(join(base, 'ran'))).toBe(false);
+  });
+
+  it('runs nothing when the program line (holding a small input) is cut short', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'tea-cmd-'));
+    const tea = fakeTea(base, `touch '${base}/ran'`);
+    const request = buildFlowRequest(spec({ tea, flowDir: join(base, 'f'), input: Buffer.from('{"a":1}') }));
+    const short = { ...request, stdin: request.stdin.subarray(0, request.stdin.length - 3) };
+    expect(status(await run(short, 300))).not.toBe(0);
+    expect(existsSync(join(base, 'ran'))).toBe(false);
+    expect(existsSync(join(base, 'f'))).toBe(false);
   });
 
   it('leaves no process of the session behind once the channel closed', async () => {
@@ -230,25 +241,95 @@ describe.each([
   });
 });
 
+/** A PATH of shims that log each external command the wrapper runs, then run the real one. */
+function loggingPath(log: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tea-shims-'));
+  for (const tool of ['dd', 'head', 'stat', 'wc', 'mkdir', 'rm', 'setsid', 'sleep', 'cat', 'grep', 'env', 'kill', 'printf']) {
+    const real = spawnSync('sh', ['-c', `command -v ${tool}`]).stdout.toString().trim();
+    if (!real.startsWith('/')) continue;
+    writeFileSync(join(dir, tool), `#!/bin/sh\necho ${tool} "$*" >> '${log}'\nexec ${real} "$@"\n`);
+    chmodSync(join(dir, tool), 0o755);
+  }
+  return `${dir}:${process.env.PATH}`;
+}
+
+describe('the wrapper forks only where no builtin can do the work (host CPU per branch)', () => {
+  const toolsRun = async (body: string, input = Buffer.from('{"a":1}')): Promise<{ tools: string[]; greps: string[]; ran: Ran; base: string }> => {
+    const base = mkdtempSync(join(tmpdir(), 'tea-forks-'));
+    const log = join(base, 'log');
+    writeFileSync(log, '');
+    const tea = fakeTea(base, `o=; for a in "$@"; do case $a in --output=*) o=\${a#--output=};; esac; done\n${body}\nprintf '{"ok":1}' > "$o"`);
+    const ran = await runLikeChannel(buildFlowRequest(spec({ tea, flowDir: join(base, 'f'), input, cleanup: true })), { path: loggingPath(log) });
+    const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    return { tools: lines.map((l) => l.split(' ')[0]!), greps: lines.filter((l) => l.startsWith('grep ')), ran, base };
+  };
+
+  it('a small input and a branch that leaves nothing: mkdir, head and rm, no dd, wc, stat or /proc scan (grep)', async () => {
+    // The search is skipped only when no pid allocated while the branch ran is still alive; on a
+    // busy machine another process may be born in that window (then only those few are searched),
+    // so one clean run in up to 20 suffices.
+    const all = readdirSync('/proc').filter((e) => /^\d+$/.test(e)).length;
+    let clean = false;
+    for (let i = 0; i < 20 && !clean; i += 1) {
+      const { tools, ran, greps } = await toolsRun(':');
+      expect(status(ran)).toBe(0);
+      expect(ran.frame).toEqual({ kind: 'ok', data: Buffer.from('{"ok":1}') });
+      expect(tools.filter((t) => t !== 'grep')).toEqual(['mkdir', 'head', 'rm']);
+      // When it searches, it reads the window's live pids only, never every process.
+      for (const args of greps) expect(args.split(' ').filter((a) => a.startsWith('/proc/')).length).toBeLessThan(all);
+      clean = !tools.includes('grep');
+    }
+    expect(clean).toBe(true);
+  });
+
+  it('a large input: one dd (its own count, no wc on GNU dd)', async () => {
+    const input = Buffer.from(JSON.stringify({ a: 'x'.repeat(INLINE_INPUT_MAX * 4) }));
+    const { tools, ran } = await toolsRun(':', input);
+    expect(status(ran)).toBe(0);
+    expect(tools.filter((t) => t !== 'grep')).toEqual(['mkdir', 'dd', 'head', 'rm']);
+  });
+
+  it('a branch that leaves an escaped process: the scan runs and ends it', async () => {
+    const { tools, ran, base } = await toolsRun('setsid sleep 1001 </dev/null >/dev/null 2>&1 &');
+    expect(status(ran)).toBe(0);
+    expect(tools).toContain('grep');
+    // Ended by the wrapper before it exited; a moment for the kernel to finish the KILL under load.
+    const marked = () => spawnSync('sh', ['-c', `grep -l -s -F -e 'TEA_FLOW_MARK=${join(base, 'f')}/' /proc/[0-9]*/environ`]).stdout.toString().trim();
+    const deadline = Date.now() + 5000;
+    while (marked() !== '' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(marked()).toBe('');
+  });
+});
+
 describe('the result frame reader', () => {
-  const frame = (nonce: string, body: string) => `\n@@tea-result-${nonce} ${Buffer.byteLength(body)}\n${body}\n@@tea-end-${nonce}\n`;
+  const frame = (nonce: string, body: string) => `\n@@tea-result-${nonce} stream\n${body}\n@@tea-end-${nonce}\n`;
 
   it('skips rc-file noise and a forged frame with another nonce, byte by byte or whole', () => {
-    const text = `Welcome!\n${frame('other', '{"forged":1}')}${frame('n1', '{"a":"\\n@@tea-end-n1\\n"}')}trailing`;
+    // Only the wrapper knows its nonce: a body can hold another frame's markers, never this one's.
+    const body = '{"a":"\n@@tea-end-other\n\n@@tea-result-n1 stream\n"}';
+    const text = `Welcome!\n${frame('other', '{"forged":1}')}${frame('n1', body)}trailing`;
     for (const step of [1, 7, text.length]) {
       const reader = new ResultFrameReader('n1', 1000);
       for (let i = 0; i < text.length; i += step) reader.push(Buffer.from(text.slice(i, i + step)));
-      expect(reader.finish()).toEqual({ kind: 'ok', data: Buffer.from('{"a":"\\n@@tea-end-n1\\n"}') });
+      expect(reader.finish()).toEqual({ kind: 'ok', data: Buffer.from(body) });
     }
   });
 
-  it('refuses an announced size over the bound without buffering it, and reports a cut-short frame', () => {
+  it('refuses a body over the bound without buffering more of it, and reports a cut-short frame', () => {
     const big = new ResultFrameReader('n', 10);
-    big.push(Buffer.from('\n@@tea-result-n 11\n01234567890'));
-    expect(big.finish()).toEqual({ kind: 'too-large', size: 11 });
+    big.push(Buffer.from('\n@@tea-result-n stream\n01234567890'));
+    big.push(Buffer.from('x'.repeat(100)));
+    expect(big.finish()).toEqual({ kind: 'too-large' });
+    // The bound + 1 bytes (what the host sends of a larger file), then the end marker.
+    const over = new ResultFrameReader('n', 10);
+    over.push(Buffer.from('\n@@tea-result-n stream\n01234567890\n@@tea-end-n\n'));
+    expect(over.finish()).toEqual({ kind: 'too-large' });
+    const exact = new ResultFrameReader('n', 10);
+    exact.push(Buffer.from('\n@@tea-result-n stream\n0123456789\n@@tea-end-n\n'));
+    expect(exact.finish()).toEqual({ kind: 'ok', data: Buffer.from('0123456789') });
     const cut = new ResultFrameReader('n', 100);
-    cut.push(Buffer.from('\n@@tea-result-n 11\n0123'));
-    expect(cut.finish()).toEqual({ kind: 'broken', reason: 'result cut short (4 of 11 bytes)' });
+    cut.push(Buffer.from('\n@@tea-result-n stream\n0123'));
+    expect(cut.finish()).toEqual({ kind: 'broken', reason: 'result cut short (4 bytes, no end marker)' });
     const none = new ResultFrameReader('n', 100);
     none.push(Buffer.from('x'.repeat(100_000)));
     expect(none.finish()).toEqual({ kind: 'broken', reason: 'no result on the channel' });

@@ -17,6 +17,9 @@ function runProbe(request: { command: string; stdin: Buffer } | string, env: Rec
   });
 }
 
+// Each probe starts `node --version` (and the cached files): seconds on a loaded 2-core machine.
+jest.setTimeout(30_000);
+
 describe('host probe', () => {
   let dir: string;
   beforeEach(() => {

@@ -113,7 +113,7 @@ describe('HostSession: once-per-host work is the session\'s, not the first flow\
       return { code: 0, signal: null, stderrTail: '' };
     };
     await s.close();
-    expect(connection.execs.at(-1)!.script.endsWith(`; set -- ${RUN_DIR}; eval 'rm -rf -- "$1"'`)).toBe(true);
+    expect(connection.execs.at(-1)!.script.endsWith(`set -- ${RUN_DIR}; eval 'rm -rf -- "$1"'`)).toBe(true);
     expect(connection.closed).toBe(true);
     await expect(s.stage(abortWith('x').signal)).rejects.toMatchObject({ code: 'E_CANCELLED' });
     expect(timers()).toBe(before);

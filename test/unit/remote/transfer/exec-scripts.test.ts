@@ -14,7 +14,7 @@ describe('exec transfer scripts', () => {
     const request = scriptRequest(name, ['/a b', "it's"], Buffer.from('content'));
     expect(request.command).toBe(BOOTSTRAP_COMMAND);
     const stdin = request.stdin as Buffer;
-    expect(stdin.toString('utf8')).toMatch(/^nl=.*; set -- '\/a b' 'it'\\''s'; eval '.*'\ncontent$/s);
+    expect(stdin.toString('utf8')).toMatch(/^set -- '\/a b' 'it'\\''s'; eval '.*'\ncontent$/s);
     expect(scriptText(name).length).toBeGreaterThan(0);
   });
 
