@@ -16,6 +16,7 @@ export type { Logger } from './log';
 export type { State } from './executors/types';
 export type { Strategy } from './config/parallel';
 export type { PreflightReport } from './remote/host/preflight';
+export type { Leftover } from './remote/host/leftovers';
 export type { FanOutPlan, WorkflowPlan } from './plan/plan-workflow';
 export { VERSION } from './version';
 

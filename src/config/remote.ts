@@ -105,6 +105,13 @@ export const remoteConfigSchema = z.strictObject({
   workdir: workdirSchema.default('.cache/tea-remote'),
   /** Remove the run's remote files when the run ends (the basefile cache stays). */
   cleanup: z.boolean().default(true),
+  /**
+   * Seconds of silence after which a run directory is a dead run's (docs/remote-layout.md "Leftovers"): each run
+   * refreshes its marker every fifth of this; the next run on the host removes dead runs' directories (never one
+   * whose branch processes still run) and partial basefile uploads not written for this long. Keep it well above
+   * sftp_timeout and any pause a client may have (a suspended laptop).
+   */
+  stale_run_seconds: z.number().int().min(10).default(900),
   /** Default private key for hosts without their own; tried after the agent, before ssh_config's IdentityFile. */
   identity_file: safePath.optional(),
   /** Environment variable holding the passphrase of an encrypted key (never the passphrase itself). */
@@ -132,7 +139,7 @@ export const remoteConfigSchema = z.strictObject({
    * auto = SFTP when the preflight finds it usable beside exec, else exec (the reason is logged).
    */
   transfer: z.enum(['auto', 'sftp', 'exec']).default('auto'),
-  /** Seconds an SFTP channel open or one SFTP request may take (uploads: plus 1 s per MiB); then the channel is replaced and the attempt fails as the host's. Independent of timeout_seconds. */
+  /** Seconds an SFTP channel open or one SFTP request may take (uploads: plus 1 s per MiB); then the channel is replaced and the attempt fails as the host's. Also bounds how long a branch's input on its exec channel may take to be read (plus 1 s per MiB). Independent of timeout_seconds. */
   sftp_timeout: z.number().positive().default(15),
   /** Seconds a new channel may take to open: one the server refuses (MaxSessions) is retried, one it does not answer (nor its exec request) is waited for; then the attempt fails as the host's (E_CHANNEL_UNAVAILABLE). */
   channel_wait: z.number().positive().default(30),

@@ -20,9 +20,10 @@ export interface EmbeddedHostOptions {
   /**
    * Misbehave, for tests of the client's deadlines (keepalives are still answered):
    * `session` never answers a session channel open, `exec` never answers an exec request,
-   * `close` never sends CHANNEL_CLOSE (not even after a command exits).
+   * `close` never sends CHANNEL_CLOSE (not even after a command exits), `window` accepts an
+   * exec but never reads its stdin (the channel's window closes for good once its buffer is full, ~4 MiB).
    */
-  stall?: 'session' | 'exec' | 'close';
+  stall?: 'session' | 'exec' | 'close' | 'window';
   /** Appends sshd-like log lines ("Accepted publickey for ...") here. */
   logPath?: string;
 }

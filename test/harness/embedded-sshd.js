@@ -181,6 +181,8 @@ async function startEmbeddedHost(opts) {
     });
     session.on('exec', (accept, _reject, { command }) => {
       if (opts.stall === 'exec') return; // the exec request is never answered
+      // Accepted, never read: once the client has filled the channel's window, it never opens again.
+      if (opts.stall === 'window') { accept(); return; }
       child = run(accept(), command, env);
     });
     session.on('shell', (accept) => { child = run(accept(), undefined, env); });

@@ -1,22 +1,35 @@
 import { loadHostsCheck, loadWorkflowFile, raceAbort, TeaError } from '../../cli-api';
-import type { PreflightReport } from '../../cli-api';
+import { hostsClean } from './hosts-clean';
+import { table, toJson } from './hosts-report';
 import { parseCommandArgs, type Command } from '../command';
 import { writeAll } from '../io';
 import { stderrLogger } from '../logger';
 
 const usage = `Usage: tea hosts check <workflow.yaml> [--json]
+       tea hosts clean <workflow.yaml> [--dry-run] [--include-live] [--json]
 
-Checks every host of the workflow's settings.parallel.remote, as a run does before its
+check: checks every host of the workflow's settings.parallel.remote, as a run does before its
 first upload: reachable, host key, authentication, OS and architecture against the
 basefile each host would get, Node (for the JS artifact), free space and writability of
 workdir, the version of a cached basefile, and how files will travel (SFTP, or exec channels
-when SFTP is not usable there, and why). Nothing is uploaded.
+when SFTP is not usable there, and why), and leftovers of earlier runs in the workdir (run
+directories and partial basefile uploads; dead, or live when another run still uses them).
+Nothing is uploaded, nothing removed.
+
+clean: removes the leftovers of dead runs from every host's workdir (after the same trust
+check), including run directories kept by cleanup: false, and says what it removed. A run
+directory is a dead run's when its marker was not refreshed for the stale_run_seconds that run
+promised and no branch process of it runs (docs/remote-layout.md). Live runs' directories
+are never removed unless --include-live is given (their branches then fail).
 
 Options:
-  --json       one JSON object per host (with every check), as a JSON array
-  -h, --help   this help
+  --json          one JSON object per host (with every check and leftover), as a JSON array
+  --dry-run       clean: list what would be removed, remove nothing
+  --include-live  clean: also remove live runs' directories (another client's run fails)
+  -h, --help      this help
 
-Exit codes: 0 every host is usable, 1 at least one host is unusable, 2 bad usage or workflow.
+Exit codes: 0 every host is usable (check) or was cleaned (clean), 1 at least one host is
+unusable (check) or could not be looked at (clean), 2 bad usage or workflow.
 `;
 
 const options = {
@@ -24,10 +37,10 @@ const options = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** `tea hosts <subcommand>`: only `check` for now. */
+/** `tea hosts check` and `tea hosts clean` (hosts-clean.ts). */
 export const hostsCommand: Command = {
   name: 'hosts',
-  summary: 'check the remote hosts of a workflow before running it (tea hosts check)',
+  summary: 'check the remote hosts of a workflow (tea hosts check), remove dead runs\' leftovers (tea hosts clean)',
   usage,
   async run(args, io) {
     const [sub, ...rest] = args;
@@ -35,6 +48,7 @@ export const hostsCommand: Command = {
       await writeAll(sub === undefined ? io.stderr : io.stdout, usage);
       return sub === undefined ? 2 : 0;
     }
+    if (sub === 'clean') return hostsClean(rest, io, usage);
     if (sub !== 'check') throw new TeaError('E_USAGE', `tea hosts: unknown subcommand "${sub}" (see "tea hosts --help")`);
     const { values, positionals } = parseCommandArgs('hosts check', { args: rest, options, allowPositionals: true, strict: true });
     if (values.help) {
@@ -52,30 +66,3 @@ export const hostsCommand: Command = {
     return reports.some((r) => r.status === 'unusable') ? 1 : 0;
   },
 };
-
-function table(reports: readonly PreflightReport[]): string {
-  // host:port, unless two hosts share it (different users): then user@host:port.
-  const addresses = reports.map((r) => r.address);
-  const names = reports.map((r) => (addresses.filter((a) => a === r.address).length > 1 ? r.host : r.address));
-  const width = Math.max(4, ...names.map((n) => n.length));
-  const lines = reports.map((r, i) => `${names[i]!.padEnd(width)}  ${r.status.padEnd(8)}  ${r.reason}`);
-  return `${'HOST'.padEnd(width)}  ${'STATUS'.padEnd(8)}  REASON\n${lines.join('\n')}\n`;
-}
-
-function toJson(report: PreflightReport): Record<string, unknown> {
-  const { facts } = report;
-  return {
-    host: report.host,
-    address: report.address,
-    status: report.status,
-    reason: report.reason,
-    basefile: report.basefile?.localPath ?? null,
-    basefile_why: report.basefileWhy ?? null,
-    transfer: report.transfer === undefined ? null : { kind: report.transfer.kind, detail: report.transfer.detail },
-    checks: report.checks,
-    facts:
-      facts === undefined
-        ? null
-        : { os: facts.os, machine: facts.machine, node: facts.node?.version ?? null, dir: facts.dir, free_bytes: facts.freeBytes, writable: facts.writable },
-  };
-}

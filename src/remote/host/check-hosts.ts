@@ -7,6 +7,7 @@ import { BasefileCatalog } from './basefile';
 import { selectEnv } from '../command/env-vars';
 import { resolveHosts } from '../trust/hosts';
 import { ConnectionPool } from '../ssh/pool';
+import type { LeftoverMode } from './leftovers';
 import { PROBE_BUDGET_SECONDS, preflight, type PreflightReport } from './preflight';
 
 export interface CheckHostsOptions {
@@ -17,6 +18,8 @@ export interface CheckHostsOptions {
    * (env_vars mode ssh_env, set in this environment), as the run's own preflight checks.
    */
   acceptEnv?: readonly string[];
+  /** Earlier runs' leftovers (leftovers.ts): listed by default; `tea hosts clean` removes them. */
+  leftovers?: LeftoverMode;
 }
 
 /**
@@ -47,6 +50,7 @@ export async function checkHosts(workflow: Workflow, options: CheckHostsOptions 
           workflowBytes: Buffer.byteLength(workflow.branchText),
           localVersion: VERSION,
           acceptEnv,
+          leftovers: options.leftovers ?? 'list',
           signal: controller.signal,
         }).catch((error: unknown): PreflightReport => {
           if (!controller.signal.aborted || options.signal?.aborted) throw error;

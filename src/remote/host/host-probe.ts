@@ -1,4 +1,6 @@
 import { execRequest, type ExecRequest } from '../command/bootstrap';
+import { parseLeftovers, SWEEP_FUNCTION, type Leftover, type LeftoverMode } from './leftovers';
+import { MARKER_NAME } from './layout';
 
 /**
  * The facts a preflight needs, gathered by ONE exec on the host's connection: a POSIX
@@ -21,8 +23,9 @@ import { execRequest, type ExecRequest } from '../command/bootstrap';
  * directory. Nothing is made when a component failed the check.
  */
 export const PROBE_SCRIPT = [
-  // rd: the run directory's name to make and write the workflow into, or - (look only).
-  'set -f; w=$1; n=$2; rd=$3; shift 3',
+  // rd: the run directory's name to make and write the workflow into, or - (look only);
+  // mt: the run marker's text (run-marker.ts); zm zs zt: the leftover sweep (leftovers.ts).
+  'set -f; w=$1; n=$2; rd=$3; mt=$4; zm=$5; zs=$6; zt=$7; shift 7',
   "o() { printf '%s=%s\\n' \"$1\" \"$2\" >&2; }",
   "printf '\\n@@tea-probe-begin\\n' >&2",
   // sshd sets SHELL to the login shell, which ran the bootstrap to get here.
@@ -84,10 +87,14 @@ export const PROBE_SCRIPT = [
   'done',
   // Only names are printed, never values; names are checked against [A-Za-z_][A-Za-z0-9_]*.
   'for e; do if env | grep "^$e=" >/dev/null; then o env_set "$e"; else o env_unset "$e"; fi; done',
-  // Staging: .cache and the run directory, then the workflow from the rest of stdin.
+  // leftovers.ts: dead runs' directories and partial uploads, only in a trusted, existing workdir
+  // ($a), before this run's own directory exists.
+  SWEEP_FUNCTION,
+  'if [ "$ok" = yes ] && [ "$zm" != none ] && [ -d "$a" ] && [ ! -h "$a" ] && [ "$d" = "$w" ]; then zw "$zm" "$zs" "$zt"; fi',
+  // Staging: .cache and the run directory, then the workflow from the rest of stdin and the run marker.
   'if [ "$rd" != - ] && [ "$ok" = yes ] && [ "$writable" = yes ] && [ "$d" = "$w" ]; then',
   '  umask 077; { [ -d "$w/.cache" ] && [ ! -h "$w/.cache" ]; } || mk "$w/.cache" cache',
-  '  [ "$ok" = yes ] && mk "$w/$rd" run && [ "$ok" = yes ] && cat > "$w/$rd/workflow.yaml" && o root "$(cd -P -- "$w" && pwd -P)"',
+  `  [ "$ok" = yes ] && mk "$w/$rd" run && [ "$ok" = yes ] && cat > "$w/$rd/workflow.yaml" && printf '%s' "$mt" > "$w/$rd/${MARKER_NAME}" && o root "$(cd -P -- "$w" && pwd -P)"`,
   'fi',
   "printf '@@tea-probe-end\\n' >&2",
 ].join('\n');
@@ -99,8 +106,10 @@ export interface ProbeRequest {
   cached: readonly { path: string; sha256: string }[];
   /** Env var names whose arrival (sshd AcceptEnv) is tested; sent by the caller with the exec. */
   env: readonly string[];
-  /** Stage too: make the workdir, `.cache` and this run directory (a name in the workdir), and write the workflow there. */
-  stage?: { runDirName: string; workflow: string };
+  /** Stage too: make the workdir, `.cache` and this run directory (a name in the workdir), and write the workflow and the run marker there. */
+  stage?: { runDirName: string; workflow: string; marker: string };
+  /** Leftovers of earlier runs (leftovers.ts): not looked at (default), listed, or removed. */
+  leftovers?: { mode: LeftoverMode; hostSlug: string; staleSeconds: number };
 }
 
 export interface CachedFact {
@@ -154,6 +163,8 @@ export interface HostFacts {
   root: string | null;
   /** Directories the probe made (staging): the run's cleanup may remove only what is below the workdir. */
   made: string[];
+  /** Earlier runs' directories and partial uploads found (and maybe removed) in the workdir. */
+  leftovers: Leftover[];
 }
 
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -174,7 +185,10 @@ export function buildProbeRequest(request: ProbeRequest): ExecRequest {
   });
   const stage = request.stage;
   if (stage !== undefined && !/^[A-Za-z0-9._-]+$/.test(stage.runDirName)) throw new Error(`not a run directory name: ${JSON.stringify(stage.runDirName)}`);
-  const args = [shellPath(request.workdir), String(request.cached.length), stage?.runDirName ?? '-', ...cached, ...request.env];
+  if (stage !== undefined && !/^[A-Za-z0-9._:= \n-]*$/.test(stage.marker)) throw new Error(`not a run marker: ${JSON.stringify(stage.marker)}`);
+  const sweep = request.leftovers ?? { mode: 'none', hostSlug: 'h0', staleSeconds: 0 };
+  if (!/^h[0-9a-f]+$/.test(sweep.hostSlug) || !Number.isInteger(sweep.staleSeconds)) throw new Error(`bad leftover sweep: ${JSON.stringify(sweep)}`);
+  const args = [shellPath(request.workdir), String(request.cached.length), stage?.runDirName ?? '-', stage?.marker ?? '', sweep.mode, sweep.hostSlug, String(sweep.staleSeconds), ...cached, ...request.env];
   // The workflow follows the program line on stdin: the script's `cat` reads it to the end.
   return execRequest({ script: PROBE_SCRIPT, args }, stage === undefined ? undefined : Buffer.from(stage.workflow, 'utf8'));
 }
@@ -233,6 +247,7 @@ export function parseProbeOutput(stderr: string): HostFacts {
     envUnset: values.get('env_unset') ?? [],
     root: values.has('root') ? one('root') : null,
     made: values.get('made') ?? [],
+    leftovers: parseLeftovers(values.get('left') ?? []),
   };
 }
 

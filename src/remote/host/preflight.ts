@@ -7,7 +7,8 @@ import type { HostConnection, SftpLease } from '../ssh/connection';
 import { buildProbeRequest, ENV_NAME, parseProbeOutput, type CachedFact, type HostFacts } from './host-probe';
 import { expandHome } from '../../util/paths';
 import { knownKeyTypes, lookupName, parseKnownHosts } from '../trust/known-hosts';
-import { basefilePath, cacheDirOf, sftpPath } from './layout';
+import { basefilePath, cacheDirOf, hostSlug, sftpPath } from './layout';
+import { describeLeftovers, type Leftover, type LeftoverMode } from './leftovers';
 import { BOOTSTRAP_COMMAND } from '../command/bootstrap';
 import { describeUntrusted } from './workdir-trust';
 import { decideTransfer, probeSftp, type SftpProbe, type TransferChoice } from '../transfer/transfer-choice';
@@ -18,7 +19,7 @@ export const PROBE_BUDGET_SECONDS = 60;
 /** Room kept free beyond the basefile and the workflow, for flows' input.json / result.json. */
 export const SPACE_MARGIN_BYTES = 64 * 1024;
 
-export type CheckName = 'reachable' | 'host_key' | 'authenticated' | 'login_shell' | 'probe' | 'basefile' | 'workdir' | 'disk_space' | 'cached_basefile' | 'accept_env' | 'transfer';
+export type CheckName = 'reachable' | 'host_key' | 'authenticated' | 'login_shell' | 'probe' | 'basefile' | 'workdir' | 'disk_space' | 'cached_basefile' | 'accept_env' | 'transfer' | 'leftovers';
 
 export interface PreflightCheck {
   name: CheckName;
@@ -51,7 +52,13 @@ export interface PreflightReport {
 }
 
 export interface PreflightOptions {
-  remote: Pick<RemoteConfig, 'workdir'> & Partial<Pick<RemoteConfig, 'transfer'>>;
+  remote: Pick<RemoteConfig, 'workdir'> & Partial<Pick<RemoteConfig, 'transfer' | 'stale_run_seconds'>>;
+  /**
+   * Earlier runs' leftovers in the workdir (leftovers.ts), looked at by the same exec after the
+   * trust check: list them (tea hosts check), remove the dead ones (a run; tea hosts clean),
+   * or remove all (tea hosts clean --include-live). Default: not looked at.
+   */
+  leftovers?: LeftoverMode;
   catalog: BasefileCatalog;
   /** Bytes of the workflow YAML uploaded once per run. */
   workflowBytes: number;
@@ -60,7 +67,7 @@ export interface PreflightOptions {
   /** Env var names that must reach the remote command through sshd's AcceptEnv (env_vars mode ssh_env). */
   acceptEnv?: readonly string[];
   /** A run (not `tea hosts check`): the probe also makes the directories and writes the workflow (host-probe.ts). */
-  stage?: { runDirName: string; workflow: string };
+  stage?: { runDirName: string; workflow: string; marker: string };
   signal: AbortSignal;
 }
 
@@ -95,7 +102,9 @@ export async function preflight(connection: HostConnection, options: PreflightOp
   const candidates = candidateBasefiles(options.catalog);
   const workdir = sftpPath(options.remote.workdir);
   const cachePaths = candidates.map((b) => ({ path: basefilePath({ cacheDir: cacheDirOf(workdir) }, b.sha256), sha256: b.sha256 }));
-  const request = buildProbeRequest({ workdir, cached: cachePaths, env, ...(options.stage === undefined ? {} : { stage: options.stage }) });
+  // Dead runs' leftovers go in the same exec, after the trust check (leftovers.ts).
+  const sweep = { mode: options.leftovers ?? 'none', hostSlug: hostSlug(spec.id), staleSeconds: options.remote.stale_run_seconds ?? DEFAULT_STALE_RUN_SECONDS };
+  const request = buildProbeRequest({ workdir, cached: cachePaths, env, leftovers: sweep, ...(options.stage === undefined ? {} : { stage: options.stage }) });
 
   // The SFTP probe and the probe exec go out together: one round trip of channel work instead
   // of two (issue 21). SFTP's channel open is sent first, so on a server that allows one
@@ -105,6 +114,7 @@ export async function preflight(connection: HostConnection, options: PreflightOp
   const sftpProbe: Promise<SftpProbe | null> = mode === 'exec' ? Promise.resolve(null) : probeSftp(connection, options.signal);
   sftpProbe.catch(() => {}); // awaited below; a failure must not go unhandled while the exec runs
   const probed = connection.exec(request.command, options.signal, { stdin: request.stdin, ...(env.length === 0 ? {} : { env: Object.fromEntries(env.map((n) => [n, 'tea-preflight'])) }) });
+  probed.catch(() => {}); // awaited below too; a rejection while the SFTP probe is awaited must not count as unhandled
   let sftp: SftpProbe | null = null;
   try {
     sftp = await sftpProbe;
@@ -152,6 +162,8 @@ export async function preflight(connection: HostConnection, options: PreflightOp
   } else {
     checks.push({ name: 'workdir', level: 'ok', detail: `${where} is writable and executable, and only ${facts.user || 'the login user'} (or root) can change it` });
   }
+
+  if ((options.leftovers ?? 'none') !== 'none') checks.push(leftoverCheck(facts.leftovers, options.leftovers === 'list'));
 
   let reuseCached = false;
   let cachedCodeCaches: string[] = [];
@@ -269,6 +281,18 @@ function cachedCheck(basefile: Basefile, path: string, cached: CachedFact | unde
     return { check: { name, level: 'warn', detail: `cached ${path} is tea ${cached.version}, this tea is ${localVersion}` }, upload: false };
   }
   return { check: { name, level: 'ok', detail: `cached tea ${cached.version} (sha256 verified) runs and matches this tea` }, upload: false };
+}
+
+/** The default of remote.stale_run_seconds, for callers that pass a partial config. */
+const DEFAULT_STALE_RUN_SECONDS = 900;
+
+/** Leftovers: a warning when only listed and some are dead runs' (tea hosts check); otherwise news. */
+function leftoverCheck(leftovers: readonly Leftover[], listOnly: boolean): PreflightCheck {
+  const text = describeLeftovers(leftovers);
+  if (text === null) return { name: 'leftovers', level: 'ok', detail: 'no leftovers of earlier runs' };
+  // Kept directories (cleanup: false) are there on purpose: reported, not warned about.
+  const deadLeft = leftovers.some((l) => !l.removed && l.state === 'dead');
+  return { name: 'leftovers', level: listOnly && deadLeft ? 'warn' : 'ok', detail: text };
 }
 
 function nodeText(facts: HostFacts): string {

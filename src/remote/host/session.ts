@@ -9,7 +9,9 @@ import type { HostConnection } from '../ssh/connection';
 import type { BasefileCatalog } from './basefile';
 import { codeCacheToShip } from './code-cache-ship';
 import type { EnvTransfer } from './env-transfer';
+import { describeLeftovers } from './leftovers';
 import { PROBE_BUDGET_SECONDS, preflight, unusableError, type PreflightReport } from './preflight';
+import { heartbeatSeconds, markerText, type RunMarker } from './run-marker';
 import { HostStaging, type StagedRun } from './staging';
 import { posix } from 'node:path';
 import { hostSlug, runDirName, runLayout } from './layout';
@@ -51,13 +53,20 @@ export class HostSession {
   #stagingStarted = false;
   #envProbe: Promise<void> | null = null;
   #closed = false;
+  #heartbeat: NodeJS.Timeout | null = null;
+  /** This run's marker on this host (run-marker.ts), rewritten as the heartbeat. */
+  readonly #marker: string;
+  readonly #markerFields: RunMarker;
   /** The run directory the preflight's probe made (staging in the same exec), removed by close(). */
   #runDirMade: string | null = null;
 
   constructor(
     readonly connection: HostConnection,
     private readonly deps: HostSessionDeps,
-  ) {}
+  ) {
+    this.#markerFields = { runId: deps.runId, deadAfterSeconds: deps.remote.stale_run_seconds, keep: !deps.remote.cleanup, startedAt: new Date() };
+    this.#marker = markerText(this.#markerFields);
+  }
 
   get host(): string {
     return this.connection.spec.id;
@@ -75,7 +84,10 @@ export class HostSession {
       const ready = this.#prepare();
       this.#ready = ready;
       ready.then(
-        (staged) => (this.#staged = staged),
+        (staged) => {
+          this.#staged = staged;
+          this.#startHeartbeat();
+        },
         () => {
           if (this.#ready === ready) this.#ready = null; // the next flow tries again
         },
@@ -149,8 +161,10 @@ export class HostSession {
         workflowBytes: Buffer.byteLength(this.deps.workflowText),
         localVersion: VERSION,
         acceptEnv: this.deps.acceptEnv,
-        // The staging's directories and the workflow go with the probe's exec (issue 21: round trips).
-        stage: { runDirName: runDirName(this.deps.runId, hostSlug(this.host)), workflow: this.deps.workflowText },
+        // Dead runs' leftovers go in the same exec, after the trust check (leftovers.ts).
+        leftovers: 'clean',
+        // The staging's directories, the workflow and the run marker go with the probe's exec (issue 21: round trips).
+        stage: { runDirName: runDirName(this.deps.runId, hostSlug(this.host)), workflow: this.deps.workflowText, marker: this.#marker },
         signal: bound.signal,
       });
     } catch (error) {
@@ -176,6 +190,8 @@ export class HostSession {
     events({ type: 'host:checked', host, status: report.status, basefile: report.basefile?.localPath ?? null, reason: report.reason });
     if (report.status === 'unusable' || report.basefile === undefined || report.facts === undefined) throw unusableError(report);
     logger[report.status === 'warn' ? 'warn' : 'info'](`${host}: preflight ${report.status}: ${report.reason}`);
+    const leftovers = describeLeftovers(report.facts.leftovers);
+    if (leftovers !== null) logger.info(`${host}: ${leftovers}`);
     const codeCache = codeCacheToShip(report.basefile, report.facts);
     // How files reach this host (SFTP, or exec channels when SFTP is unusable): the preflight's choice.
     const transfer = report.transfer ?? { kind: 'sftp', detail: 'files over SFTP', level: 'ok' };
@@ -184,6 +200,7 @@ export class HostSession {
       reuseCached: report.reuseCached === true,
       codeCache,
       loginUid: report.facts.uid,
+      marker: this.#marker,
       prestaged: report.facts.root == null ? null : { root: report.facts.root, codeCaches: report.cachedCodeCaches ?? [] },
     });
   }
@@ -200,6 +217,32 @@ export class HostSession {
     } finally {
       bound.dispose();
     }
+  }
+
+  /**
+   * Rewrites the run marker every fifth of stale_run_seconds while the session lives, so a
+   * later run never takes this run's directory for a dead one (leftovers.ts). A beat that
+   * cannot get through (host busy or lost) is skipped: four in a row may fail, and a branch
+   * still running keeps the directory live on its own.
+   */
+  #startHeartbeat(): void {
+    if (this.#heartbeat !== null || this.#closed) return;
+    const seconds = heartbeatSeconds(this.deps.remote.stale_run_seconds);
+    let beating = false;
+    this.#heartbeat = setInterval(() => {
+      const staged = this.#staged;
+      if (beating || staged === null || this.#closed) return;
+      beating = true;
+      const bound = this.#bounded(seconds, 'the run marker heartbeat');
+      staged.transfer
+        .writeFile(staged.layout.marker, this.#marker, 0o600, bound.signal)
+        .catch((error: unknown) => this.deps.logger.debug(`${this.host}: run marker heartbeat skipped: ${errorMessage(error)}`))
+        .finally(() => {
+          bound.dispose();
+          beating = false;
+        });
+    }, seconds * 1000);
+    this.#heartbeat.unref();
   }
 
   /** A signal for one once-per-host step: its own budget, and the session's lifetime. */
@@ -227,7 +270,23 @@ export class HostSession {
       await raceAbort(this.#ready, wait.signal).catch(() => null);
       wait.dispose();
     }
+    if (this.#heartbeat !== null) clearInterval(this.#heartbeat);
     this.#lifetime.abort(new TeaError('E_CANCELLED', `${this.host}: the run is closing`, { host: this.host }));
+    // An upload cut short removes its temporary file on the way out (transfer/): let it, bounded.
+    if (this.#ready !== null && this.#staged === null) {
+      const wait = deadline(10_000, () => new Error('staging still unwinding'));
+      await raceAbort(this.#ready, wait.signal).catch(() => null);
+      wait.dispose();
+    }
+    if (!remote.cleanup && this.#staged !== null) {
+      // Kept on purpose: marked as ended, so no later run mistakes it for live or removes it (leftovers.ts).
+      const staged = this.#staged;
+      const bound = deadline(10_000, () => new TeaError('E_TIMEOUT', `marking ${staged.layout.runDir} as ended did not finish within 10s`));
+      await staged.transfer
+        .writeFile(staged.layout.marker, markerText({ ...this.#markerFields, ended: true }), 0o600, bound.signal)
+        .catch((error: unknown) => logger.debug(`${this.host}: could not mark ${staged.layout.runDir} as ended: ${errorMessage(error)}`))
+        .finally(bound.dispose);
+    }
     const runDir = this.#staged?.layout.runDir ?? this.#runDirMade;
     if (remote.cleanup && runDir !== null) {
       const dir = runDir;

@@ -17,6 +17,8 @@ export interface StagingOptions {
   codeCache?: ShippedCodeCache | null;
   /** The login user's uid (preflight): every directory is checked against it (workdir-trust.ts). */
   loginUid: number;
+  /** The run marker's text (run-marker.ts), written beside the workflow (unless prestaged: the probe wrote it). */
+  marker?: string;
   /**
    * The preflight's probe made the workdir, `.cache` and the run directory (checked as the
    * trust rule asks) and wrote the workflow, in its one exec (host-probe.ts): the first staging
@@ -116,7 +118,14 @@ export class HostStaging {
     if (codeCache !== null) await this.#putCodeCache(codeCache, `${tea}${codeCache.suffix}`, signal, uploaded);
     // Checked like the rest; one per host (layout.ts), so hosts sharing an NFS home never share it.
     await step(`cannot create ${layout.runDir}`, () => trusted(root, [posix.basename(layout.runDir)], () => 'run'));
-    await step(`cannot write ${layout.workflow} (disk full?)`, () => transfer.writeFile(layout.workflow, this.workflowText, FILE_MODE, signal));
+    const marker = this.options.marker;
+    await step(`cannot write ${layout.workflow} (disk full?)`, () =>
+      Promise.all([
+        transfer.writeFile(layout.workflow, this.workflowText, FILE_MODE, signal),
+        // Before the first branch: a directory without it is judged by its mtime, so it is safe either way.
+        marker === undefined ? null : transfer.writeFile(layout.marker, marker, FILE_MODE, signal),
+      ]),
+    );
     return { layout, tea, transfer, generation };
   }
 

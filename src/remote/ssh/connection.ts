@@ -437,10 +437,12 @@ export class HostConnection {
       let done = false;
       let unclosed: NodeJS.Timeout | undefined;
       let exitedIdle: NodeJS.Timeout | undefined;
+      let stdinTaken: NodeJS.Timeout | undefined;
       const finish = (fn: () => void) => {
         if (done) return;
         done = true;
         clearTimeout(unclosed);
+        clearTimeout(stdinTaken);
         clearTimeout(exitedIdle);
         signal.removeEventListener('abort', onAbort);
         live.lost.removeEventListener('abort', onLost);
@@ -462,8 +464,15 @@ export class HostConnection {
       if (options.stdin !== undefined) {
         const input = options.stdin;
         if (Buffer.isBuffer(input)) {
-          if (options.keepStdinOpen) stream.write(input);
-          else stream.end(input);
+          // The input must be taken like an SFTP upload of its size: a host that stops reading it
+          // (disk or NFS hung) keeps the window shut while sshd still answers keepalives.
+          const seconds = this.settings.sftpTimeoutSeconds + input.length / 2 ** 20;
+          stdinTaken = setTimeout(() => {
+            stream.close();
+            finish(() => reject(new TeaError('E_TRANSFER_FAILED', `${this.spec.id}: the command's input (${input.length} bytes) was not taken within ${Math.ceil(seconds)}s (the host stopped reading it: disk or NFS hung?); raise settings.parallel.remote.sftp_timeout if the host is only slow`, { host: this.spec.id })));
+          }, seconds * 1000);
+          stream.write(input, () => clearTimeout(stdinTaken));
+          if (!options.keepStdinOpen) stream.end();
         }
         else {
           input.on('error', (error) => finish(() => reject(error)));

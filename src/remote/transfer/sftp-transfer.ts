@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import { deadline } from '../../util/abort';
 import type { HostConnection } from '../ssh/connection';
 import { isNoSuchFile, type SftpOps } from '../ssh/sftp-ops';
 import { BAD_HASH, BAD_SIZE, scriptRequest } from './exec-scripts';
@@ -55,20 +56,37 @@ export class SftpTransfer implements FileTransfer {
     try {
       await this.#with(signal, (ops) => ops.fastPut(localPath, temp, options.mode, options.size));
     } catch (error) {
-      await this.#with(signal, (ops) => ops.unlink(temp)).catch(() => {});
+      await this.#removeTemp(temp);
       throw error;
     }
     // Size, sha256 (when the host has sha256sum) and the rename in one exec: one round trip of
     // requests, not three. Outside the lease: with MaxSessions 1 the exec needs the SFTP channel's slot.
     const request = scriptRequest('settle', [temp, target, String(options.size), options.sha256 ?? '-']);
-    const result = await this.connection.exec(request.command, signal, { stdin: request.stdin as Buffer });
+    let result: Awaited<ReturnType<HostConnection['exec']>>;
+    try {
+      result = await this.connection.exec(request.command, signal, { stdin: request.stdin as Buffer });
+    } catch (error) {
+      await this.#removeTemp(temp);
+      throw error;
+    }
     if (result.code === 0) return;
     const why = result.stderrTail.trim().split('\n').pop() ?? '';
     if (result.code !== BAD_SIZE && result.code !== BAD_HASH) {
-      await this.#with(signal, (ops) => ops.unlink(temp)).catch(() => {});
+      await this.#removeTemp(temp);
       throw new Error(`cannot move the upload into ${target}: ${why || `exit ${result.code}`}`);
     }
     throw new Error(why.replace(/^tea: /, '') || `the upload to ${target} arrived damaged`);
+  }
+
+  /**
+   * A cut-short upload's temporary file goes on every failure path, also when the caller's
+   * signal aborted (Ctrl-C, timeout): under its own short bound. A host that no longer answers
+   * keeps it until a later run's leftover sweep (host/leftovers.ts).
+   */
+  async #removeTemp(temp: string): Promise<void> {
+    const bound = deadline(10_000, () => new Error(`removing ${temp} did not finish within 10s`));
+    await this.#with(bound.signal, (ops) => ops.unlink(temp)).catch(() => {});
+    bound.dispose();
   }
 
   writeFile(path: string, data: string | Buffer, mode: number, signal: AbortSignal): Promise<void> {

@@ -72,9 +72,11 @@ describe('preflight against real sshd', () => {
       ['transfer', 'ok'],
       ['basefile', 'ok'],
       ['workdir', 'ok'],
+      ['leftovers', 'ok'],
       ['cached_basefile', 'ok'],
       ['disk_space', 'ok'],
     ]);
+    expect(checkOf(report!, 'leftovers')!.detail).toBe('no leftovers of earlier runs');
     expect(checkOf(report!, 'host_key')!.detail).toBe('matches known_hosts');
     // transfer auto: the harness's internal-sftp works beside exec.
     expect(report!.transfer).toEqual({ kind: 'sftp', level: 'ok', detail: 'files over SFTP' });

@@ -78,9 +78,10 @@ it('a branch is one exec and no SFTP request; a run with the basefile cached is 
   expect(cold.connections).toBe(1);
   // probe + the basefile's check-and-rename + the branch + cleanup; the code cache, when this
   // machine has one (dist/tea wrote it on a local run), is one more upload: 1 SFTP write + 1 exec.
+  // The workflow and the run marker (issue 14, run-marker.ts) are two SFTP writes sent together.
   const codeCache = cold.requests.exec - 4;
   expect([0, 1]).toContain(codeCache);
-  expect(cold.requests).toEqual({ exec: 4 + codeCache, sftpChannel: 1, sftp: 10 + codeCache });
+  expect(cold.requests).toEqual({ exec: 4 + codeCache, sftpChannel: 1, sftp: 11 + codeCache });
 
   // Later runs: the probe verified the cached basefile (sha256) and staged in its own exec.
   const one = await run(1);

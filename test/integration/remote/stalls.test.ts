@@ -18,7 +18,7 @@ import { startLocalHosts } from '../../harness/hosts';
 
 jest.setTimeout(60_000);
 
-type Stall = 'session' | 'exec' | 'close';
+type Stall = 'session' | 'exec' | 'close' | 'window';
 const clusters: EmbeddedSshCluster[] = [];
 let pool: ConnectionPool | undefined;
 
@@ -89,6 +89,20 @@ describe('SSH waits that keepalives cannot bound', () => {
     const second = await timed(connection.exec('echo hi; exit 4', new AbortController().signal, { stdoutLimit: 100 }).then((r) => Promise.reject(r)));
     expect(second.error).toMatchObject({ code: 4, stdout: Buffer.from('hi\n') });
     expect(second.ms).toBeLessThan(15_000);
+  });
+});
+
+describe('a command that stops reading its input', () => {
+  it('window: input the server never takes (its window stays shut) fails E_TRANSFER_FAILED after sftp_timeout + 1 s per MiB', async () => {
+    const connection = await stalledConnection('window', { sftp_timeout: 2 });
+    const input = Buffer.alloc(8 * 2 ** 20, 1); // more than ssh2's window and the unread stream's buffer (~4 MiB)
+    const { ms, error } = await timed(connection.exec('cat > /dev/null', new AbortController().signal, { stdin: input, keepStdinOpen: true }));
+    expect(error).toBeInstanceOf(TeaError);
+    expect((error as TeaError).code).toBe('E_TRANSFER_FAILED');
+    expect((error as TeaError).host).toBe(connection.spec.id);
+    expect((error as TeaError).message).toMatch(/input \(8388608 bytes\) was not taken within 10s.*sftp_timeout/);
+    expect(ms).toBeGreaterThanOrEqual(9900);
+    expect(ms).toBeLessThan(20_000);
   });
 });
 

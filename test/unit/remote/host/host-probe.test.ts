@@ -97,7 +97,8 @@ describe('host probe', () => {
   it('stages in the same exec when the workdir exists: makes .cache and the run directory 0700 and writes the workflow from stdin', async () => {
     const workdir = join(dir, 'a', 'b');
     const workflow = "name: it's\nnodes: []\n";
-    const stage = { runDirName: 'run-r1-h0', workflow };
+    const marker = 'tea-run-marker=1\ndead_after=900\n';
+    const stage = { runDirName: 'run-r1-h0', workflow, marker };
     // A first run's workdir is made by the staging, after the client judged the host: the probe makes nothing.
     const first = parseProbeOutput(await runProbe(buildProbeRequest({ workdir, cached: [], env: [], stage })));
     expect([first.root, first.made, existsSync(join(dir, 'a'))]).toEqual([null, [], false]);
@@ -109,6 +110,9 @@ describe('host probe', () => {
     for (const d of ['a/b/.cache', 'a/b/run-r1-h0']) expect((statSync(join(dir, d)).mode & 0o777).toString(8)).toBe('700');
     expect(readFileSync(join(workdir, 'run-r1-h0', 'workflow.yaml'), 'utf8')).toBe(workflow);
     expect((statSync(join(workdir, 'run-r1-h0', 'workflow.yaml')).mode & 0o777).toString(8)).toBe('600');
+    // The run marker (run-marker.ts) beside it, owner-only.
+    expect(readFileSync(join(workdir, 'run-r1-h0', '.tea-run'), 'utf8')).toBe(marker);
+    expect((statSync(join(workdir, 'run-r1-h0', '.tea-run')).mode & 0o777).toString(8)).toBe('600');
     // Again (a retried preflight): what is there is checked and kept.
     const again = parseProbeOutput(await runProbe(buildProbeRequest({ workdir, cached: [], env: [], stage })));
     expect([again.root, again.made, again.untrusted]).toEqual([workdir, [], []]);
@@ -118,7 +122,7 @@ describe('host probe', () => {
     const workdir = join(dir, 'open', 'w');
     mkdirSync(workdir, { recursive: true, mode: 0o700 });
     chmodSync(join(dir, 'open'), 0o777);
-    const facts = parseProbeOutput(await runProbe(buildProbeRequest({ workdir, cached: [], env: [], stage: { runDirName: 'run-r1', workflow: 'x' } })));
+    const facts = parseProbeOutput(await runProbe(buildProbeRequest({ workdir, cached: [], env: [], stage: { runDirName: 'run-r1', workflow: 'x', marker: '' } })));
     expect(facts.untrusted).toEqual([expect.objectContaining({ role: 'anc', path: join(dir, 'open') })]);
     expect([facts.root, facts.made, readdirSync(workdir)]).toEqual([null, [], []]);
     chmodSync(join(dir, 'open'), 0o700);
@@ -127,10 +131,10 @@ describe('host probe', () => {
     // A run directory that someone else made (or made writable) is refused, and nothing is written into it.
     mkdirSync(join(workdir, 'run-r2'), { recursive: true, mode: 0o700 });
     chmodSync(join(workdir, 'run-r2'), 0o777);
-    const shared = parseProbeOutput(await runProbe(buildProbeRequest({ workdir, cached: [], env: [], stage: { runDirName: 'run-r2', workflow: 'x' } })));
+    const shared = parseProbeOutput(await runProbe(buildProbeRequest({ workdir, cached: [], env: [], stage: { runDirName: 'run-r2', workflow: 'x', marker: '' } })));
     expect(shared.untrusted).toEqual([expect.objectContaining({ role: 'run', path: join(workdir, 'run-r2') })]);
     expect([shared.root, existsSync(join(workdir, 'run-r2', 'workflow.yaml'))]).toEqual([null, false]);
-    expect(() => buildProbeRequest({ workdir, cached: [], env: [], stage: { runDirName: '../x', workflow: '' } })).toThrow('not a run directory name');
+    expect(() => buildProbeRequest({ workdir, cached: [], env: [], stage: { runDirName: '../x', workflow: '', marker: '' } })).toThrow('not a run directory name');
   });
 
   it('lists the V8 code caches beside a verified cached basefile', async () => {

@@ -17,7 +17,7 @@ jest.mock('../../../../src/remote/host/preflight', () => ({
     reason: 'fake',
     checks: [],
     basefile: { localPath: '/nonexistent/tea', sha256: 'a'.repeat(64), size: 1234, kind: 'js' },
-    facts: { os: 'Linux', machine: 'x86_64', node: null, uid: 1000 },
+    facts: { os: 'Linux', machine: 'x86_64', node: null, uid: 1000, leftovers: [] },
   })),
 }));
 
