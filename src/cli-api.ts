@@ -31,7 +31,7 @@ export { hostLabel } from './config/sshlogin';
 export { basefilePath, runLayout } from './remote/host/layout';
 export { reachableFanOuts } from './workflow/reach';
 export { quote } from './remote/command/quote';
-export { RUNNER_COMMAND } from './remote/runner/runner-script';
+export { RUNNER_COMMAND } from './remote/runner/runner-command';
 
 // Loaded on use.
 /** `--dry-run`: local host checks (ssh2's agent client) and the basefile catalog. */
