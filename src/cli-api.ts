@@ -24,13 +24,14 @@ export { VERSION } from './version';
 export { raceAbort } from './util/abort';
 export { readTextFile } from './util/read-text';
 export { printable } from './util/printable';
+export { writeFileAtomic } from './util/atomic-write';
 export { LOCAL_TARGET } from './executors/local';
 export type { Basefile } from './remote/host/basefile';
 export { hostLabel } from './config/sshlogin';
 export { basefilePath, runLayout } from './remote/host/layout';
 export { reachableFanOuts } from './workflow/reach';
 export { quote } from './remote/command/quote';
-export { RUNNER_COMMAND } from './remote/runner/runner-script';
+export { RUNNER_COMMAND } from './remote/runner/runner-command';
 
 // Loaded on use.
 /** `--dry-run`: local host checks (ssh2's agent client) and the basefile catalog. */

@@ -14,7 +14,7 @@ import { buildPlan, remoteDirFor, specFromConfig, type ShellCommand } from './gn
 import { parseJoblog } from './joblog';
 import { PLAN_FILES } from './layout';
 import { collectResults } from './results';
-import { failureResult } from '../scheduler/results';
+import { toParallelResult } from '../core/outcome';
 import { stagePlan } from './stage';
 import { PlanHostKeys } from './host-keys';
 import { checkPlanWorkdirs } from './workdir-trust';
@@ -84,7 +84,7 @@ export async function runPlan(options: RunPlanOptions): Promise<ParallelFlowResu
     if (refused.size === specs.length) {
       // No host left: every branch gets the refusal as its result (nothing ran anywhere).
       const first = [...refused.values()][0]!;
-      return flows.map((flow) => failureResult(flow, first, first.code, [], 0));
+      return flows.map((flow) => toParallelResult({ flow, ok: false, error: first, code: first.code, attempts: [], timingMs: 0 }));
     }
     spec.hosts = spec.hosts.filter((_, i) => !refused.has(specs[i]!.id));
     spec.ssh = { ...spec.ssh, knownHosts, strictHostKeyChecking: 'yes', globalKnownHosts: '/dev/null' };

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { execRequest, type ExecRequest } from '../command/bootstrap';
 import { BASEFILE_CHECK } from '../command/reaper';
 
-/** The hidden CLI command that runs the warm runner on a host (src/cli/main.ts). */
-export const RUNNER_COMMAND = '__runner';
+import { RUNNER_COMMAND } from './runner-command';
+
+export { RUNNER_COMMAND };
 
 /**
  * The runner's start, read by the bootstrap like every branch wrapper (bootstrap.ts):

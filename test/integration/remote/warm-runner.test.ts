@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import YAML from 'yaml';
 import { parseParallelConfig } from '../../../src/config/parallel';
 import { RemoteExecutor } from '../../../src/remote/executor';
-import { getHosts, type HostsFixture } from '../../harness/hosts';
+import { getHosts, startLocalHosts, type HostsFixture, type LocalHostsFixture } from '../../harness/hosts';
 import { capture, flow } from './helpers';
 
 // settings.parallel.remote.runner: warm (src/remote/runner/): every guarantee of a process
@@ -244,6 +244,40 @@ describe('warm runner against real sshd', () => {
       expect(late).toBeLessThan(early * 1.5);
     } finally {
       await executor.close();
+    }
+  });
+});
+
+describe('warm runner on awkward hosts', () => {
+  let odd: LocalHostsFixture;
+  beforeAll(async () => {
+    // Host 0: OpenSSH with MaxSessions 1 (the runner's channel is the only one); host 1: Dropbear.
+    // Both log in through fish, whose rc file prints on stdout before the runner's ready line.
+    odd = await startLocalHosts({ count: 2, maxSessions: [1, undefined], server: [undefined, 'dropbear'], loginShell: 'fish', rcOutput: 'Welcome to the host\n' });
+  });
+  afterAll(async () => {
+    await odd?.stop();
+  });
+
+  it('runs warm on MaxSessions 1 and on Dropbear, through a login shell that prints, and leaves nothing', async () => {
+    const captured = capture(WARM_YAML);
+    const executor = new RemoteExecutor(captured.context);
+    const flows = Array.from({ length: 6 }, (_, i) => flow('work', { n: i }));
+    let results;
+    try {
+      results = await executor.execute(flows, parseParallelConfig({ strategy: 'remote', retry: { max_retries: 0 }, remote: odd.remoteConfig({ runner: 'warm' }) }));
+    } finally {
+      await executor.close();
+    }
+    expect(results.map((r) => [r.success, r.error])).toEqual(flows.map(() => [true, null]));
+    results.forEach((r, i) => expect(r.state).toMatchObject({ doubled: i * 2 }));
+    expect(new Set(results.map((r) => r.host)).size).toBe(2);
+    // Warm on both hosts: one runner each, no fallback to processes.
+    expect(Object.values(executor.runnerStarts())).toEqual([1, 1]);
+    expect(captured.logs.filter((l) => /run as one process each/.test(l))).toEqual([]);
+    for (let i = 0; i < 2; i += 1) {
+      const { stdout } = await odd.exec(i, `ls -A ${odd.remoteConfig().workdir} 2>/dev/null || true`);
+      expect(stdout.split('\n').filter((e) => e && e !== '.cache' && !e.startsWith('Welcome'))).toEqual([]);
     }
   });
 });
