@@ -94,7 +94,7 @@ describe('accounts', () => {
 
   it('refuses an unknown shell with the list of known ones', async () => {
     await expect(startLocalHosts({ count: 1, loginShell: 'csh' as LoginShell })).rejects.toThrow(
-      /loginShell must be one of sh, bash, dash, zsh, fish, tcsh, busybox-ash \(got "csh"\)/,
+      /loginShell must be one of sh, bash, dash, zsh, fish, tcsh, busybox-ash, nologin, false \(got "csh"\)/,
     );
   });
 });
