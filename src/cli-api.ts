@@ -24,6 +24,7 @@ export { VERSION } from './version';
 export { raceAbort } from './util/abort';
 export { readTextFile } from './util/read-text';
 export { printable } from './util/printable';
+export { writeFileAtomic } from './util/atomic-write';
 export { LOCAL_TARGET } from './executors/local';
 export type { Basefile } from './remote/host/basefile';
 export { hostLabel } from './config/sshlogin';

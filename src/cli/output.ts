@@ -1,6 +1,6 @@
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { errorMessage, TeaError } from '../cli-api';
+import { errorMessage, TeaError, writeFileAtomic } from '../cli-api';
 
 /** Checks before the run that `--output` can be written, so a long run does not end in E_USAGE. */
 export async function checkOutputPath(file: string): Promise<string> {
@@ -24,19 +24,10 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
   } catch (error) {
     throw new TeaError('E_NODE_FAILED', `the final state cannot be written as JSON: ${errorMessage(error)}`, { cause: error });
   }
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
   try {
     // Owner-only: a state can hold secrets (and on a remote host this is the branch's result.json).
-    const handle = await open(temp, 'wx', 0o600);
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, file);
+    await writeFileAtomic(file, text, 0o600);
   } catch (error) {
-    await rm(temp, { force: true });
     throw new TeaError('E_USAGE', `cannot write --output ${file}: ${errorMessage(error)}`, { cause: error });
   }
 }

@@ -4,7 +4,7 @@ import { TeaError, errorMessage, type ErrorCode } from '../errors';
 import { parseBranchResult } from '../core/branch-result';
 import { exitError, lastLine, signalName, teaErrorLine } from '../core/exit-status';
 import type { Attempt, Flow, ParallelFlowResult, State } from '../executors/types';
-import { failureResult, successResult } from '../scheduler/results';
+import { toParallelResult, type AttemptRecord } from '../core/outcome';
 import type { JoblogEntry } from './joblog';
 import { flowOutput, flowResult } from './layout';
 import { joblogHostKey, type PlanHost } from './ssh-login';
@@ -43,25 +43,23 @@ export async function collectResults(options: CollectOptions): Promise<ParallelF
   for (const [i, flow] of options.flows.entries()) {
     const entry = options.entries.get(i + 1);
     if (entry === undefined) {
-      results.push(failureResult(flow, notRun(flow, options, firstFailed), notRunCode(options, firstFailed), [], 0));
+      results.push(toParallelResult({ flow, ok: false, error: notRun(flow, options, firstFailed), code: notRunCode(options, firstFailed), attempts: [], timingMs: 0 }));
       continue;
     }
     const host = hostIds.get(entry.host.slice(entry.host.lastIndexOf(' ') + 1)) ?? entry.host;
-    const attempt = (ok: boolean, error?: TeaError): Attempt => ({
+    const attempt = (error?: TeaError): AttemptRecord => ({
       host,
-      started_at: new Date(entry.startTime * 1000).toISOString(),
-      duration_ms: Math.round(entry.runtimeSeconds * 1000),
-      ok,
-      ...(error === undefined ? {} : { error_code: error.code, error: error.message }),
-      ...(error?.exitCode === undefined ? {} : { exit_code: error.exitCode }),
+      startedAt: entry.startTime * 1000,
+      durationMs: Math.round(entry.runtimeSeconds * 1000),
+      ...(error === undefined ? {} : { failure: { code: error.code, error } }),
     });
     const timing = Math.round(entry.runtimeSeconds * 1000);
     try {
       const state = await branchState(flow, entry, host, options);
-      results.push(successResult(flow, state, [attempt(true)], timing, host));
+      results.push(toParallelResult({ flow, ok: true, state, attempts: [attempt()], timingMs: timing, host }));
     } catch (error) {
       const tea = error instanceof TeaError ? error : new TeaError('E_BRANCH_FAILED', errorMessage(error), { host, flow: flow.entryPoint, cause: error });
-      results.push(failureResult(flow, tea, tea.code, [attempt(false, tea)], timing, host));
+      results.push(toParallelResult({ flow, ok: false, error: tea, code: tea.code, attempts: [attempt(tea)], timingMs: timing, host }));
     }
   }
   return results;

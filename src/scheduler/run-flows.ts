@@ -2,18 +2,18 @@ import { classify, timeoutError } from '../core/failure-policy';
 import { nonJsonPath } from '../core/json-state';
 import { TeaError, errorMessage, type ErrorCode } from '../errors';
 import { guardEvents } from '../events';
-import type { Attempt, Flow, ParallelFlowResult } from '../executors/types';
+import type { Flow, ParallelFlowResult } from '../executors/types';
+import { toParallelResult, type AttemptRecord } from '../core/outcome';
 import { guardLogger, silentLogger } from '../log';
 import { backoffDelayMs } from './backoff';
 import { TargetHealth } from './health';
-import { failureResult, successResult } from './results';
 import { settleWithGrace } from './settle';
 import type { RunFlowsOptions, Target } from './types';
 
 interface Pending {
   index: number;
   flow: Flow;
-  attempts: Attempt[];
+  attempts: AttemptRecord[];
   tried: Set<string>;
   readyAt: number;
   firstStart?: number;
@@ -94,7 +94,15 @@ export async function runFlows(options: RunFlowsOptions & RunFlowsExtras): Promi
   const fail = (item: Pending, error: unknown, code: string) =>
     settle(
       item,
-      failureResult(item.flow, error, code, item.attempts, elapsed(item), hostOf(item) ?? (options.reportTarget && error instanceof TeaError ? error.host : undefined)),
+      toParallelResult({
+        flow: item.flow,
+        ok: false,
+        error,
+        code,
+        attempts: item.attempts,
+        timingMs: elapsed(item),
+        host: hostOf(item) ?? (options.reportTarget && error instanceof TeaError ? error.host : undefined),
+      }),
     );
 
   /** Least loaded available target, preferring ones this flow has not failed on. */
@@ -155,8 +163,8 @@ export async function runFlows(options: RunFlowsOptions & RunFlowsExtras): Promi
     settleWithGrace(work, controller.signal, graceMs)
       .then(
         (state) => {
-          item.attempts.push({ host: target.id, started_at: new Date(startedAt).toISOString(), duration_ms: Date.now() - startedAt, ok: true });
-          settle(item, successResult(item.flow, state, item.attempts, elapsed(item), options.reportTarget ? target.id : undefined));
+          item.attempts.push({ host: target.id, startedAt, durationMs: Date.now() - startedAt });
+          settle(item, toParallelResult({ flow: item.flow, ok: true, state, attempts: item.attempts, timingMs: elapsed(item), host: options.reportTarget ? target.id : undefined }));
         },
         (error: unknown) => onAttemptFailed(item, target, startedAt, error, timedOut),
       )
@@ -183,17 +191,7 @@ export async function runFlows(options: RunFlowsOptions & RunFlowsExtras): Promi
       queue.push(item);
       return;
     }
-    const tea = error instanceof TeaError ? error : undefined;
-    item.attempts.push({
-      host: target.id,
-      started_at: new Date(startedAt).toISOString(),
-      duration_ms: Date.now() - startedAt,
-      ok: false,
-      error_code: c.code as ErrorCode,
-      error: errorMessage(error),
-      ...(tea?.exitCode === undefined ? {} : { exit_code: tea.exitCode }),
-      ...(tea?.signal === undefined || tea.signal === null ? {} : { signal: tea.signal }),
-    });
+    item.attempts.push({ host: target.id, startedAt, durationMs: Date.now() - startedAt, failure: { code: c.code as ErrorCode, error } });
     if (c.disablesTarget) health.exclude(target.id, error);
     const retriesUsed = item.attempts.length - 1;
     const wantsRetry = c.retry === 'always' || (c.retry === 'if-configured' && config.retry.retry_on_failure);

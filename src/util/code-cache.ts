@@ -1,4 +1,5 @@
-import { readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { writeFileAtomicSync } from './atomic-write';
 import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 
@@ -117,14 +118,11 @@ function readIfPresent(path: string): Buffer | undefined {
 
 /** A reader never sees half a cache: concurrent branches on one host each write their own temp file, then rename. */
 function writeAtomically(path: string, data: () => Buffer): boolean {
-  const temp = `${path}.tmp-${process.pid}-${Date.now().toString(36)}`;
   try {
-    writeFileSync(temp, data(), { mode: 0o600, flag: 'wx' });
-    renameSync(temp, path);
+    writeFileAtomicSync(path, data(), 0o600);
     return true;
   } catch {
     // Read-only or full file system: run without a cache, as before.
-    rmSync(temp, { force: true });
     return false;
   }
 }

@@ -52,7 +52,7 @@ describe('tea run --output', () => {
     expect(state.nested).toEqual({ deep: { ok: [1, null, 'ü'] } });
     expect(state.branchBytes).toBeGreaterThan(1_000_000);
     // Written through a temp file and a rename: nothing else is left in the directory.
-    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp'))).toEqual([]);
   });
 });
 
