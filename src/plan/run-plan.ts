@@ -17,6 +17,7 @@ import { collectResults } from './results';
 import { toParallelResult } from '../core/outcome';
 import { stagePlan } from './stage';
 import { PlanHostKeys } from './host-keys';
+import { checkPlanWorkdirs } from './workdir-trust';
 import { selectEnv } from '../remote/command/env-vars';
 
 export interface RunPlanOptions {
@@ -76,6 +77,9 @@ export async function runPlan(options: RunPlanOptions): Promise<ParallelFlowResu
     const knownHosts = path.join(dir, PLAN_FILES.knownHosts);
     const aliases = new Map(specs.map((s, i) => [s.id, remote.hosts[i]?.host ?? s.host]));
     const refused = await (options.hostKeys ?? new PlanHostKeys(logger)).pin(specs, aliases, knownHosts, signal);
+    // The workdir trust check of the ssh2 path, before GNU Parallel makes or runs anything there.
+    const untrusted = await checkPlanWorkdirs(specs.filter((s) => !refused.has(s.id)), remote, remoteDirFor(remote.workdir, options.runId, fanout), options.runId, logger, signal);
+    for (const [id, error] of untrusted) refused.set(id, error);
     for (const error of refused.values()) logger.warn(`${error.host ?? ''}: excluded from this run: ${error.message}`);
     if (refused.size === specs.length) {
       // No host left: every branch gets the refusal as its result (nothing ran anywhere).

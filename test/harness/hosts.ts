@@ -13,7 +13,7 @@ import { dockerHostsAvailable, startDockerHosts } from './docker-hosts';
 import { makeRemoteConfig, runShell, uniqueWorkdir } from './fixture-util';
 import { startLocalSshd } from './local-sshd';
 import type { ServerKind, SftpMode } from './sshd-core';
-import { ensureAttacker, SHELLS } from './users';
+import { ensureAttacker, NOLOGIN_SHELLS, SHELLS } from './users';
 
 export interface TestHost {
   name: string;
@@ -64,7 +64,8 @@ export interface LocalHostsFixture extends HostsFixture {
 
 export const SSHD_PATH = process.env.TEA_SSHD ?? '/usr/sbin/sshd';
 
-export type LoginShell = keyof typeof SHELLS;
+/** A shell that runs the bootstrap (SHELLS), or one that runs nothing (NOLOGIN_SHELLS). */
+export type LoginShell = keyof typeof SHELLS | keyof typeof NOLOGIN_SHELLS;
 
 export interface LocalHostsOptions {
   count: number;

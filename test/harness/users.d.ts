@@ -18,6 +18,8 @@ export declare const SHELLS: Readonly<{
   tcsh: string;
   'busybox-ash': string;
 }>;
+/** Login shells that run nothing (nologin, false): for the preflight's "cannot run the bootstrap" case. */
+export declare const NOLOGIN_SHELLS: Readonly<{ nologin: string; false: string }>;
 /** The rc file (relative to the home) each shell's account gets when it has rc output. */
 export declare const RC_FILES: Readonly<Record<keyof typeof SHELLS, string>>;
 /** Shells whose non-interactive `-c` sessions (sshd exec) read that rc file. */

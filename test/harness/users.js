@@ -31,6 +31,16 @@ const SHELLS = Object.freeze({
 });
 
 /**
+ * Login shells that cannot run anything (issue 14: the preflight must exclude such a host with
+ * the shell named, without a hang or a retry storm). Kept apart from SHELLS, whose every entry
+ * runs the bootstrap, and never added to /etc/shells (that list means "a real shell").
+ */
+const NOLOGIN_SHELLS = Object.freeze({
+  nologin: '/usr/sbin/nologin',
+  false: '/bin/false',
+});
+
+/**
  * The rc file each shell reads for a NON-interactive `shell -c "<line>"` (what sshd runs
  * for exec and for an external subsystem). dash and ash read none: their rc output only
  * shows in interactive logins (~/.profile), never in an exec.
@@ -65,10 +75,10 @@ function isRoot() {
 
 /** @param {string} name */
 function checkShellName(name) {
-  if (!Object.prototype.hasOwnProperty.call(SHELLS, name)) {
-    throw new Error(`loginShell must be one of ${Object.keys(SHELLS).join(', ')} (got "${name}")`);
+  if (!Object.prototype.hasOwnProperty.call(SHELLS, name) && !Object.prototype.hasOwnProperty.call(NOLOGIN_SHELLS, name)) {
+    throw new Error(`loginShell must be one of ${[...Object.keys(SHELLS), ...Object.keys(NOLOGIN_SHELLS)].join(', ')} (got "${name}")`);
   }
-  return /** @type {keyof typeof SHELLS} */ (name);
+  return /** @type {keyof typeof SHELLS | keyof typeof NOLOGIN_SHELLS} */ (name);
 }
 
 /**
@@ -86,8 +96,8 @@ function underLock(script, args) {
  * Idempotent; an existing account's shell is set to the one asked for.
  */
 const ENSURE_ACCOUNT = `
-name=$1; shell=$2; skel=$3
-grep -qxF "$shell" /etc/shells || echo "$shell" >>/etc/shells
+name=$1; shell=$2; skel=$3; listed=\${4:-yes}
+[ "$listed" = no ] || grep -qxF "$shell" /etc/shells || echo "$shell" >>/etc/shells
 if ! id -u "$name" >/dev/null 2>&1; then
   mkdir -p "$skel"
   useradd --system --create-home --skel "$skel" --shell "$shell" "$name"
@@ -161,12 +171,14 @@ function ensureLoginUser(opts = {}) {
   const hash = rc === undefined ? '' : crypto.createHash('sha256').update(rc).digest('hex').slice(0, 8);
   const name = shellName === 'sh' && !rc ? DEFAULT_USER : `tea-${shellName}${hash ? `-${hash}` : ''}`;
   if (shellName === 'busybox-ash') ensureBusyboxAsh();
-  const shell = SHELLS[shellName];
+  const nologin = Object.prototype.hasOwnProperty.call(NOLOGIN_SHELLS, shellName);
+  if (nologin && rc !== undefined) throw new Error(`a ${shellName} account reads no rc file: omit rcOutput`);
+  const shell = nologin ? NOLOGIN_SHELLS[/** @type {keyof typeof NOLOGIN_SHELLS} */ (shellName)] : SHELLS[/** @type {keyof typeof SHELLS} */ (shellName)];
   if (!fs.existsSync(shell)) throw new Error(`${shell} is missing: apt-get install -y ${shellName === 'busybox-ash' ? 'busybox' : shellName}`);
-  underLock(ENSURE_ACCOUNT, [name, shell, EMPTY_SKEL]);
+  underLock(ENSURE_ACCOUNT, [name, shell, EMPTY_SKEL, nologin ? 'no' : 'yes']);
   const info = accountInfo(name);
   if (rc === undefined) return info;
-  const rel = RC_FILES[shellName];
+  const rel = RC_FILES[/** @type {keyof typeof SHELLS} */ (shellName)];
   // The text lives outside the home, so the home holds exactly the rc file a real user has.
   fs.mkdirSync(RC_TEXT_DIR, { recursive: true, mode: 0o755 });
   const outFile = path.join(RC_TEXT_DIR, `${name}.txt`);
@@ -184,4 +196,4 @@ function ensureAttacker() {
   return accountInfo(ATTACKER_USER);
 }
 
-module.exports = { SHELLS, RC_FILES, RC_READ_BY_EXEC, DEFAULT_USER, ATTACKER_USER, ensureLoginUser, ensureAttacker, accountInfo, isRoot };
+module.exports = { SHELLS, NOLOGIN_SHELLS, RC_FILES, RC_READ_BY_EXEC, DEFAULT_USER, ATTACKER_USER, ensureLoginUser, ensureAttacker, accountInfo, isRoot };

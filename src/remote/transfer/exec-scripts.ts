@@ -36,8 +36,10 @@ const SCRIPTS = {
   // $1 path $2 marker: the size after the marker, nothing when missing.
   size: 'if [ -f "$1" ]; then s=$(wc -c < "$1") && printf "\\n%s\\n%s\\n" "$2" $s; else printf "\\n%s\\n" "$2"; fi',
   // $1 target $2 temp $3 size $4 sha256 or - $5 mode: stdin to temp, checked, renamed.
+  // A cut-short upload (the client's TERM when its signal aborts, the channel gone) removes the temp.
   put: [
     'umask 077',
+    `trap 'rm -f -- "$2"; exit 143' TERM HUP INT PIPE`,
     'cat > "$2" || { rm -f "$2"; exit 1; }',
     's=$(wc -c < "$2"); s=$((s))',
     `if [ "$s" -ne "$3" ]; then rm -f "$2"; echo "tea: received $s of $3 bytes" >&2; exit ${BAD_SIZE}; fi`,

@@ -24,7 +24,7 @@ async function execOnce(fx: LocalHostsFixture, command: string) {
   }
 }
 
-const shells = Object.keys(SHELLS) as LoginShell[];
+const shells = Object.keys(SHELLS) as Array<keyof typeof SHELLS>;
 
 describe.each(shells)('login shell %s', (shell) => {
   const rcOutput = `Welcome to the ${shell} host!\n`;
@@ -94,7 +94,7 @@ describe('accounts', () => {
 
   it('refuses an unknown shell with the list of known ones', async () => {
     await expect(startLocalHosts({ count: 1, loginShell: 'csh' as LoginShell })).rejects.toThrow(
-      /loginShell must be one of sh, bash, dash, zsh, fish, tcsh, busybox-ash \(got "csh"\)/,
+      /loginShell must be one of sh, bash, dash, zsh, fish, tcsh, busybox-ash, nologin, false \(got "csh"\)/,
     );
   });
 });

@@ -181,3 +181,41 @@ it('tea hosts clean: --dry-run lists, then it removes dead and kept (cleanup: fa
   expect(await runTea(tea, ['hosts', 'clean', file, '--dry-run', '--include-live'])).toMatchObject({ code: 2 });
   await sh(`rm -rf ${workdir}`);
 });
+
+describe('a MaxSessions 1 host (files over exec): a long branch holds the only channel', () => {
+  let one: LocalHostsFixture;
+  beforeAll(async () => {
+    one = await startLocalHosts({ count: 1, maxSessions: 1 });
+  });
+  afterAll(async () => {
+    await one?.stop();
+  });
+
+  it('its run stays live past the bound (heartbeat or branch process), and another run never removes it', async () => {
+    const workdir = `${one.remoteConfig().workdir}-one`;
+    const file = (name: string, branch: string, extra: Record<string, unknown> = {}) =>
+      writeIn(dir, `${name}.yaml`, YAML.stringify({
+        name,
+        settings: { parallel: { strategy: 'remote', remote: one.remoteConfig({ workdir, stale_run_seconds: STALE, max_channels_per_host: 1, ...extra }) } },
+        nodes: [{ name: 'start', run: 'return {};' }, { name: 'work', run: branch }, { name: 'join', run: 'return {};' }],
+        edges: [{ from: '__start__', to: 'start' }, { from: 'start', to: ['work'], type: 'parallel', fan_in: 'join' }, { from: 'work', to: 'join' }, { from: 'join', to: '__end__' }],
+      }));
+    const onSh = async (command: string) => (await one.exec(0, command)).stdout;
+    const long = startRun(file('one-long', LONG));
+    const [name] = await until('the run staged', async () => (await onSh(`ls -A ${workdir} 2>/dev/null || true`)).split('\n').filter((e) => e.startsWith('run-')), (e) => e.length === 1);
+    const runDir = `${workdir}/${name}`;
+    await until('its branch runs', async () => (await onSh(`grep -l -s -F -e 'TEA_FLOW_MARK=${runDir}/' /proc/[0-9]*/environ || true`)).trim(), (p) => p !== '');
+    await sleep((STALE + 3) * 1000);
+    // Another client's run on the same account and workdir: its sweep must keep the directory.
+    const other = await runTea(tea, ['run', file('one-other', QUICK)]);
+    expect(other.code).toBe(0);
+    expect(other.stderr).not.toContain(`removed`);
+    expect((await onSh(`ls -A ${workdir}`)).split('\n')).toContain(name);
+    const listed = await runTea(tea, ['hosts', 'check', file('one-check', QUICK), '--json']);
+    const [report] = JSON.parse(listed.stdout) as Array<{ leftovers: JsonLeftover[] }>;
+    expect(['live', 'busy']).toContain(report!.leftovers.find((l) => l.path === runDir)?.state);
+    long.child.kill('SIGINT');
+    expect(await long.exited).toBe(130);
+    await onSh(`rm -rf ${workdir}`);
+  });
+});
