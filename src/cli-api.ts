@@ -28,15 +28,19 @@ export { writeFileAtomic } from './util/atomic-write';
 export { LOCAL_TARGET } from './executors/local';
 export type { Basefile } from './remote/host/basefile';
 export { hostLabel } from './config/sshlogin';
-export { basefilePath, runLayout } from './remote/host/layout';
 export { reachableFanOuts } from './workflow/reach';
 export { quote } from './remote/command/quote';
 export { RUNNER_COMMAND } from './remote/runner/runner-command';
 
 // Loaded on use.
-/** `--dry-run`: local host checks (ssh2's agent client) and the basefile catalog. */
+/** `--dry-run`: local host checks (ssh2's agent client), the basefile catalog and the host layout (node:crypto). */
 export const loadDryRunChecks = () =>
-  Promise.all([import('./remote/local-checks'), import('./remote/host/basefile')]).then(([checks, basefile]) => ({ checkHostsLocally: checks.checkHostsLocally, BasefileCatalog: basefile.BasefileCatalog }));
+  Promise.all([import('./remote/local-checks'), import('./remote/host/basefile'), import('./remote/host/layout')]).then(([checks, basefile, layout]) => ({
+    checkHostsLocally: checks.checkHostsLocally,
+    BasefileCatalog: basefile.BasefileCatalog,
+    basefilePath: layout.basefilePath,
+    runLayout: layout.runLayout,
+  }));
 export const loadHostsCheck = () => import('./remote/host/check-hosts');
 export const loadPlanning = () => Promise.all([import('./plan/plan-workflow'), import('./plan/detect')]).then(([plan, detect]) => ({ ...plan, ...detect }));
 /** Synchronous: `tea __runner` starts before anything else is loaded (src/cli/main.ts). */

@@ -1,4 +1,4 @@
-import { type Basefile, basefilePath, hostLabel, loadDryRunChecks, reachableFanOuts, resolveScope, runLayout, TeaError } from '../cli-api';
+import { type Basefile, hostLabel, loadDryRunChecks, reachableFanOuts, resolveScope, TeaError } from '../cli-api';
 import type { State, Strategy, Workflow } from '../cli-api';
 
 /**
@@ -60,7 +60,7 @@ export function dryRunFailed(plan: DryRunPlan): boolean {
 }
 
 export async function planDryRun(workflow: Workflow, entryPoint: string | undefined, exitPoint: string | undefined, input: State): Promise<DryRunPlan> {
-  const { checkHostsLocally, BasefileCatalog } = await loadDryRunChecks();
+  const { checkHostsLocally, BasefileCatalog, basefilePath, runLayout } = await loadDryRunChecks();
   const scope = resolveScope(workflow.graph, entryPoint, exitPoint);
   const config = workflow.parallel;
   const fanouts = reachableFanOuts(workflow.graph, scope.entry, scope.exit).map((node) => {

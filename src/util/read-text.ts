@@ -1,5 +1,4 @@
 import { close, constants, fstat, open, readFile } from 'node:fs';
-import { Socket } from 'node:net';
 import { promisify } from 'node:util';
 
 /**
@@ -28,6 +27,9 @@ export async function readTextFile(path: string): Promise<string> {
     }
   }
   // A pipe handle polls the FIFO: it waits for data or for the writer's close (EOF). The socket owns the fd.
+  // (node:net is loaded here only: every `tea run` reads its input through this function. A
+  // require, not import(): the bundle runs as a vm.Script, which has no dynamic import of builtins.)
+  const { Socket } = require('node:net') as typeof import('node:net');
   const pipe = new Socket({ fd, readable: true, writable: false });
   const chunks: Buffer[] = [];
   for await (const chunk of pipe) chunks.push(chunk as Buffer);

@@ -81,7 +81,7 @@ it("strategies.yaml: one fan-out's branches run in a thread, a child process and
   ]);
 });
 
-it('multi-host-retries.yaml: the flaky branch fails once on each host it lands on, is retried and the run succeeds', () => {
+it('multi-host-retries.yaml: the flaky branch fails once on each host it tries first, is retried and the run succeeds', () => {
   const run = runExample('multi-host-retries.yaml');
   expect([run.status, run.stderr]).toEqual([0, expect.any(String)]);
   const results = run.state!.results as Array<{ branch: string; ok: boolean; retries: number }>;
@@ -90,18 +90,21 @@ it('multi-host-retries.yaml: the flaky branch fails once on each host it lands o
     ['shard_b', true],
     ['flaky', true],
   ]);
-  // Its marker is in its host's own run directory (run-<runId>-<hostSlug>, also when hosts share
-  // a home): it fails once per host, and succeeds on a host where it failed before.
-  const flaky = run.joblog.filter((r) => col(r, 'Branch') === 'flaky').map((r) => ({ attempt: col(r, 'Attempt'), code: col(r, 'ErrorCode'), host: col(r, 'Host') }));
-  expect(flaky.length).toBeGreaterThanOrEqual(2);
-  expect(flaky.length).toBeLessThanOrEqual(1 + fx.hosts.length);
-  expect(flaky.map((a) => a.attempt)).toEqual(flaky.map((_, i) => String(i + 1)));
+  // Its marker is in the host's own run directory (run-<id>-<host>): a retry on a host where
+  // it has not failed yet fails again, one on a host where it has succeeds. With 3 hosts
+  // that is 1 to 3 retries, within max_retries: 3.
+  const flaky = run.joblog.filter((r) => col(r, 'Branch') === 'flaky');
+  const retries = results.find((r) => r.branch === 'flaky')!.retries;
+  expect(retries).toBeGreaterThanOrEqual(1);
+  expect(retries).toBeLessThanOrEqual(3);
+  expect(flaky.map((r) => col(r, 'Attempt'))).toEqual(flaky.map((_, i) => String(i + 1)));
+  expect(flaky).toHaveLength(retries + 1);
   const failed = flaky.slice(0, -1);
-  expect(failed.map((a) => a.code)).toEqual(failed.map(() => 'E_REMOTE_EXIT'));
-  expect(new Set(failed.map((a) => a.host)).size).toBe(failed.length);
-  expect(flaky.at(-1)!.code).toBe('');
-  expect(failed.map((a) => a.host)).toContain(flaky.at(-1)!.host);
-  expect(results.find((r) => r.branch === 'flaky')!.retries).toBe(flaky.length - 1);
+  const last = flaky.at(-1)!;
+  expect(failed.map((r) => col(r, 'ErrorCode'))).toEqual(failed.map(() => 'E_REMOTE_EXIT'));
+  expect(new Set(failed.map((r) => col(r, 'Host'))).size).toBe(failed.length); // never twice on one host
+  expect(col(last, 'ErrorCode')).toBe('');
+  expect(failed.map((r) => col(r, 'Host'))).toContain(col(last, 'Host')); // succeeds where it left its marker
   expect(run.stderr).toMatch(/branch "flaky" attempt 1 on \S+ failed \(E_REMOTE_EXIT\): retrying/);
 });
 
