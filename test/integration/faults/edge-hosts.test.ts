@@ -7,10 +7,11 @@
  * others), bounded time, nothing of the run left on the host.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startLocalHosts, type LocalHostsFixture } from '../../harness/hosts';
 import { LocalSshdCluster } from '../../harness/local-sshd';
+import { processTree } from '../../harness/sshd-core';
 import { makeRemoteConfig, runShell, uniqueWorkdir } from '../../harness/fixture-util';
 import { checkHosts } from '../../../src/remote/host/check-hosts';
 import { parseParallelConfig } from '../../../src/config/parallel';
@@ -286,7 +287,16 @@ describe('an SFTP channel that stalls after it worked', () => {
     const [spec] = resolveHosts(remote);
     const pool = new ConnectionPool([spec!], remote, silentLogger, ignoreEvents);
     const signal = AbortSignal.timeout(60_000);
-    const serverPids = async () => (await runShell('pgrep', ['-u', fx.hosts[0]!.user, '-x', 'sftp-server'])).stdout.split('\n').filter(Boolean).map(Number);
+    // This host's sftp-server processes only: other suites run sftp-servers as the same user meanwhile.
+    const listener = Number(readFileSync(fx.hosts[0]!.logPath.replace(/\.log$/, '.pid'), 'utf8').trim());
+    const serverPids = async () =>
+      processTree(listener).filter((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sftp-server';
+        } catch {
+          return false; // gone meanwhile
+        }
+      });
     let stopped: number[] = [];
     try {
       const t = new SftpTransfer(pool.get(spec!.id), 'stall');
