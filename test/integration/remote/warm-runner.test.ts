@@ -105,7 +105,9 @@ async function run(flows: ReturnType<typeof flow>[], remote: Record<string, unkn
 }
 
 const pgrep = async (pattern: string) => (await fx.exec(0, `pgrep -af '${pattern}' || true`)).stdout.split('\n').filter(Boolean);
-const runners = () => pgrep('[_]_runner');
+// This fixture's runners only (their basefile is under its workdir): other suites, the bench smoke
+// test among them, may run warm runners as the same user meanwhile.
+const runners = async () => (await pgrep('[_]_runner')).filter((line) => line.includes(`${String(fx.remoteConfig().workdir)}/`));
 const leftovers = async (workdir: string) => (await fx.exec(0, `ls -A ${workdir} 2>/dev/null || true`)).stdout.split('\n').filter((e) => e && e !== '.cache');
 
 async function until(what: () => Promise<boolean>, ms: number): Promise<boolean> {
