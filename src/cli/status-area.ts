@@ -9,8 +9,11 @@
 export interface TerminalStream {
   write(text: string): boolean;
   columns?: number;
-  /** The terminal's size now (a tty's ioctl): fresher than `columns`, which follows SIGWINCH. */
-  getWindowSize?(): [number, number];
+  /**
+   * A tty stream's handle: its getWindowSize asks the terminal (ioctl TIOCGWINSZ) now. The
+   * stream's own getWindowSize() and `columns` only repeat what the last SIGWINCH found.
+   */
+  _handle?: { getWindowSize?(size: number[]): number } | null;
   on?(event: 'resize', listener: () => void): unknown;
   off?(event: 'resize', listener: () => void): unknown;
 }
@@ -34,6 +37,7 @@ export class StatusArea {
   width(): number {
     // Ask the terminal first: between a resize and the signal that updates `columns` (tens of
     // ms on a loaded machine) a timer redraw at the old width leaves rewrapped copies behind.
+    // (Node's public getWindowSize() returns the cached `columns`, so the handle is asked.)
     const now = this.#windowColumns();
     if (now !== undefined) return now;
     const columns = this.stream.columns;
@@ -84,8 +88,9 @@ export class StatusArea {
 
   #windowColumns(): number | undefined {
     try {
-      const columns = this.stream.getWindowSize?.()[0];
-      return typeof columns === 'number' && columns > 0 ? columns : undefined;
+      const size = [0, 0];
+      if (this.stream._handle?.getWindowSize?.(size) !== 0) return undefined;
+      return size[0]! > 0 ? size[0] : undefined;
     } catch {
       return undefined; // not a tty after all (closed, redirected): fall back to `columns`
     }

@@ -174,7 +174,11 @@ describe('Progress on a terminal', () => {
     const progress = new Progress({ stream: t.stream, tty: true, redrawMs: 60_000 });
     runOn(progress, 4);
     // The terminal is 40 wide already; `columns` and the 'resize' event have not caught up.
-    Object.assign(t.stream, { getWindowSize: () => [40, 40] });
+    // (A tty's handle asks the terminal; the stream's getWindowSize() only repeats `columns`.)
+    Object.assign(t.stream, {
+      getWindowSize: () => [200, 40],
+      _handle: { getWindowSize: (size: number[]) => ((size[0] = 40), (size[1] = 40), 0) },
+    });
     t.shrinkSilently(40);
     progress.write('tea: info: a log line\n');
     // (The fake screen replays everything at the new width, so rows drawn before it are not
