@@ -227,13 +227,16 @@ test('basefile: C:\\..., ~\\... and a relative path (from the current directory)
 });
 
 test('remote paths stay POSIX on a Windows client (layout and SFTP paths)', () => {
-  const { runLayout, basefilePath, flowDir, sftpPath } = lib('remote/host/layout');
-  const layout = runLayout('/tmp/tea-jobs', 'r1');
-  assert.deepEqual([layout.runDir, layout.workflow, basefilePath(layout, 'ab'.repeat(32)), flowDir(layout, 1, 2, 1)], [
-    '/tmp/tea-jobs/run-r1',
-    '/tmp/tea-jobs/run-r1/workflow.yaml',
+  const { runLayout, basefilePath, flowDir, sftpPath, hostSlug } = lib('remote/host/layout');
+  const slug = hostSlug('tea@host:22');
+  assert.match(slug, /^h[0-9a-f]{10}$/);
+  const layout = runLayout('/tmp/tea-jobs', 'r1', slug);
+  assert.deepEqual([layout.runDir, layout.workflow, layout.marker, basefilePath(layout, 'ab'.repeat(32)), flowDir(layout, 1, 2, 1)], [
+    `/tmp/tea-jobs/run-r1-${slug}`,
+    `/tmp/tea-jobs/run-r1-${slug}/workflow.yaml`,
+    `/tmp/tea-jobs/run-r1-${slug}/.tea-run`,
     '/tmp/tea-jobs/.cache/tea-abababababababab',
-    '/tmp/tea-jobs/run-r1/1-2-a1',
+    `/tmp/tea-jobs/run-r1-${slug}/1-2-a1`,
   ]);
   assert.equal(sftpPath('~/jobs'), 'jobs');
 });
