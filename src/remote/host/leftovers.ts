@@ -1,3 +1,4 @@
+import { FLOW_MARK_NAME } from '../command/reaper';
 import { MARKER_NAME } from './layout';
 
 /**
@@ -73,7 +74,7 @@ export const SWEEP_FUNCTION = [
   '    if [ -n "$kp" ] && [ -n "$en" ]; then s=kept',
   '    elif [ "$g" -lt 0 ] || [ "$g" -le "$lim" ]; then s=live',
   // A stale marker with a branch still running (its only channel busy): live. The search runs without the mark.
-  '    elif [ $kd = run ] && [ -r /proc/self/environ ] && (unset TEA_FLOW_MARK; grep -q -s -F -e "TEA_FLOW_MARK=$e/" /proc/[0-9]*/environ); then s=busy',
+  `    elif [ $kd = run ] && [ -r /proc/self/environ ] && (unset ${FLOW_MARK_NAME}; grep -q -s -F -e "${FLOW_MARK_NAME}=$e/" /proc/[0-9]*/environ); then s=busy`,
   // ... or with its working directory in it (a branch, the warm runner); ENVIRON: no escape processing of the path.
   '    elif [ $kd = run ] && ls -l /proc/[0-9]*/cwd 2>/dev/null | D=$e awk \'BEGIN { d = ENVIRON["D"] } { sub(/^.* -> /, ""); if ($0 == d || index($0, d "/") == 1) f = 1 } END { exit !f }\'; then s=busy',
   '    elif [ -n "$kp" ]; then s=kept; fi',
