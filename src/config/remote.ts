@@ -161,6 +161,13 @@ export const remoteConfigSchema = z.strictObject({
    * docs/remote-layout.md). The GNU Parallel plan always runs processes.
    */
   runner: z.enum(['process', 'warm']).default('process'),
+  /**
+   * runner: warm: standby workers, started ahead (program loaded) so a branch does not wait for
+   * its worker's start. auto = as many per host as branches are still expected there, at most
+   * its slots; off = none: each worker starts when its branch arrives, which costs less CPU and
+   * memory where the hosts' CPU is the bound (docs/decisions.md "Warm runner", standby workers).
+   */
+  warm_standbys: z.enum(['auto', 'off']).default('auto'),
   /** GNU Parallel (docs/gnu-parallel.md): off; plan = log its command, run over ssh2; run = run it when installed, else ssh2. */
   gnu_parallel: z.enum(['off', 'plan', 'run']).default('off'),
 });

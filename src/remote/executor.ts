@@ -97,10 +97,11 @@ export class RemoteExecutor implements ParallelExecutor {
    * next branches find a worker ready, and a run's end leaves few started for nothing.
    */
   #updateStandbys(setup: Setup, starting?: string): void {
-    if (setup.runners.size === 0) return;
+    if (setup.runners.size === 0 || setup.remote.warm_standbys === 'off') return;
     let unstarted = 0;
     for (const d of this.#demand.values()) unstarted += d.total - d.started.size;
-    const share = Math.ceil(unstarted / setup.hosts.length);
+    // Rounded down: a standby too few costs a branch its worker's start; one too many costs that start in CPU for nothing.
+    const share = Math.floor(unstarted / setup.hosts.length);
     // The host whose branch is starting gets its count with that branch's request (taken first, then lowered).
     for (const host of setup.hosts) setup.runners.get(host.id)?.runner.setStandbys(Math.min(host.slots, share), host.id !== starting);
   }

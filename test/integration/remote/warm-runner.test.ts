@@ -160,6 +160,14 @@ describe('warm runner against real sshd', () => {
     expect(inspected[0]!.thread).not.toBe(inspected[1]!.thread);
   });
 
+  it('warm_standbys: off starts each worker when its branch arrives (no standby), with the same results', async () => {
+    const flows = Array.from({ length: 4 }, (_, i) => flow('work', { n: i }));
+    const { results, executor } = await run(flows, { hosts: [`1/${fx.hosts[0]!.sshlogin}`], warm_standbys: 'off' });
+    results.forEach((r, i) => expect(r.state).toMatchObject({ doubled: i * 2 }));
+    expect(Object.values(executor.runnerStandbyRuns())).toEqual([0]);
+    expect(await runners()).toEqual([]);
+  });
+
   it('standbys are not shared: branches that ran on standbys of one runner each had their own worker and environment', async () => {
     process.env.WARM_SECRET = 'standby secret';
     try {

@@ -55,7 +55,11 @@ describe('settings.parallel.remote', () => {
       ssh_config: '~/.ssh/config',
       env_vars: { include: [], exclude_patterns: [], mode: 'stdin' },
       max_result_bytes: 256 * 1024 * 1024,
+      runner: 'process',
+      warm_standbys: 'auto',
     });
+    expect(parse({ hosts: ['h'], runner: 'warm', warm_standbys: 'off' }).remote!.warm_standbys).toBe('off');
+    expect(() => parse({ hosts: ['h'], warm_standbys: 3 })).toThrow(/warm_standbys/);
     // Unset so that a host's ssh_config ConnectTimeout can apply (20 s otherwise: resolveHosts).
     expect(config.connect_timeout).toBeUndefined();
     // Likewise for ssh_config UserKnownHostsFile / StrictHostKeyChecking (defaults applied per host by resolveHosts).
