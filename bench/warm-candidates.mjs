@@ -9,7 +9,9 @@
 // - vm-context: a fresh vm context per branch in one process running the engine (dist/lib):
 //   cheapest, but shares process, process.env and cannot stop a synchronous loop (rejected);
 // - warm runner: `tea __runner` (src/remote/runner/host-runner.ts) started once, fed one
-//   request per branch on its fd 3, as a host runs it (without SSH): CPU of the runner process;
+//   request per branch on its fd 3, once starting each branch's worker on arrival, once with a
+//   standby worker kept (started ahead: the latency column shows what leaves the branch's path);
+//   as a host runs it (without SSH): CPU of the runner process;
 // - in-process: the engine called directly (the floor: no isolation at all).
 // Build first (npm run build). Usage: node bench/warm-candidates.mjs [runs=40]
 import { execFileSync } from 'node:child_process';
@@ -80,7 +82,7 @@ async function measure(name, one) {
 }
 
 console.log(`one branch (b1 -> join of 30), ${runs} runs each in sequence, ${process.version}, load ${os.loadavg()[0].toFixed(1)}`);
-console.log('| candidate | wall ms/branch | CPU ms/branch | measuring process RSS MB after |');
+console.log('| candidate | wall ms/branch (runner rows: median request -> reply) | CPU ms/branch | measuring process RSS MB after |');
 console.log('|---|---:|---:|---:|');
 await measure('process: node dist/tea run', async (i) => { execFileSync(process.execPath, [tea, ...argv(i)], { env }); });
 await measure('worker_thread running dist/tea (code cache)', (i) => new Promise((resolve, reject) => {
@@ -88,8 +90,11 @@ await measure('worker_thread running dist/tea (code cache)', (i) => new Promise(
   w.stdout.resume(); w.stderr.resume();
   w.once('error', reject).once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`exit ${code}`))));
 }));
-{
-  // The runner as a host runs it (no SSH): requests on fd 3, replies on fd 4, its CPU from /proc.
+// The runner as a host runs it (no SSH): requests on fd 3, replies on fd 4, its CPU from /proc.
+// `standbys`: standby workers it keeps (0: each branch starts its worker on arrival). `pauseMs`
+// between branches gives a standby time to be ready, as when branches do not come back to back;
+// the latency column is request -> reply (median), the pauses are not in it.
+async function runnerCandidate(name, standbys, pauseMs) {
   const { spawn } = await import('node:child_process');
   const runner = spawn(process.execPath, [tea, '__runner', tea, 'n0nce', '2', dir], { env, stdio: ['ignore', 'ignore', 'inherit', 'pipe', 'pipe', 'inherit'] });
   const waiting = new Map();
@@ -111,19 +116,36 @@ await measure('worker_thread running dist/tea (code cache)', (i) => new Promise(
   let id = 0;
   const one = (i) => new Promise((resolve, reject) => {
     const me = (id += 1);
-    waiting.set(me, (reply) => (reply.code === 0 ? resolve(reply) : reject(new Error(`exit ${reply.code}: ${reply.stderrTail}`))));
+    const t = performance.now();
+    waiting.set(me, (reply) => (reply.code === 0 ? resolve({ ...reply, ms: performance.now() - t }) : reject(new Error(`exit ${reply.code}: ${reply.stderrTail}`))));
     const a = argv(i);
-    runner.stdio[3].write(`${JSON.stringify({ t: 'run', id: me, argv: a, flowDir: join(dir, `f-${me}`), input: Buffer.from('{"n":21}').toString('base64'), env: {}, maxResultBytes: 1 << 20, cleanup: true })}\n`);
+    runner.stdio[3].write(`${JSON.stringify({ t: 'run', id: me, argv: a, flowDir: join(dir, `f-${me}`), input: Buffer.from('{"n":21}').toString('base64'), env: {}, maxResultBytes: 1 << 20, cleanup: true, standbys })}\n`);
   });
-  await one(-1); await one(-2);
-  const c0 = runnerCpuMs(), t0 = performance.now();
+  const pause = () => new Promise((r) => setTimeout(r, pauseMs));
+  runner.stdio[3].write(`${JSON.stringify({ t: 'standby', n: standbys })}\n`);
+  await one(-1); await pause(); await one(-2); await pause();
+  let cpu = 0;
   let rss = 0;
-  for (let i = 0; i < runs; i += 1) { rss = Math.max(rss, (await one(i)).rss); check(i); }
-  const cpu = (runnerCpuMs() - c0) / runs;
-  console.log(`| warm runner (tea __runner, a worker_thread per branch), CPU of the runner | ${((performance.now() - t0) / runs).toFixed(1)} | ${cpu.toFixed(1)} | runner ${(rss / 1e6).toFixed(0)} |`);
+  let onStandby = 0;
+  const latencies = [];
+  for (let i = 0; i < runs; i += 1) {
+    const c0 = runnerCpuMs();
+    const reply = await one(i);
+    if (standbys > 0) await pause(); // the standby's start belongs to the branch it replaces
+    cpu += runnerCpuMs() - c0;
+    rss = Math.max(rss, reply.rss);
+    if (reply.standby) onStandby += 1;
+    latencies.push(reply.ms);
+    check(i);
+    if (standbys === 0) await pause();
+  }
+  latencies.sort((x, y) => x - y);
+  console.log(`| ${name} (${onStandby}/${runs} on a standby), CPU of the runner | ${latencies[Math.floor(runs / 2)].toFixed(1)} | ${(cpu / runs).toFixed(1)} | runner ${(rss / 1e6).toFixed(0)} |`);
   runner.stdio[3].end();
   await new Promise((r) => runner.once('exit', r));
 }
+await runnerCandidate('warm runner, a worker started per branch', 0, 150);
+await runnerCandidate('warm runner, standby workers (1 kept)', 1, 150);
 const { runCli } = require('../dist/lib/cli/program.js');
 const io = () => ({ stdout: { write: (_s, cb) => (typeof cb === 'function' && cb(), true) }, stderr: process.stderr, stdin: process.stdin, signal: new AbortController().signal });
 await measure('vm context + engine in one process (no isolation of process/env)', async (i) => {

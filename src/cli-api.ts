@@ -30,7 +30,7 @@ export type { Basefile } from './remote/host/basefile';
 export { hostLabel } from './config/sshlogin';
 export { reachableFanOuts } from './workflow/reach';
 export { quote } from './remote/command/quote';
-export { RUNNER_COMMAND } from './remote/runner/runner-command';
+export { RUNNER_COMMAND, STANDBY_SLOT } from './remote/runner/runner-command';
 
 // Loaded on use.
 /** `--dry-run`: local host checks (ssh2's agent client), the basefile catalog and the host layout (node:crypto). */

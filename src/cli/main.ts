@@ -1,5 +1,5 @@
 import { config as zodConfig } from 'zod';
-import { loadHostRunner, RUNNER_COMMAND, TeaError } from '../cli-api';
+import { loadHostRunner, RUNNER_COMMAND, STANDBY_SLOT, TeaError } from '../cli-api';
 import { runCli } from './program';
 
 // The executable: wires the process (argv, stdio, signals, exit code) to runCli.
@@ -29,18 +29,27 @@ if (process.argv[2] === RUNNER_COMMAND) {
   const { runHostRunner } = loadHostRunner();
   const [, , , tea, nonce, grace, runDir] = process.argv;
   runHostRunner({ tea: tea!, nonce: nonce!, graceSeconds: Number(grace), runDir: runDir! }).then(exit, () => exit(1));
-} else runCli(process.argv.slice(2), {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  stdin: process.stdin,
-  signal: controller.signal,
-}).then(
-  (code) => exit(code !== 0 && interruptedBy !== undefined ? SIGNAL_EXIT[interruptedBy] : code),
-  (error: unknown) => {
-    process.stderr.write(`Error: ${String(error)}\n`);
-    exit(1);
-  },
-);
+} else {
+  // A warm runner's standby worker: the program is loaded; its branch (argv, env) comes later.
+  const standby = (globalThis as Record<symbol, Promise<void> | undefined>)[STANDBY_SLOT];
+  if (standby === undefined) cli();
+  else void standby.then(cli);
+}
+
+function cli(): void {
+  runCli(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    signal: controller.signal,
+  }).then(
+    (code) => exit(code !== 0 && interruptedBy !== undefined ? SIGNAL_EXIT[interruptedBy] : code),
+    (error: unknown) => {
+      process.stderr.write(`Error: ${String(error)}\n`);
+      exit(1);
+    },
+  );
+}
 
 // Exit explicitly: a node may leave a timer or socket open, which must not keep
 // `tea run` (or a branch's child process) alive after the run has ended.

@@ -45,7 +45,9 @@ export class RemoteExecutor implements ParallelExecutor {
   #closed = false;
   #finished = 0;
   /** runner: warm: figures of the runners already ended, per host. */
-  readonly #runnerStats = new Map<string, { starts: number; peakRss: number }>();
+  readonly #runnerStats = new Map<string, { starts: number; peakRss: number; standbyRuns: number }>();
+  /** runner: warm: per running fan-out, its flow count and the flows started so far (standby estimate). */
+  readonly #demand = new Map<number, { total: number; started: Set<number> }>();
 
   private readonly context: ExecutorContext;
 
@@ -68,6 +70,7 @@ export class RemoteExecutor implements ParallelExecutor {
     if (this.#closed) throw new TeaError('E_USAGE', 'remote executor is closed');
     const setup = this.#prepare(config);
     const fanout = ++this.#fanouts;
+    this.#demand.set(fanout, { total: flows.length, started: new Set() });
     return runFlows({
       flows,
       targets: setup.hosts.map((h) => ({ id: h.id, slots: h.slots })),
@@ -82,7 +85,24 @@ export class RemoteExecutor implements ParallelExecutor {
       reportTarget: true,
       abortGraceMs: (setup.remote.kill_grace_seconds + 2) * 1000,
       attempt: (attempt) => this.#attempt(setup, fanout, attempt),
+    }).finally(() => {
+      this.#demand.delete(fanout);
+      this.#updateStandbys(setup);
     });
+  }
+
+  /**
+   * runner: warm: each runner keeps as many standby workers as branches are still expected on
+   * its host (the flows not started yet, spread over the hosts), at most the host's slots: the
+   * next branches find a worker ready, and a run's end leaves few started for nothing.
+   */
+  #updateStandbys(setup: Setup, starting?: string): void {
+    if (setup.runners.size === 0) return;
+    let unstarted = 0;
+    for (const d of this.#demand.values()) unstarted += d.total - d.started.size;
+    const share = Math.ceil(unstarted / setup.hosts.length);
+    // The host whose branch is starting gets its count with that branch's request (taken first, then lowered).
+    for (const host of setup.hosts) setup.runners.get(host.id)?.runner.setStandbys(Math.min(host.slots, share), host.id !== starting);
   }
 
   /** Validates config and resolves hosts once, before any connection. */
@@ -110,6 +130,7 @@ export class RemoteExecutor implements ParallelExecutor {
 
   async #attempt(setup: Setup, fanout: number, { flow, index, target, attempt, signal }: AttemptContext): Promise<State> {
     const session = setup.sessions.get(target.id)!;
+    this.#demand.get(fanout)?.started.add(index);
     const connection = session.connection;
     // Shared per-host work: this flow's signal only ends its own wait, never the work.
     let staged = await session.stage(signal);
@@ -172,6 +193,7 @@ export class RemoteExecutor implements ParallelExecutor {
       held = { runner, generation: staged.generation };
       setup.runners.set(run.host, held);
     }
+    this.#updateStandbys(setup, run.host);
     if (held.runner.unavailable !== null) return runBranch(session.connection, run, signal);
     try {
       return await runBranchWarm(held.runner, run, signal);
@@ -186,17 +208,17 @@ export class RemoteExecutor implements ParallelExecutor {
     setup.runners.delete(host);
     await held?.runner.close();
     if (held !== undefined) {
-      const seen = this.#runnerStats.get(host) ?? { starts: 0, peakRss: 0 };
-      this.#runnerStats.set(host, { starts: seen.starts + held.runner.starts, peakRss: Math.max(seen.peakRss, held.runner.peakRss) });
+      const seen = this.#runnerStats.get(host) ?? { starts: 0, peakRss: 0, standbyRuns: 0 };
+      this.#runnerStats.set(host, { starts: seen.starts + held.runner.starts, peakRss: Math.max(seen.peakRss, held.runner.peakRss), standbyRuns: seen.standbyRuns + held.runner.standbyRuns });
     }
   }
 
   /** Per host: runners started and their peak RSS so far, the current one included. */
-  #runnerFigures(): Map<string, { starts: number; peakRss: number }> {
+  #runnerFigures(): Map<string, { starts: number; peakRss: number; standbyRuns: number }> {
     const all = new Map(this.#runnerStats);
     for (const [host, held] of this.#setup?.runners ?? []) {
-      const seen = all.get(host) ?? { starts: 0, peakRss: 0 };
-      all.set(host, { starts: seen.starts + held.runner.starts, peakRss: Math.max(seen.peakRss, held.runner.peakRss) });
+      const seen = all.get(host) ?? { starts: 0, peakRss: 0, standbyRuns: 0 };
+      all.set(host, { starts: seen.starts + held.runner.starts, peakRss: Math.max(seen.peakRss, held.runner.peakRss), standbyRuns: seen.standbyRuns + held.runner.standbyRuns });
     }
     return all;
   }
@@ -204,6 +226,11 @@ export class RemoteExecutor implements ParallelExecutor {
   /** Runners started per host so far (tests: a crashed runner is replaced). */
   runnerStarts(): Record<string, number> {
     return Object.fromEntries([...this.#runnerFigures()].map(([host, f]) => [host, f.starts]));
+  }
+
+  /** Branches per host that ran on a standby worker of their runner (tests, bench). */
+  runnerStandbyRuns(): Record<string, number> {
+    return Object.fromEntries([...this.#runnerFigures()].map(([host, f]) => [host, f.standbyRuns]));
   }
 
   /** Largest warm runner RSS reported per host (bytes; bench). */

@@ -6,6 +6,7 @@ import { TailBuffer } from '../../util/tail';
 import { PROGRAM_SLOT, wrapProgram, type LoadedProgram } from '../../util/code-cache';
 import { FLOW_MARK_NAME, BASEFILE_MISSING_STATUS } from '../command/reaper';
 import { LineSplitter, encode, parseRequest, readyMarker, type DoneReply, type Request, type RunRequest, type RunnerResult } from './protocol';
+import { StandbyPool, type Standby } from './standby-pool';
 
 /**
  * The warm runner, on the host (`tea __runner`, started by warm-runner.ts over one exec
@@ -23,7 +24,15 @@ import { LineSplitter, encode, parseRequest, readyMarker, type DoneReply, type R
  * closes (client gone, connection lost) every branch is ended the same way and the runner
  * exits. A branch that crashes the process (abort, native fault) takes the runner with it:
  * the client fails that runner's branches as transport failures and retries them.
+ *
+ * Standbys (standby-pool.ts): as many workers as the client asks for (its estimate of the
+ * branches still to come here, at most the host's slots) are started ahead, each with the
+ * program compiled and its top level evaluated, waiting on a message for its one branch's
+ * argv and environment. Each still serves exactly one branch and is thrown away after it.
  */
+
+/** The most standbys a runner keeps, whatever the client asks (each holds a V8 isolate, ~10-20 MB). */
+export const MAX_STANDBYS = 32;
 
 interface Active {
   request: RunRequest;
@@ -83,6 +92,12 @@ export async function runHostRunner(options: HostRunnerOptions): Promise<number>
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== FLOW_MARK_NAME) baseEnv[k] = v;
   const active = new Map<number, Active>();
   let closing = false;
+  // Standbys need the program in memory (dist/tea's loader); run from the sources, each branch starts its own worker.
+  const pool = loadedProgram() === undefined ? null : new StandbyPool<BranchWorker>(() => {
+    const standby = startWorker(options.tea, { argv: [], env: baseEnv }, true);
+    void standby.exit.then(() => pool?.ended(standby));
+    return standby;
+  }, MAX_STANDBYS);
 
   const send = (reply: DoneReply) => {
     if (!closing) output.write(encode(reply));
@@ -92,11 +107,13 @@ export async function runHostRunner(options: HostRunnerOptions): Promise<number>
     if (active.has(request.id)) return;
     const entry: Active = { request, worker: null, cancelled: false, ended: Promise.resolve() };
     active.set(request.id, entry);
-    entry.ended = runOne(entry, options.tea, baseEnv, graceMs)
+    // Taken now, in request order: a later lower target must not end the standby this branch is to get.
+    const standby = pool?.take(request.standbys) ?? null;
+    entry.ended = runOne(entry, options.tea, baseEnv, graceMs, standby)
       .catch((error: unknown): DoneReply => ({ t: 'done', id: request.id, code: 125, stderrTail: `tea-runner: ${String(error)}`, rss: 0 }))
       .then((reply) => {
         active.delete(request.id);
-        send({ ...reply, ...(entry.cancelled ? { cancelled: true } : {}), rss: process.memoryUsage().rss });
+        send({ ...reply, ...(entry.cancelled ? { cancelled: true } : {}), rss: process.memoryUsage().rss, ...(pool === null ? {} : { idle: pool.idle }) });
       });
   };
 
@@ -111,6 +128,7 @@ export async function runHostRunner(options: HostRunnerOptions): Promise<number>
     const shutdown = async () => {
       if (closing) return;
       closing = true;
+      pool?.close();
       for (const id of active.keys()) cancel(id);
       await Promise.all([...active.values()].map((e) => e.ended));
       resolve(0);
@@ -126,6 +144,7 @@ export async function runHostRunner(options: HostRunnerOptions): Promise<number>
         return;
       }
       if (request.t === 'run') start(request);
+      else if (request.t === 'standby') pool?.setTarget(request.n);
       else cancel(request.id);
     });
     input.on('data', (chunk: Buffer) => lines.push(chunk));
@@ -145,7 +164,7 @@ export async function runHostRunner(options: HostRunnerOptions): Promise<number>
  * (tests running the sources) the worker runs the file.
  */
 const WORKER_LOADER = [
-  "const { workerData } = require('node:worker_threads');",
+  "const { workerData, parentPort } = require('node:worker_threads');",
   "const { Script } = require('node:vm');",
   "const { createRequire } = require('node:module');",
   "const { dirname } = require('node:path');",
@@ -157,14 +176,25 @@ const WORKER_LOADER = [
   '  const temp = `${cachePath}.tmp-${process.pid}-${require("node:worker_threads").threadId}`;',
   '  try { writeFileSync(temp, script.createCachedData(), { mode: 0o600, flag: "wx" }); renameSync(temp, cachePath); } catch { rmSync(temp, { force: true }); }',
   '});',
+  // A standby: the program's top level runs now; the CLI entry waits for this branch (src/cli/main.ts).
+  'if (workerData.standby) Object.defineProperty(globalThis, Symbol.for("tea.standby"), { value: new Promise((resolve) => parentPort.once("message", (branch) => {',
+  '  for (const name of Object.keys(process.env)) delete process.env[name];',
+  '  Object.assign(process.env, branch.env);',
+  '  process.argv.splice(2, process.argv.length - 2, ...branch.argv);',
+  '  resolve();',
+  '})) });',
   'const mod = { exports: {} };',
   'script.runInThisContext()(mod.exports, createRequire(file), mod, file, dirname(file));',
 ].join('\n');
 
 let shared: { source: string; cache: SharedArrayBuffer | null; cachePath: string | null } | null = null;
 
-function workerSource(tea: string): { source: string; options: { eval?: boolean; workerData?: unknown } } {
-  const loaded = (globalThis as Record<symbol, LoadedProgram | undefined>)[PROGRAM_SLOT];
+function loadedProgram(): LoadedProgram | undefined {
+  return (globalThis as Record<symbol, LoadedProgram | undefined>)[PROGRAM_SLOT];
+}
+
+function workerSource(tea: string, standby: boolean): { source: string; options: { eval?: boolean; workerData?: unknown } } {
+  const loaded = loadedProgram();
   if (loaded === undefined) return { source: tea, options: {} };
   if (shared === null || (shared.cache === null && shared.cachePath !== null)) {
     // Read once; until a `tea run` on the host wrote it, looked for again at the next branch.
@@ -180,10 +210,44 @@ function workerSource(tea: string): { source: string; options: { eval?: boolean;
     }
     shared = { source: shared?.source ?? wrapProgram(loaded.text), cache, cachePath: loaded.cachePath };
   }
-  return { source: WORKER_LOADER, options: { eval: true, workerData: { source: shared.source, cache: shared.cache, file: tea, cachePath: shared.cachePath } } };
+  return { source: WORKER_LOADER, options: { eval: true, workerData: { source: shared.source, cache: shared.cache, file: tea, cachePath: shared.cachePath, standby } } };
 }
 
-async function runOne(entry: Active, tea: string, baseEnv: Record<string, string>, graceMs: number): Promise<Omit<DoneReply, 'rss'>> {
+/** A branch's worker, started for its branch or ahead as a standby (then `start` hands it the branch). */
+interface BranchWorker extends Standby {
+  readonly worker: Worker;
+  /** The worker's stdout and stderr (as the wrapper does for a process, `>&2`: tea's stdout goes with its stderr). */
+  readonly output: TailBuffer;
+  /** Its exit code. */
+  readonly exit: Promise<number>;
+  start(branch: { argv: string[]; env: Record<string, string> }): void;
+}
+
+function startWorker(tea: string, branch: { argv: string[]; env: Record<string, string> }, standby: boolean): BranchWorker {
+  const source = workerSource(tea, standby);
+  const worker = new Worker(source.source, { ...source.options, argv: branch.argv, env: branch.env, stdin: false, stdout: true, stderr: true });
+  const output = new TailBuffer();
+  worker.stdout.on('data', (chunk: Buffer) => output.push(chunk));
+  worker.stderr.on('data', (chunk: Buffer) => output.push(chunk));
+  worker.on('error', (error) => output.push(Buffer.from(`\nError: ${error instanceof Error ? error.message : String(error)}\n`)));
+  const exit = new Promise<number>((resolve) => worker.once('exit', resolve));
+  return {
+    worker,
+    output,
+    exit,
+    end: () => void worker.terminate(),
+    start: (b) => worker.postMessage(b),
+  };
+}
+
+async function runOne(entry: Active, tea: string, baseEnv: Record<string, string>, graceMs: number, standby: BranchWorker | null): Promise<Omit<DoneReply, 'rss'>> {
+  // Whatever way this branch ends before its worker runs, its standby goes too.
+  const ran = await runBranch(entry, tea, baseEnv, graceMs, standby);
+  if (!ran.used) standby?.end();
+  return ran.reply;
+}
+
+async function runBranch(entry: Active, tea: string, baseEnv: Record<string, string>, graceMs: number, standby: BranchWorker | null): Promise<{ reply: Omit<DoneReply, 'rss'>; used: boolean }> {
   const { request } = entry;
   const id = request.id;
   const dir = request.flowDir;
@@ -192,35 +256,29 @@ async function runOne(entry: Active, tea: string, baseEnv: Record<string, string
     await writeFile(`${dir}/input.json`, Buffer.from(request.input, 'base64'), { mode: 0o600, flag: 'wx' });
   } catch (error) {
     if (request.cleanup) await rm(dir, { recursive: true, force: true });
-    return { t: 'done', id, code: 125, stderrTail: `tea-wrapper: cannot create the flow directory or its input: ${(error as Error).message}` };
+    return { used: false, reply: { t: 'done', id, code: 125, stderrTail: `tea-wrapper: cannot create the flow directory or its input: ${(error as Error).message}` } };
   }
   // A tmp cleaner took the basefile: the client stages again (as the wrapper's exit 86 says).
   if (!existsSync(tea)) {
     await rm(dir, { recursive: true, force: true });
-    return { t: 'done', id, code: BASEFILE_MISSING_STATUS, stderrTail: `tea: the basefile ${tea} is missing` };
+    return { used: false, reply: { t: 'done', id, code: BASEFILE_MISSING_STATUS, stderrTail: `tea: the basefile ${tea} is missing` } };
   }
   const mark = `${dir}/`;
-  const stderr = new TailBuffer();
+  let stderr = new TailBuffer();
+  let onStandby = false;
   let code: number;
   if (entry.cancelled) code = 143;
   else {
-    code = await new Promise<number>((resolve) => {
-      const start = workerSource(tea);
-      const worker = new Worker(start.source, {
-        ...start.options,
-        argv: request.argv,
-        env: { ...baseEnv, ...request.env, TEA_REMOTE_BRANCH: '1', [FLOW_MARK_NAME]: mark },
-        stdin: false,
-        stdout: true,
-        stderr: true,
-      });
-      entry.worker = worker;
-      // As the wrapper does for a process (`>&2`): tea's stdout goes with its stderr.
-      worker.stdout.on('data', (chunk: Buffer) => stderr.push(chunk));
-      worker.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-      worker.on('error', (error) => stderr.push(Buffer.from(`\nError: ${error instanceof Error ? error.message : String(error)}\n`)));
-      worker.on('exit', (exitCode) => resolve(entry.cancelled ? 143 : exitCode));
-    });
+    const branch = { argv: request.argv, env: { ...baseEnv, ...request.env, TEA_REMOTE_BRANCH: '1', [FLOW_MARK_NAME]: mark } };
+    const worker = standby ?? startWorker(tea, branch, false);
+    if (standby !== null) {
+      standby.start(branch);
+      onStandby = true;
+    }
+    entry.worker = worker.worker;
+    stderr = worker.output;
+    const exitCode = await worker.exit;
+    code = entry.cancelled ? 143 : exitCode;
     entry.worker = null;
   }
   let result: RunnerResult | undefined;
@@ -228,7 +286,7 @@ async function runOne(entry: Active, tea: string, baseEnv: Record<string, string
   // Processes the branch started and left behind (or all of them, when cancelled).
   await reap(mark, entry.cancelled ? graceMs : 1000);
   if (request.cleanup || entry.cancelled) await rm(dir, { recursive: true, force: true });
-  return { t: 'done', id, code, stderrTail: stderr.text(), ...(result === undefined ? {} : { result }) };
+  return { used: onStandby, reply: { t: 'done', id, code, stderrTail: stderr.text(), ...(result === undefined ? {} : { result }), ...(onStandby ? { standby: true } : {}) } };
 }
 
 /** result.json as the wrapper returns it: only a regular file within the bound is read. */

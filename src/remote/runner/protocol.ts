@@ -22,6 +22,8 @@ export interface RunRequest {
   env: Record<string, string>;
   maxResultBytes: number;
   cleanup: boolean;
+  /** Standby workers to keep once this branch took one (as a StandbyRequest, applied after the take). */
+  standbys?: number;
 }
 
 /** End a branch now (timeout, cancel): its worker and every process carrying its mark. */
@@ -30,7 +32,16 @@ export interface CancelRequest {
   id: number;
 }
 
-export type Request = RunRequest | CancelRequest;
+/**
+ * How many standby workers to keep ready (started, program evaluated, waiting for a branch):
+ * the client's estimate of the branches still to come to this host, at most its slots.
+ */
+export interface StandbyRequest {
+  t: 'standby';
+  n: number;
+}
+
+export type Request = RunRequest | CancelRequest | StandbyRequest;
 
 /** What result.json held, as the wrapper's frame says it (result-frame.ts). */
 export type RunnerResult =
@@ -50,6 +61,10 @@ export interface DoneReply {
   cancelled?: boolean;
   /** The runner's resident set after the branch (bytes): the bench and tests watch it. */
   rss: number;
+  /** Set when the branch ran on a standby worker (started before it arrived). */
+  standby?: boolean;
+  /** Idle standby workers after the branch (tests, debug log). */
+  idle?: number;
 }
 
 export type Reply = DoneReply;
@@ -154,10 +169,13 @@ function isDone(value: unknown): value is DoneReply {
 export function parseRequest(line: string): Request {
   const v = JSON.parse(line) as Partial<Omit<RunRequest, 't'>> & { t?: unknown };
   if (v.t === 'cancel' && typeof v.id === 'number') return { t: 'cancel', id: v.id };
+  const n = (v as { n?: unknown }).n;
+  if (v.t === 'standby' && typeof n === 'number' && Number.isInteger(n) && n >= 0) return { t: 'standby', n };
   if (
     v.t === 'run' && typeof v.id === 'number' && Array.isArray(v.argv) && v.argv.every((a) => typeof a === 'string') &&
     typeof v.flowDir === 'string' && v.flowDir.startsWith('/') && typeof v.input === 'string' && typeof v.env === 'object' && v.env !== null &&
-    typeof v.maxResultBytes === 'number' && typeof v.cleanup === 'boolean'
+    typeof v.maxResultBytes === 'number' && typeof v.cleanup === 'boolean' &&
+    (v.standbys === undefined || (typeof v.standbys === 'number' && Number.isInteger(v.standbys) && v.standbys >= 0))
   ) {
     return v as RunRequest;
   }

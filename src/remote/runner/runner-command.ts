@@ -4,3 +4,10 @@
  * `tea run` must not pay for.
  */
 export const RUNNER_COMMAND = '__runner';
+
+/**
+ * Set by a standby worker's loader (host-runner.ts) before the program runs: a promise that
+ * resolves once the worker got its branch (argv and environment in place). The CLI entry
+ * then runs that branch; until then the program's top level is evaluated and waits.
+ */
+export const STANDBY_SLOT = Symbol.for('tea.standby');

@@ -44,6 +44,11 @@ export class WarmRunner {
   starts = 0;
   /** Largest runner RSS any reply reported (bytes). */
   peakRss = 0;
+  /** Branches that ran on a standby worker (started before they arrived). */
+  standbyRuns = 0;
+  #standbys = 0;
+  /** The runner started last (also while it starts): standby counts go to it. */
+  #latest: LiveRunner | null = null;
 
   constructor(
     private readonly connection: HostConnection,
@@ -55,11 +60,25 @@ export class WarmRunner {
     return this.#unavailable;
   }
 
+  /**
+   * How many standby workers the runner should keep ready: the branches still expected on this
+   * host, at most its slots. Sent when it changes (`now`), else with the next branch's request
+   * (the runner lowers the count only after that branch took its standby); a runner started
+   * later gets it first.
+   */
+  setStandbys(n: number, now = true): void {
+    if (n === this.#standbys) return;
+    this.#standbys = n;
+    if (now) this.#latest?.standbys(n);
+  }
+
   /** Runs one branch; resolves with the runner's reply (the caller reads the exit and result like a process's). */
   async run(request: Omit<RunRequest, 't' | 'id'>, signal: AbortSignal): Promise<DoneReply> {
     const live = await this.#ensure(signal);
-    const reply = await live.run(request, signal);
+    const reply = await live.run({ ...request, standbys: this.#standbys }, signal);
     this.peakRss = Math.max(this.peakRss, reply.rss);
+    if (reply.standby === true) this.standbyRuns += 1;
+    if (reply.idle !== undefined) this.spec.logger.debug(`${this.spec.host}: warm runner: branch ${reply.standby === true ? 'ran on a standby worker' : 'started its own worker'}; ${reply.idle} standby worker(s) kept`);
     return reply;
   }
 
@@ -79,6 +98,9 @@ export class WarmRunner {
   async #start(): Promise<LiveRunner> {
     this.starts += 1;
     const live = new LiveRunner(this.connection, this.spec);
+    this.#latest = live;
+    // Before the first branch's request: its standbys start as soon as the runner reads this.
+    live.standbys(this.#standbys);
     try {
       await live.ready;
     } catch (error) {
@@ -154,6 +176,10 @@ class LiveRunner {
       },
       (error: unknown) => this.#end(error),
     );
+  }
+
+  standbys(n: number): void {
+    if (!this.ended) this.#input.write(encode({ t: 'standby', n }));
   }
 
   run(request: Omit<RunRequest, 't' | 'id'>, signal: AbortSignal): Promise<DoneReply> {

@@ -51,6 +51,8 @@ nodes:
         secret: process.env.WARM_SECRET ?? null,
         mark: process.env.TEA_FLOW_MARK ?? null,
         remote: process.env.TEA_REMOTE_BRANCH ?? null,
+        runner: process.pid,
+        thread: require('node:worker_threads').threadId,
       };
   - name: spawner
     run: |
@@ -145,25 +147,62 @@ describe('warm runner against real sshd', () => {
     const host = [fx.hosts[0]!.sshlogin];
     const flows = [flow('pollute'), flow('inspect'), flow('pollute'), flow('inspect')];
     // One slot: the branches run one after another on the same runner.
-    const { results } = await run(flows, { hosts: [`1/${host[0]!}`] });
+    const { results, executor } = await run(flows, { hosts: [`1/${host[0]!}`] });
     expect(results.map((r) => r.success)).toEqual([true, true, true, true]);
     for (const r of [results[1]!, results[3]!]) {
       expect(r.state).toMatchObject({ global: 'undefined', proto: true, env: null, module: 'undefined' });
     }
+    // Every branch ran on a standby worker (started, program evaluated, before the branch came),
+    // the standbys of one runner process, and no standby served two branches.
+    expect(Object.values(executor.runnerStandbyRuns())).toEqual([4]);
+    const inspected = [results[1]!, results[3]!].map((r) => r.state as { runner: number; thread: number });
+    expect(inspected[0]!.runner).toBe(inspected[1]!.runner);
+    expect(inspected[0]!.thread).not.toBe(inspected[1]!.thread);
   });
 
-  it('gives each branch its own environment: env_vars, its own TEA_FLOW_MARK, TEA_REMOTE_BRANCH', async () => {
-    process.env.WARM_SECRET = 's3cr3t value';
+  it('standbys are not shared: branches that ran on standbys of one runner each had their own worker and environment', async () => {
+    process.env.WARM_SECRET = 'standby secret';
     try {
-      const { results } = await run([flow('inspect'), flow('inspect')], { hosts: [fx.hosts[0]!.sshlogin], env_vars: { include: ['WARM_SECRET'] } });
-      const states = results.map((r) => r.state as Record<string, string>);
-      expect(states.map((s) => s.secret)).toEqual(['s3cr3t value', 's3cr3t value']);
-      expect(states.map((s) => s.remote)).toEqual(['1', '1']);
-      expect(states[0]!.mark).toMatch(/\/1-0-a1\/$/);
-      expect(states[1]!.mark).toMatch(/\/1-1-a1\/$/);
+      // Two slots, eight branches: the later ones find standbys started while the first ones ran.
+      const flows = Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? flow('pollute') : flow('inspect')));
+      const { results, executor } = await run(flows, { hosts: [`2/${fx.hosts[0]!.sshlogin}`], env_vars: { include: ['WARM_SECRET'] } });
+      expect(results.map((r) => r.success)).toEqual(flows.map(() => true));
+      const inspected = results.filter((_, i) => i % 2 === 1).map((r) => r.state as Record<string, unknown>);
+      for (const s of inspected) expect(s).toMatchObject({ global: 'undefined', proto: true, env: null, module: 'undefined', secret: 'standby secret', remote: '1' });
+      // Each branch its own mark (set when the standby got its branch, not when it started).
+      expect(new Set(inspected.map((s) => s.mark)).size).toBe(inspected.length);
+      expect(new Set(inspected.map((s) => s.thread)).size).toBe(inspected.length);
+      expect(new Set(inspected.map((s) => s.runner)).size).toBe(1);
+      expect(Object.values(executor.runnerStandbyRuns())[0]).toBe(8);
+      expect(await runners()).toEqual([]);
     } finally {
       delete process.env.WARM_SECRET;
     }
+  });
+
+  it('a cancel while standbys exist ends the branch, its processes and the standbys, and leaves nothing', async () => {
+    const captured = capture(WARM_YAML);
+    const executor = new RemoteExecutor(captured.context);
+    const controller = new AbortController();
+    const workdir = fx.remoteConfig().workdir as string;
+    // One slot: work runs, then spawner (on the standby started meanwhile), while the third waits with one standby kept for it.
+    const flows = [flow('work', { n: 1 }), flow('spawner'), flow('work', { n: 2 })];
+    let results;
+    try {
+      const running = executor.execute(flows, config({ hosts: [`1/${fx.hosts[0]!.sshlogin}`], kill_grace_seconds: 2 }), controller.signal);
+      const started = await until(async () => (await pgrep(`[s]leep ${SLEEP_CHILD}`)).length > 0 && (await pgrep(`[s]leep ${SLEEP_ESCAPED}`)).length > 0, 60_000);
+      expect(started).toBe(true);
+      expect(captured.logs.filter((l) => /ran on a standby worker; 1 standby worker\(s\) kept/.test(l))).toHaveLength(1);
+      controller.abort();
+      results = await running;
+    } finally {
+      await executor.close();
+    }
+    expect(results.map((r) => r.success)).toEqual([true, false, false]);
+    expect(results.slice(1).map((r) => r.error_type)).toEqual(['E_CANCELLED', 'E_CANCELLED']);
+    expect(await until(async () => (await pgrep(`[s]leep 98${tag}`)).length === 0, 15_000)).toBe(true);
+    expect(await runners()).toEqual([]);
+    expect(await leftovers(workdir)).toEqual([]);
   });
 
   it('a timeout ends the branch (a synchronous loop too) and every process it started, and not the other branches', async () => {
@@ -199,24 +238,27 @@ describe('warm runner against real sshd', () => {
   });
 
   it('the runner ends with its channel when the client is killed (kill -9), leaving no process and no file', async () => {
-    const remote = fx.remoteConfig({ runner: 'warm', hosts: [fx.hosts[0]!.sshlogin], kill_grace_seconds: 2 });
+    // One slot: work runs first, then spawner on a standby while inspect waits, with one standby kept for it.
+    const remote = fx.remoteConfig({ runner: 'warm', hosts: [`1/${fx.hosts[0]!.sshlogin}`], kill_grace_seconds: 2 });
     const workflow = YAML.parse(WARM_YAML);
     workflow.settings = { parallel: { strategy: 'remote', remote } };
     workflow.nodes.unshift({ name: 'start', run: 'return {};' });
     workflow.edges = [
       { from: '__start__', to: 'start' },
-      { from: 'start', to: ['spawner', 'work'], type: 'parallel', fan_in: 'join' },
+      { from: 'start', to: ['work', 'spawner', 'inspect'], type: 'parallel', fan_in: 'join' },
       ...workflow.edges.filter((e: { from: string }) => e.from !== '__start__'),
     ];
     const dir = mkdtempSync(join(tmpdir(), 'tea-warm-'));
     const file = join(dir, 'wf.yaml');
     writeFileSync(file, YAML.stringify(workflow));
-    const child = spawn(process.execPath, [resolve(__dirname, '../../../dist/tea'), 'run', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [resolve(__dirname, '../../../dist/tea'), 'run', '--verbose', file], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const running = await until(async () => (await pgrep(`[s]leep ${SLEEP_CHILD}`)).length > 0 && (await pgrep(`[s]leep ${SLEEP_ESCAPED}`)).length > 0, 60_000);
     expect([running, stderr]).toEqual([true, stderr]);
     expect((await runners()).length).toBe(1);
+    // The standby kept for the waiting branch exists in the runner when the client dies.
+    expect(stderr).toMatch(/ran on a standby worker; 1 standby worker\(s\) kept/);
     const exited = new Promise((r) => child.on('exit', r));
     child.kill('SIGKILL');
     await exited;

@@ -50,7 +50,12 @@ describe('warm runner protocol', () => {
     const run = { t: 'run', id: 1, argv: ['run', '/w.yaml'], flowDir: '/tmp/x', input: 'e30=', env: { A: 'b' }, maxResultBytes: 10, cleanup: true };
     expect(parseRequest(JSON.stringify(run))).toEqual(run);
     expect(parseRequest('{"t":"cancel","id":4}')).toEqual({ t: 'cancel', id: 4 });
-    for (const bad of ['{}', '{"t":"run","id":1}', JSON.stringify({ ...run, flowDir: 'relative' }), JSON.stringify({ ...run, argv: [1] }), '{"t":"cancel"}']) {
+    expect(parseRequest('{"t":"standby","n":3}')).toEqual({ t: 'standby', n: 3 });
+    expect(parseRequest(JSON.stringify({ ...run, standbys: 2 }))).toEqual({ ...run, standbys: 2 });
+    for (const bad of [
+      '{}', '{"t":"run","id":1}', JSON.stringify({ ...run, flowDir: 'relative' }), JSON.stringify({ ...run, argv: [1] }), '{"t":"cancel"}',
+      '{"t":"standby"}', '{"t":"standby","n":-1}', '{"t":"standby","n":1.5}', '{"t":"standby","n":"2"}', JSON.stringify({ ...run, standbys: -1 }), JSON.stringify({ ...run, standbys: 'x' }),
+    ]) {
       expect(() => parseRequest(bad)).toThrow(/not a runner request/);
     }
   });
