@@ -6,6 +6,8 @@ import { writeAll } from '../io';
 import { stderrLogger } from '../logger';
 import { toJson } from './hosts-report';
 
+const KIND_WORDS: Record<Leftover['kind'], string> = { run: 'run directory', upload: 'partial upload', probe: 'preflight probe directory' };
+
 const options = {
   json: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
@@ -52,7 +54,7 @@ function hostLines(report: PreflightReport, dryRun: boolean): string {
   if (!cleaned(report)) return `${report.host}: not cleaned: ${report.reason}\n`;
   const leftovers = report.facts!.leftovers;
   if (leftovers.length === 0) return `${report.host}: no leftovers\n`;
-  return leftovers.map((l) => `${report.host}: ${verb(l, dryRun)} ${l.path} (${l.kind === 'run' ? 'run directory' : 'partial upload'}, ${l.state}${l.client === '' ? '' : `, client ${l.client}`})\n`).join('');
+  return leftovers.map((l) => `${report.host}: ${verb(l, dryRun)} ${l.path} (${KIND_WORDS[l.kind]}, ${l.state}${l.client === '' ? '' : `, client ${l.client}`})\n`).join('');
 }
 
 function verb(l: Leftover, dryRun: boolean): string {

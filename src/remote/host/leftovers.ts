@@ -3,8 +3,9 @@ import { MARKER_NAME } from './layout';
 
 /**
  * Leftovers of earlier runs under a trusted workdir (issue 14; docs/decisions.md "Run markers"):
- * run directories (`run-*`) and partial basefile uploads (`.cache/tea-*.tmp-*`) that a run
- * could not remove (client killed, host lost or hung, Ctrl-C during an upload).
+ * run directories (`run-*`), partial basefile uploads (`.cache/tea-*.tmp-*`) and the
+ * preflight's writability probe directories (`.tea-probe-<pid>`) that a run could not remove
+ * (client killed, host lost or hung, Ctrl-C during an upload or a preflight).
  *
  * Dead or live is decided on the host, by the preflight's one exec (host-probe.ts), only
  * after the workdir passed the trust check, and never for anything but the login user's own
@@ -22,7 +23,8 @@ import { MARKER_NAME } from './layout';
  * - a marker with `keep=1` (a run with `cleanup: false`) is reported as kept once it ended
  *   (`ended=1`, written by its close) or went silent: only `tea hosts clean` removes it;
  * - a partial upload is dead when not written for `stale_run_seconds` (an upload in progress
- *   writes all the time; a stalled one fails after `sftp_timeout`).
+ *   writes all the time; a stalled one fails after `sftp_timeout`); so is a probe directory
+ *   (a preflight removes its own within a second: one left means its shell was killed).
  * Anything the script cannot date (no stat, no date -r) counts as live.
  */
 /** none: not looked at; list; clean: remove dead (a run's start); purge: dead and kept (tea hosts clean); all: live too. */
@@ -33,7 +35,7 @@ export type LeftoverState = 'dead' | 'kept' | 'live' | 'busy';
 export interface Leftover {
   /** dead: stale marker, no process; kept: cleanup false; live: fresh marker; busy: stale marker but branch processes run. */
   state: LeftoverState;
-  kind: 'run' | 'upload';
+  kind: 'run' | 'upload' | 'probe';
   /** Seconds since the marker (or the entry) was last written; -1 when unknown. */
   ageSeconds: number;
   /** Absolute path on the host. */
@@ -52,14 +54,14 @@ export const SWEEP_FUNCTION = [
   'zw() {',
   // zn (now) is read on the first entry only: a workdir without leftovers costs no fork.
   '  set +f; zn=',
-  '  for e in "$a"/run-* "$a"/.cache/tea-*.tmp-*; do',
+  '  for e in "$a"/run-* "$a"/.cache/tea-*.tmp-* "$a"/.tea-probe-*; do',
   '    [ -e "$e" ] || [ -h "$e" ] || continue',
   '    b=${e##*/}; kd=run; [ -n "$zn" ] || zn=$(date +%s)',
   // Another host's run directory (NFS home): only that host can tell whether it is live.
-  '    case $b in tea-*) kd=upload;; run-*-h??????????) case $b in *-"$2") ;; *) continue;; esac;; esac',
+  '    case $b in tea-*) kd=upload;; .tea-probe-*) kd=probe;; run-*-h??????????) case $b in *-"$2") ;; *) continue;; esac;; esac',
   '    m=$(ls -ldn -- "$e" 2>/dev/null | awk \'{print $1 " " $3}\'); k=${m%% *}; x=${m#* }',
   '    [ "$x" = "$u" ] || continue',
-  '    case $kd$k in rund*|upload-*) ;; *) continue;; esac',
+  '    case $kd$k in rund*|upload-*|probed*) ;; *) continue;; esac',
   `    f=$e; lim=$3; cl=; kp=; en=`,
   `    if [ $kd = run ] && [ -f "$e/${MARKER_NAME}" ] && [ ! -h "$e/${MARKER_NAME}" ]; then`,
   `      f=$e/${MARKER_NAME}`,
@@ -90,7 +92,7 @@ export const SWEEP_FUNCTION = [
 /** The `left=` lines of the probe's output. */
 export function parseLeftovers(lines: readonly string[]): Leftover[] {
   return lines.flatMap((line) => {
-    const m = /^(dead|kept|live|busy) ([01]) (run|upload) (-?\d+) (\/[^\t]*)\t(.*)$/.exec(line);
+    const m = /^(dead|kept|live|busy) ([01]) (run|upload|probe) (-?\d+) (\/[^\t]*)\t(.*)$/.exec(line);
     if (m === null) return [];
     return [{ state: m[1] as LeftoverState, removed: m[2] === '1', kind: m[3] as Leftover['kind'], ageSeconds: Number(m[4]), path: m[5]!, client: m[6]!.trim() }];
   });
@@ -112,7 +114,7 @@ export function describeLeftovers(leftovers: readonly Leftover[]): string | null
 
 function what(l: Leftover): string {
   const age = l.ageSeconds < 0 ? 'age unknown' : `last written ${formatAge(l.ageSeconds)} ago`;
-  const kind = l.kind === 'upload' ? 'partial basefile upload' : 'run directory';
+  const kind = { run: 'run directory', upload: 'partial basefile upload', probe: 'preflight probe directory' }[l.kind];
   const state = { dead: 'dead', kept: 'kept by cleanup: false', live: 'live', busy: 'live: branch processes still run' }[l.state];
   const client = l.client === '' ? '' : `, client ${l.client}`;
   return `${kind}, ${state}, ${age}${client}`;

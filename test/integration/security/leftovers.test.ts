@@ -18,7 +18,10 @@ beforeAll(async () => {
   fx = await startLocalHosts({ count: 1 });
   ({ tea, dir } = installTea());
 });
+/** Every `tea run` child this file started: a failed test must not leave one running. */
+const children: ChildProcess[] = [];
 afterAll(async () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   await fx?.stop();
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
@@ -50,7 +53,9 @@ const QUICK = 'return { quick: true };';
 
 /** A `tea run` child (the real dist/tea); its stderr collected. */
 function startRun(file: string): { child: ChildProcess; stderr: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [resolve(__dirname, '../../../dist/tea'), 'run', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // --verbose: when a wait below fails, the run's own account of where it stands is in the error.
+  const child = spawn(process.execPath, [resolve(__dirname, '../../../dist/tea'), 'run', file, '--verbose'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   child.stdout!.resume();
@@ -60,15 +65,17 @@ function startRun(file: string): { child: ChildProcess; stderr: () => string; ex
 
 const sh = async (command: string) => (await fx.exec(0, command)).stdout;
 const entries = async (workdir: string) => (await sh(`ls -A ${workdir} 2>/dev/null || true`)).split('\n').filter((e) => e && e !== '.cache');
+/** Run directories only: a preflight's writability probe (`.tea-probe-<pid>`) comes and goes beside them. */
+const runEntries = async (workdir: string) => (await entries(workdir)).filter((e) => e.startsWith('run-'));
 /** Processes whose environment carries the branch mark of `runDir` (the reaper's mark): the run's remote processes. */
 const processesOf = async (runDir: string) =>
   (await sh(`grep -l -s -F -e 'TEA_FLOW_MARK=${runDir}/' /proc/[0-9]*/environ || true`)).split('\n').filter(Boolean);
 
-async function until<T>(what: string, probe: () => Promise<T>, done: (value: T) => boolean, ms = 60_000): Promise<T> {
+async function until<T>(what: string, probe: () => Promise<T>, done: (value: T) => boolean, ms = 60_000, context: () => Promise<string> = async () => ''): Promise<T> {
   const end = Date.now() + ms;
   let value = await probe();
   while (!done(value)) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms (last: ${JSON.stringify(value)})`);
+    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms (last: ${JSON.stringify(value)})${await context()}`);
     await sleep(250);
     value = await probe();
   }
@@ -86,10 +93,14 @@ it('kill -9 of the client mid-branch: its remote processes end, hosts check list
   const workdir = `${fx.remoteConfig().workdir}-crash`;
   const slug = hostSlug(fx.hosts[0]!.sshlogin);
   const crashed = startRun(workflowFile('crashed', workdir, LONG));
-  const [crashedName] = await until('the first run staged', () => entries(workdir), (e) => e.length === 1);
+  const [crashedName] = await until('the first run staged', () => runEntries(workdir), (e) => e.length === 1);
   const crashedDir = `${workdir}/${crashedName}`;
   expect(crashedName).toMatch(new RegExp(`^run-.*-${slug}$`));
-  await until('its branch runs on the host', () => processesOf(crashedDir), (p) => p.length > 0);
+  // When a wait fails: the run's own account, and what the host has (its files and the test user's processes).
+  const stderrOf = (run: ReturnType<typeof startRun>) => async () =>
+    `\n--- stderr of tea run (pid ${run.child.pid}) ---\n${run.stderr()}\n--- ${workdir} ---\n${await sh(`find ${workdir} -path '*/.cache' -prune -o -ls 2>&1 || true`)}` +
+    `\n--- processes ---\n${await sh('ps -o pid,ppid,stat,etime,args -u "$(id -u)" 2>&1 || true')}`;
+  await until('its branch runs on the host', () => processesOf(crashedDir), (p) => p.length > 0, 60_000, stderrOf(crashed));
   // The marker names the client and the bound its run promised.
   const marker = await sh(`cat ${crashedDir}/.tea-run`);
   expect(marker).toContain(`dead_after=${STALE}\n`);
@@ -98,9 +109,9 @@ it('kill -9 of the client mid-branch: its remote processes end, hosts check list
   // A live run of another client on the same account and workdir, started before the crash
   // (so its own preflight's sweep cannot see the crashed run dead, whatever the machine's pace).
   const live = startRun(workflowFile('live', workdir, LONG));
-  const liveName = (await until('the live run staged', () => entries(workdir), (e) => e.length === 2)).find((e) => e !== crashedName)!;
+  const liveName = (await until('the live run staged', () => runEntries(workdir), (e) => e.length === 2, 60_000, stderrOf(live))).find((e) => e !== crashedName)!;
   const liveDir = `${workdir}/${liveName}`;
-  await until('the live run\'s branch runs', () => processesOf(liveDir), (p) => p.length > 0);
+  await until('the live run\'s branch runs', () => processesOf(liveDir), (p) => p.length > 0, 60_000, stderrOf(live));
 
   crashed.child.kill('SIGKILL');
   expect(await crashed.exited).toBeNull();

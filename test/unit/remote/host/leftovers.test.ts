@@ -117,12 +117,22 @@ describe('the leftover sweep (sh, on a scratch workdir)', () => {
     writeFileSync(newUpload, 'x');
     hoursAgo(oldUpload, 1);
     writeFileSync(join(root, '.cache', 'tea-0123456789abcdef'), 'the basefile itself');
+    // A preflight's writability probe whose shell was killed, and one of a preflight running now.
+    const oldProbe = join(root, '.tea-probe-4242');
+    const newProbe = join(root, '.tea-probe-4343');
+    for (const probe of [oldProbe, newProbe]) {
+      mkdirSync(probe, { mode: 0o700 });
+      writeFileSync(join(probe, 'x'), '#!/bin/sh\nexit 0\n');
+    }
+    hoursAgo(oldProbe, 1);
     const clean = sweepLines('clean', 600);
     expect(Object.fromEntries(clean.map((l) => [l.path, [l.kind, l.state, l.removed]]))).toEqual({
       [ended]: ['run', 'kept', false],
       [silent]: ['run', 'kept', false],
       [oldUpload]: ['upload', 'dead', true],
       [newUpload]: ['upload', 'live', false],
+      [oldProbe]: ['probe', 'dead', true],
+      [newProbe]: ['probe', 'live', false],
     });
     const purge = sweepLines('purge', 600);
     expect(purge.filter((l) => l.removed).map((l) => l.path).sort()).toEqual([ended, silent].sort());
