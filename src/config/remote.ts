@@ -12,6 +12,11 @@ const safePath = z
  * goes, checked component by component on the host (workdir-trust.ts), with no way out.
  */
 const workdirSchema = safePath.superRefine((path, ctx) => {
+  // The workdir is in every branch's mark (reaper.ts): a grep -F pattern, split by a newline.
+  if (/[\x00-\x1f\x7f]/.test(path)) {
+    ctx.addIssue({ code: 'custom', message: 'must not contain control characters (tab, newline, ...)' });
+    return;
+  }
   if (path === '~' || path === '/') {
     if (path === '/') ctx.addIssue({ code: 'custom', message: 'must not be "/": use a directory only the login user can write, e.g. .cache/tea-remote (under the login directory)' });
     return;
@@ -163,11 +168,13 @@ export const remoteConfigSchema = z.strictObject({
   runner: z.enum(['process', 'warm']).default('process'),
   /**
    * runner: warm: standby workers, started ahead (program loaded) so a branch does not wait for
-   * its worker's start. auto = as many per host as branches are still expected there, at most
-   * its slots; off = none: each worker starts when its branch arrives, which costs less CPU and
-   * memory where the hosts' CPU is the bound (docs/decisions.md "Warm runner", standby workers).
+   * its worker's start. off (default) = none: each worker starts when its branch arrives, which
+   * costs less CPU and memory (measured faster for a fan-out whose hosts' CPU is the bound);
+   * auto = as many per host as branches are still expected there, at most its slots: about half
+   * the latency of branches that come one at a time, on hosts with idle cores and memory
+   * (docs/decisions.md "Warm runner", standby workers).
    */
-  warm_standbys: z.enum(['auto', 'off']).default('auto'),
+  warm_standbys: z.enum(['auto', 'off']).default('off'),
   /** GNU Parallel (docs/gnu-parallel.md): off; plan = log its command, run over ssh2; run = run it when installed, else ssh2. */
   gnu_parallel: z.enum(['off', 'plan', 'run']).default('off'),
 });

@@ -11,6 +11,10 @@
  * never carry the mark: /proc/<pid>/environ shows the environment a process was started
  * with, and the grep runs with the mark unset. Not caught (docs/remote-layout.md): processes
  * that clear their environment, hosts without /proc (BSD, macOS), another user's processes.
+ * A mark with a control character is never searched for: a newline would split grep -F's
+ * pattern in two, each line matching other processes (a `.../x\n!!/` mark killed every process
+ * whose environment holds `!!/`). The config refuses such a workdir; this guards the rest
+ * (a login directory's path).
  */
 export const FLOW_MARK_NAME = 'TEA_FLOW_MARK';
 
@@ -35,7 +39,7 @@ export const BASEFILE_CHECK = `[ -f "$1" ] || { echo "tea: the basefile $1 is mi
  */
 export const REAPER_SETUP = [
   `${FLOW_MARK_NAME}="$PWD/"; export ${FLOW_MARK_NAME};`,
-  `tea_reap() { [ -r /proc/self/environ ] || return 0; m="${FLOW_MARK_NAME}=$${FLOW_MARK_NAME}"; for s in TERM KILL; do f=$(unset ${FLOW_MARK_NAME}; grep -l -s -F -e "$m" ${'$'}{v:-/proc/[0-9]*/environ}); [ -n "$f" ] || return 0; for e in $f; do p=\${e#/proc/}; kill -$s \${p%/environ} 2>/dev/null; done; [ $s = KILL ] || sleep 1; done; };`,
+  `tea_reap() { [ -r /proc/self/environ ] || return 0; m="${FLOW_MARK_NAME}=$${FLOW_MARK_NAME}"; case $m in *[[:cntrl:]]*) return 0;; esac; for s in TERM KILL; do f=$(unset ${FLOW_MARK_NAME}; grep -l -s -F -e "$m" ${'$'}{v:-/proc/[0-9]*/environ}); [ -n "$f" ] || return 0; for e in $f; do p=\${e#/proc/}; kill -$s \${p%/environ} 2>/dev/null; done; [ $s = KILL ] || sleep 1; done; };`,
   'tea_now() { { read -r _ _ _ _ q </proc/loadavg && read -r u _ </proc/uptime; } 2>/dev/null && u=${u%.*}${u#*.} && [ "$q" -gt 0 ] 2>/dev/null && [ "$u" -ge 0 ] 2>/dev/null; };',
   'tea_since() { if tea_now; then q0=$q u0=$u; else q0=; fi; };',
   'tea_left() { v=; [ -r /proc/self/environ ] || return 1; [ -n "$q0" ] && tea_now || return 0; [ $((u - u0)) -lt 1000 ] && [ "$q" -ge "$1" ] && [ $((q - $1)) -le 512 ] || return 0; i=$1; while [ $i -lt $q ]; do i=$((i+1)); [ $i != "$w" ] && [ -e /proc/$i ] && v="$v /proc/$i/environ"; done; [ -n "$v" ]; };',

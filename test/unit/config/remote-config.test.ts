@@ -56,9 +56,9 @@ describe('settings.parallel.remote', () => {
       env_vars: { include: [], exclude_patterns: [], mode: 'stdin' },
       max_result_bytes: 256 * 1024 * 1024,
       runner: 'process',
-      warm_standbys: 'auto',
+      warm_standbys: 'off',
     });
-    expect(parse({ hosts: ['h'], runner: 'warm', warm_standbys: 'off' }).remote!.warm_standbys).toBe('off');
+    expect(parse({ hosts: ['h'], runner: 'warm', warm_standbys: 'auto' }).remote!.warm_standbys).toBe('auto');
     expect(() => parse({ hosts: ['h'], warm_standbys: 3 })).toThrow(/warm_standbys/);
     // Unset so that a host's ssh_config ConnectTimeout can apply (20 s otherwise: resolveHosts).
     expect(config.connect_timeout).toBeUndefined();
@@ -86,6 +86,7 @@ describe('settings.parallel.remote', () => {
     [{ hosts: ['a'], colour: 'red' }, /settings\.parallel\.remote: .*colour/],
     [{ hosts: ['a'], strict_host_key_checking: 'maybe' }, /settings\.parallel\.remote\.strict_host_key_checking/],
     [{ hosts: ['a'], workdir: 'a\nb' }, /settings\.parallel\.remote\.workdir: must not contain NUL or newline/],
+    [{ hosts: ['a'], workdir: '/srv/a\tb' }, /settings\.parallel\.remote\.workdir: must not contain control characters/],
     [{ hosts: [{ host: 'a', port: 'x' }] }, /settings\.parallel\.remote\.hosts\[0\]/],
     [{ hosts: ['a'], workdir: '/tmp/x/../../etc' }, /settings\.parallel\.remote\.workdir: "\/tmp\/x\/\.\.\/\.\.\/etc" has a "\.\." component/],
     [{ hosts: ['a'], workdir: '../elsewhere' }, /workdir: "\.\.\/elsewhere" has a "\.\." component/],

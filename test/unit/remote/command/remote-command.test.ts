@@ -6,6 +6,10 @@ import { BOOTSTRAP_COMMAND, NEUTRAL_LINE } from '../../../../src/remote/command/
 import { buildFlowRequest, INLINE_INPUT_MAX, printableRunCommand, runArgv, type FlowRequestSpec } from '../../../../src/remote/command/remote-command';
 import { ResultFrameReader, type ResultFrame } from '../../../../src/remote/command/result-frame';
 
+// Real shells and processes: a reap waits a second between TERM and KILL, and CI runs these
+// beside the integration suites (jest's 5 s default failed under load).
+jest.setTimeout(30_000);
+
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
 /** A PATH holding only busybox applets: the wrapper's tools as a BusyBox host has them. */
