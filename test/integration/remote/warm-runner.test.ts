@@ -93,7 +93,7 @@ edges:
 `;
 
 const config = (remote: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) =>
-  parseParallelConfig({ strategy: 'remote', retry: { max_retries: 0 }, ...extra, remote: fx.remoteConfig({ runner: 'warm', ...remote }) });
+  parseParallelConfig({ strategy: 'remote', retry: { max_retries: 0 }, ...extra, remote: fx.remoteConfig({ runner: 'warm', warm_standbys: 'auto', ...remote }) });
 
 async function run(flows: ReturnType<typeof flow>[], remote: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
   const captured = capture(WARM_YAML);
@@ -247,7 +247,7 @@ describe('warm runner against real sshd', () => {
 
   it('the runner ends with its channel when the client is killed (kill -9), leaving no process and no file', async () => {
     // One slot: work runs first, then spawner on a standby while inspect waits, with one standby kept for it.
-    const remote = fx.remoteConfig({ runner: 'warm', hosts: [`1/${fx.hosts[0]!.sshlogin}`], kill_grace_seconds: 2 });
+    const remote = fx.remoteConfig({ runner: 'warm', warm_standbys: 'auto', hosts: [`1/${fx.hosts[0]!.sshlogin}`], kill_grace_seconds: 2 });
     const workflow = YAML.parse(WARM_YAML);
     workflow.settings = { parallel: { strategy: 'remote', remote } };
     workflow.nodes.unshift({ name: 'start', run: 'return {};' });
