@@ -10,7 +10,9 @@
  * over all of them) and sends TERM, then KILL a second later. The shells doing the search
  * never carry the mark: /proc/<pid>/environ shows the environment a process was started
  * with, and the grep runs with the mark unset. Not caught (docs/remote-layout.md): processes
- * that clear their environment, hosts without /proc (BSD, macOS), another user's processes.
+ * that clear their environment, hosts without /proc (BSD, macOS), another user's processes,
+ * and one caught in the middle of an execve by the scan (its environ reads as empty then; seen
+ * with a process that escaped as the branch ended, through four execs in a row).
  * A mark with a control character is never searched for: a newline would split grep -F's
  * pattern in two, each line matching other processes (a `.../x\n!!/` mark killed every process
  * whose environment holds `!!/`). The config refuses such a workdir; this guards the rest
