@@ -12,9 +12,10 @@ const safePath = z
  * goes, checked component by component on the host (workdir-trust.ts), with no way out.
  */
 const workdirSchema = safePath.superRefine((path, ctx) => {
-  // The workdir is in every branch's mark (reaper.ts): a grep -F pattern, split by a newline.
-  if (/[\x00-\x1f\x7f]/.test(path)) {
-    ctx.addIssue({ code: 'custom', message: 'must not contain control characters (tab, newline, ...)' });
+  // The workdir is in every branch's mark (reaper.ts), which must hold no control character;
+  // NUL, CR and LF are safePath's (one message per fault).
+  if (/[\x01-\x09\x0b\x0c\x0e-\x1f\x7f]/.test(path)) {
+    ctx.addIssue({ code: 'custom', message: 'must not contain control characters (tab, escape, ...)' });
     return;
   }
   if (path === '~' || path === '/') {
