@@ -8,6 +8,11 @@ import { getHosts, type HostsFixture } from '../../harness/hosts';
 import { installTea, runTea, writeIn } from './tea';
 
 jest.setTimeout(240_000);
+// One retry, logged: tmux reflows its grid at once on `resize-window` but may tell the pty the new
+// size (TIOCSWINSZ, then SIGWINCH) a moment later; a redraw that falls in between is drawn at the
+// old width and leaves a rewrapped copy above that no program can know of. Seen in 2 of about 8
+// full CI runs (200 -> 50 columns); a broken redraw fails both attempts.
+jest.retryTimes(1, { logErrorsBeforeRetry: true });
 
 let fx: HostsFixture;
 let tea: string;
