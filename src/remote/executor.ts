@@ -45,7 +45,7 @@ export class RemoteExecutor implements ParallelExecutor {
   #closed = false;
   #finished = 0;
   /** runner: warm: figures of the runners already ended, per host. */
-  readonly #runnerStats = new Map<string, { starts: number; peakRss: number; standbyRuns: number }>();
+  readonly #runnerStats = new Map<string, RunnerFigures>();
   /** runner: warm: per running fan-out, its flow count and the flows started so far (standby estimate). */
   readonly #demand = new Map<number, { total: number; started: Set<number> }>();
 
@@ -209,17 +209,15 @@ export class RemoteExecutor implements ParallelExecutor {
     setup.runners.delete(host);
     await held?.runner.close();
     if (held !== undefined) {
-      const seen = this.#runnerStats.get(host) ?? { starts: 0, peakRss: 0, standbyRuns: 0 };
-      this.#runnerStats.set(host, { starts: seen.starts + held.runner.starts, peakRss: Math.max(seen.peakRss, held.runner.peakRss), standbyRuns: seen.standbyRuns + held.runner.standbyRuns });
+      this.#runnerStats.set(host, withRunner(this.#runnerStats.get(host), held.runner));
     }
   }
 
   /** Per host: runners started and their peak RSS so far, the current one included. */
-  #runnerFigures(): Map<string, { starts: number; peakRss: number; standbyRuns: number }> {
+  #runnerFigures(): Map<string, RunnerFigures> {
     const all = new Map(this.#runnerStats);
     for (const [host, held] of this.#setup?.runners ?? []) {
-      const seen = all.get(host) ?? { starts: 0, peakRss: 0, standbyRuns: 0 };
-      all.set(host, { starts: seen.starts + held.runner.starts, peakRss: Math.max(seen.peakRss, held.runner.peakRss), standbyRuns: seen.standbyRuns + held.runner.standbyRuns });
+      all.set(host, withRunner(all.get(host), held.runner));
     }
     return all;
   }
@@ -252,4 +250,17 @@ export class RemoteExecutor implements ParallelExecutor {
     await Promise.all([...setup.sessions.values()].map((session) => session.close()));
     await setup.pool.close();
   }
+}
+
+/** runner: warm: a host's runner figures (tests, bench), over the runners it has had. */
+interface RunnerFigures {
+  starts: number;
+  peakRss: number;
+  standbyRuns: number;
+}
+
+/** `seen` (the host's runners so far) with one more runner's figures added. */
+function withRunner(seen: RunnerFigures | undefined, runner: WarmRunner): RunnerFigures {
+  const base = seen ?? { starts: 0, peakRss: 0, standbyRuns: 0 };
+  return { starts: base.starts + runner.starts, peakRss: Math.max(base.peakRss, runner.peakRss), standbyRuns: base.standbyRuns + runner.standbyRuns };
 }
